@@ -1,0 +1,3 @@
+"""WhaleID: photo-identification workbench for humpback whale flukes."""
+
+__version__ = "0.1.0"

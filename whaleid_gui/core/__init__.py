@@ -1,0 +1,1 @@
+"""The science and the data of WhaleID. Nothing in this package imports Qt."""
