@@ -1,0 +1,107 @@
+"""The box editor: draw with the mouse, move, resize, delete, undo/redo, zoom, proposal."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.gui.box_editor import BoxEditor, BoxState, qimage_from_array
+
+
+def drag(qtbot, view, a: QPoint, b: QPoint, steps: int = 4) -> None:
+    vp = view.viewport()
+    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
+    for i in range(1, steps + 1):
+        p = a + (b - a) * (i / steps)
+        qtbot.mouseMove(vp, pos=QPoint(int(p.x()), int(p.y())))
+    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+
+
+def make_editor(qtbot, w=400, h=200):
+    ed = BoxEditor()
+    qtbot.addWidget(ed)
+    ed.resize(600, 400)
+    ed.show()
+    qtbot.waitExposed(ed)
+    img = np.full((h, w, 3), 90, np.uint8)
+    ed.set_image(qimage_from_array(img))
+    return ed
+
+
+def view_point(ed, x, y) -> QPoint:
+    return ed.mapFromScene(QPointF(x, y))
+
+
+def test_draw_move_resize_delete_undo(qtbot):
+    ed = make_editor(qtbot)
+    states = []
+    ed.state_changed.connect(states.append)
+    with qtbot.waitSignal(ed.box_drawn) as sig:
+        drag(qtbot, ed, view_point(ed, 50, 40), view_point(ed, 250, 140))
+    box = sig.args[0]
+    assert isinstance(box, BoundingBox)
+    assert abs(box.x0 - 50) < 3 and abs(box.x1 - 250) < 3 and abs(box.y1 - 140) < 3
+
+    with qtbot.waitSignal(ed.box_moved) as sig:
+        drag(qtbot, ed, view_point(ed, 150, 90), view_point(ed, 170, 100))
+    moved = sig.args[0]
+    assert abs(moved.x0 - box.x0 - 20) < 3 and abs(moved.width - box.width) < 0.5
+
+    br = ed.handle_view_pos("br").toPoint()
+    with qtbot.waitSignal(ed.box_resized) as sig:
+        drag(qtbot, ed, br, br + QPoint(-30, -10))
+    assert sig.args[0].width < moved.width
+
+    with qtbot.waitSignal(ed.box_deleted):
+        ed.delete_box()
+    assert ed.box is None
+    assert ed.undo() and ed.box == sig.args[0]
+    assert ed.undo() and ed.box == moved
+    assert ed.redo() and ed.box == sig.args[0]
+    assert len(states) == 7
+
+
+def test_zoom_keeps_point_under_cursor_and_fit(qtbot):
+    ed = make_editor(qtbot)
+    ed.fit()
+    anchor = QPointF(100, 80)
+    before = ed.mapToScene(anchor.toPoint())
+    z0 = ed.zoom_factor()
+    ed.zoom_by(2.0, anchor)
+    after = ed.mapToScene(anchor.toPoint())
+    assert abs(ed.zoom_factor() - 2 * z0) < 1e-6
+    assert abs(before.x() - after.x()) < 2 and abs(before.y() - after.y()) < 2
+    ed.one_to_one()
+    assert abs(ed.zoom_factor() - 1.0) < 1e-6
+
+
+def test_rotate_flip_keep_photo_coordinates(qtbot):
+    ed = make_editor(qtbot)
+    ed.set_box(BoundingBox(10, 10, 100, 60))
+    ed.rotate_180()
+    ed.toggle_flip()
+    assert ed.state == BoxState(BoundingBox(10, 10, 100, 60), 180, True)
+    # Drawing in the rotated view still gives photo coordinates.
+    ed.delete_box()
+    with qtbot.waitSignal(ed.box_drawn) as sig:
+        drag(qtbot, ed, view_point(ed, 300, 150), view_point(ed, 200, 50))
+    b = sig.args[0]
+    assert abs(b.x0 - 200) < 3 and abs(b.y1 - 150) < 3
+
+
+def test_proposal_dashed_and_accepted_with_one_call(qtbot):
+    ed = make_editor(qtbot)
+    prop = BoundingBox(20, 20, 200, 120)
+    ed.set_proposal(prop)
+    assert ed._proposal_item.isVisible()
+    assert ed._proposal_item.pen().style() == Qt.PenStyle.DashLine
+    with qtbot.waitSignal(ed.proposal_accepted):
+        assert ed.accept_proposal()
+    assert ed.box == prop and ed.proposal is None
+
+
+def test_unreadable_message(qtbot):
+    ed = make_editor(qtbot)
+    ed.show_message("photo.jpg: not an image")
+    assert not ed.has_image() and "not an image" in ed._message.text()

@@ -1,0 +1,495 @@
+"""The photo canvas: draw, move, resize and delete the fluke box; zoom, pan, rotate, flip.
+
+The canvas keeps the box in pixels of the (EXIF-oriented) photo: the scene coordinates are
+the photo's pixels, and rotation/flip are only a view transform, so the stored box never
+depends on how the photo is shown. Every user edit emits a typed signal and, for the owner
+that saves to the store, one ``state_changed(BoxState)``; undo/redo restore earlier states
+and emit ``state_changed`` too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtWidgets import (
+    QGraphicsPixmapItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsView,
+)
+
+from whaleid_gui.core.boxes import BoundingBox
+
+HANDLE_PX = 9  # handle size on screen, independent of zoom
+MIN_BOX_PX = 4  # a drag shorter than this (in photo pixels) is a click, not a box
+ZOOM_STEP = 1.25
+ZOOM_MIN, ZOOM_MAX = 0.02, 40.0
+
+BOX_COLOR = QColor("#ffb000")
+PROPOSAL_COLOR = QColor("#37c8ff")
+
+
+@dataclass(frozen=True)
+class BoxState:
+    """What the store keeps for one photo: the box (or none) and how to orient the crop."""
+
+    box: BoundingBox | None = None
+    rotation: int = 0  # 0 or 180
+    flip: bool = False
+
+
+# Handle names: which box edges a handle drags.
+_HANDLES = {
+    "tl": ("x0", "y0"), "t": (None, "y0"), "tr": ("x1", "y0"), "r": ("x1", None),
+    "br": ("x1", "y1"), "b": (None, "y1"), "bl": ("x0", "y1"), "l": ("x0", None),
+}
+_CURSORS = {
+    "tl": Qt.CursorShape.SizeFDiagCursor, "br": Qt.CursorShape.SizeFDiagCursor,
+    "tr": Qt.CursorShape.SizeBDiagCursor, "bl": Qt.CursorShape.SizeBDiagCursor,
+    "t": Qt.CursorShape.SizeVerCursor, "b": Qt.CursorShape.SizeVerCursor,
+    "l": Qt.CursorShape.SizeHorCursor, "r": Qt.CursorShape.SizeHorCursor,
+}
+
+
+def qimage_from_array(rgb) -> QImage:
+    """A QImage that owns a copy of an (H, W, 3) uint8 array (safe after the array dies)."""
+    import numpy as np
+
+    arr = np.ascontiguousarray(rgb)
+    if arr.ndim == 2:
+        h, w = arr.shape
+        img = QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_Grayscale8)
+    else:
+        h, w, _ = arr.shape
+        img = QImage(arr.data, w, h, arr.strides[0], QImage.Format.Format_RGB888)
+    return img.copy()
+
+
+class BoxEditor(QGraphicsView):
+    box_drawn = Signal(object)  # BoundingBox
+    box_moved = Signal(object)  # BoundingBox
+    box_resized = Signal(object)  # BoundingBox
+    box_deleted = Signal()
+    orientation_changed = Signal(int, bool)  # rotation, flip
+    proposal_accepted = Signal(object)  # BoundingBox
+    state_changed = Signal(object)  # BoxState, after every edit, undo and redo
+    zoom_changed = Signal(float)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("boxEditor")
+        self._scene = QGraphicsScene(self)
+        self.setScene(self._scene)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        self.setMouseTracking(True)
+        self.setBackgroundBrush(QBrush(QColor("#202326")))
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(240, 160)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self._pixmap_item = QGraphicsPixmapItem()
+        self._pixmap_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self._scene.addItem(self._pixmap_item)
+        self._message = QGraphicsSimpleTextItem()
+        self._message.setBrush(QBrush(QColor("#f0f0f0")))
+        self._scene.addItem(self._message)
+
+        self._box_item = QGraphicsRectItem()
+        self._box_item.setZValue(10)
+        pen = QPen(BOX_COLOR, 2)
+        pen.setCosmetic(True)
+        self._box_item.setPen(pen)
+        self._box_item.setBrush(QBrush(QColor(255, 176, 0, 28)))
+        self._box_item.hide()
+        self._scene.addItem(self._box_item)
+
+        self._proposal_item = QGraphicsRectItem()
+        self._proposal_item.setZValue(9)
+        ppen = QPen(PROPOSAL_COLOR, 2, Qt.PenStyle.DashLine)
+        ppen.setCosmetic(True)
+        self._proposal_item.setPen(ppen)
+        self._proposal_item.hide()
+        self._scene.addItem(self._proposal_item)
+
+        self._handle_items: dict[str, QGraphicsRectItem] = {}
+        for name in _HANDLES:
+            item = QGraphicsRectItem()
+            item.setZValue(11)
+            item.setFlag(QGraphicsRectItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
+            hp = QPen(QColor("#202020"), 1)
+            hp.setCosmetic(True)
+            item.setPen(hp)
+            item.setBrush(QBrush(BOX_COLOR))
+            item.setRect(-HANDLE_PX / 2, -HANDLE_PX / 2, HANDLE_PX, HANDLE_PX)
+            item.hide()
+            self._scene.addItem(item)
+            self._handle_items[name] = item
+
+        self._image_size: tuple[int, int] = (0, 0)
+        self._state = BoxState()
+        self._proposal: BoundingBox | None = None
+        self._undo: list[BoxState] = []
+        self._redo: list[BoxState] = []
+        self._read_only = False
+        # drag state
+        self._mode: str | None = None  # "draw" | "move" | "resize" | "pan"
+        self._press_scene = QPointF()
+        self._press_view = QPointF()
+        self._press_box: BoundingBox | None = None
+        self._handle: str | None = None
+        self._live_box: BoundingBox | None = None
+
+    # ----------------------------------------------------------------- content
+    def set_image(self, image: QImage | None, state: BoxState | None = None,
+                  proposal: BoundingBox | None = None) -> None:
+        """Show a new photo with its stored box; clears undo history (it is per photo)."""
+        self._message.hide()
+        if image is None or image.isNull():
+            self._pixmap_item.setPixmap(QPixmap())
+            self._image_size = (0, 0)
+        else:
+            self._pixmap_item.setPixmap(QPixmap.fromImage(image))
+            self._image_size = (image.width(), image.height())
+        self._pixmap_item.show()
+        self._state = state or BoxState()
+        self._proposal = proposal
+        self._undo.clear()
+        self._redo.clear()
+        w, h = self._image_size
+        m = max(w, h, 1)  # margin: lets zoom-under-cursor and pan reach the photo's edges
+        self._scene.setSceneRect(QRectF(-m, -m, w + 2 * m, h + 2 * m))
+        self._apply_view_transform()
+        self._refresh_items()
+        self.fit()
+
+    def show_message(self, text: str) -> None:
+        """Replace the photo by a message (unreadable photo, no photo selected)."""
+        self._pixmap_item.setPixmap(QPixmap())
+        self._pixmap_item.hide()
+        self._image_size = (0, 0)
+        self._state = BoxState()
+        self._proposal = None
+        self._undo.clear()
+        self._redo.clear()
+        self._refresh_items()
+        self.resetTransform()
+        self._message.setText(text)
+        self._message.show()
+        r = self._message.boundingRect()
+        self._scene.setSceneRect(r.adjusted(-20, -20, 20, 20))
+        self.centerOn(r.center())
+
+    def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
+
+    def set_proposal(self, box: BoundingBox | None) -> None:
+        self._proposal = box
+        self._refresh_items()
+
+    @property
+    def state(self) -> BoxState:
+        return self._state
+
+    @property
+    def box(self) -> BoundingBox | None:
+        return self._state.box
+
+    @property
+    def proposal(self) -> BoundingBox | None:
+        return self._proposal
+
+    @property
+    def image_size(self) -> tuple[int, int]:
+        return self._image_size
+
+    def has_image(self) -> bool:
+        return self._image_size[0] > 0
+
+    # ----------------------------------------------------------------- edits
+    def _commit(self, new: BoxState) -> None:
+        if new == self._state:
+            return
+        self._undo.append(self._state)
+        self._redo.clear()
+        self._state = new
+        self._apply_view_transform()
+        self._refresh_items()
+        self.state_changed.emit(new)
+
+    def delete_box(self) -> None:
+        if self._read_only or self._state.box is None:
+            return
+        self._commit(replace(self._state, box=None))
+        self.box_deleted.emit()
+
+    def rotate_180(self) -> None:
+        if self._read_only or not self.has_image():
+            return
+        self._commit(replace(self._state, rotation=(self._state.rotation + 180) % 360))
+        self.orientation_changed.emit(self._state.rotation, self._state.flip)
+
+    def toggle_flip(self) -> None:
+        if self._read_only or not self.has_image():
+            return
+        self._commit(replace(self._state, flip=not self._state.flip))
+        self.orientation_changed.emit(self._state.rotation, self._state.flip)
+
+    def accept_proposal(self) -> bool:
+        """Make the dashed proposed box the box (one key). Returns False if there is none."""
+        if self._read_only or self._proposal is None:
+            return False
+        box = self._proposal
+        self._proposal = None
+        self._commit(replace(self._state, box=box))
+        self.proposal_accepted.emit(box)
+        return True
+
+    def set_box(self, box: BoundingBox | None) -> None:
+        """Programmatic edit (undoable), e.g. from a keyboard nudge or a test."""
+        if box is not None:
+            box = self._clip(box)
+        self._commit(replace(self._state, box=box))
+
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self) -> bool:
+        if self._read_only or not self._undo:
+            return False
+        self._redo.append(self._state)
+        self._state = self._undo.pop()
+        self._apply_view_transform()
+        self._refresh_items()
+        self.state_changed.emit(self._state)
+        return True
+
+    def redo(self) -> bool:
+        if self._read_only or not self._redo:
+            return False
+        self._undo.append(self._state)
+        self._state = self._redo.pop()
+        self._apply_view_transform()
+        self._refresh_items()
+        self.state_changed.emit(self._state)
+        return True
+
+    # ----------------------------------------------------------------- view
+    def zoom_factor(self) -> float:
+        t = self.transform()
+        return (t.m11() ** 2 + t.m12() ** 2) ** 0.5
+
+    def fit(self) -> None:
+        if not self.has_image():
+            return
+        self.fitInView(self._pixmap_item, Qt.AspectRatioMode.KeepAspectRatio)
+        self.zoom_changed.emit(self.zoom_factor())
+
+    def one_to_one(self) -> None:
+        if not self.has_image():
+            return
+        center = self.mapToScene(self.viewport().rect().center())
+        self._apply_view_transform(scale=1.0)
+        self.centerOn(center)
+        self.zoom_changed.emit(1.0)
+
+    def zoom_by(self, factor: float, anchor_view: QPointF | None = None) -> None:
+        """Zoom keeping the photo point under ``anchor_view`` (view coords) where it is."""
+        current = self.zoom_factor()
+        target = min(max(current * factor, ZOOM_MIN), ZOOM_MAX)
+        factor = target / current if current > 0 else 1.0
+        if anchor_view is None:
+            anchor_view = QPointF(self.viewport().rect().center())
+        before = self.mapToScene(anchor_view.toPoint())
+        self.scale(factor, factor)
+        # Scroll so the photo point that was under the cursor is under it again (the scene
+        # has a margin around the photo, so this works at the photo's edges too).
+        now = self.mapFromScene(before)
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + int(round(now.x() - anchor_view.x())))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + int(round(now.y() - anchor_view.y())))
+        self.zoom_changed.emit(self.zoom_factor())
+
+    def _apply_view_transform(self, scale: float | None = None) -> None:
+        s = self.zoom_factor() if scale is None else scale
+        if s <= 0:
+            s = 1.0
+        t = QTransform()
+        sx = -s if self._state.flip else s
+        t.scale(sx, s)
+        if self._state.rotation == 180:
+            t.rotate(180)
+        self.setTransform(t)
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y()
+        if delta == 0:
+            return
+        factor = ZOOM_STEP ** (delta / 120.0)
+        self.zoom_by(factor, event.position())
+        event.accept()
+
+    # ----------------------------------------------------------------- items
+    def _refresh_items(self) -> None:
+        box = self._live_box or self._state.box
+        if box is None:
+            self._box_item.hide()
+            for item in self._handle_items.values():
+                item.hide()
+        else:
+            self._box_item.setRect(QRectF(box.x0, box.y0, box.width, box.height))
+            self._box_item.show()
+            for name, item in self._handle_items.items():
+                item.setPos(self._handle_pos(box, name))
+                item.setVisible(not self._read_only)
+        if self._proposal is not None:
+            p = self._proposal
+            self._proposal_item.setRect(QRectF(p.x0, p.y0, p.width, p.height))
+            self._proposal_item.show()
+        else:
+            self._proposal_item.hide()
+
+    @staticmethod
+    def _handle_pos(box: BoundingBox, name: str) -> QPointF:
+        xs = {"x0": box.x0, "x1": box.x1, None: (box.x0 + box.x1) / 2}
+        ys = {"y0": box.y0, "y1": box.y1, None: (box.y0 + box.y1) / 2}
+        ex, ey = _HANDLES[name]
+        return QPointF(xs[ex], ys[ey])
+
+    def handle_at(self, view_pos: QPointF) -> str | None:
+        """The handle under a view position (hit area a little larger than drawn)."""
+        box = self._state.box
+        if box is None or self._read_only:
+            return None
+        for name in _HANDLES:
+            hp = self.mapFromScene(self._handle_pos(box, name))
+            if abs(hp.x() - view_pos.x()) <= HANDLE_PX and abs(hp.y() - view_pos.y()) <= HANDLE_PX:
+                return name
+        return None
+
+    def handle_view_pos(self, name: str) -> QPointF:
+        """Where a handle of the current box is in view coordinates (tests drive the mouse)."""
+        assert self._state.box is not None
+        return QPointF(self.mapFromScene(self._handle_pos(self._state.box, name)))
+
+    def _clip(self, box: BoundingBox) -> BoundingBox:
+        w, h = self._image_size
+        return box.clipped(w, h) if w > 0 else box
+
+    def _box_from_points(self, a: QPointF, b: QPointF) -> BoundingBox | None:
+        w, h = self._image_size
+        x0, x1 = sorted((min(max(a.x(), 0), w), min(max(b.x(), 0), w)))
+        y0, y1 = sorted((min(max(a.y(), 0), h), min(max(b.y(), 0), h)))
+        if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
+            return None
+        return BoundingBox(round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
+
+    # ----------------------------------------------------------------- mouse
+    def mousePressEvent(self, event) -> None:
+        pos = event.position()
+        self._press_view = pos
+        self._press_scene = self.mapToScene(pos.toPoint())
+        button = event.button()
+        pan = (button in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton)
+               or (button == Qt.MouseButton.LeftButton
+                   and event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
+        if pan:
+            self._mode = "pan"
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        if button != Qt.MouseButton.LeftButton or not self.has_image() or self._read_only:
+            super().mousePressEvent(event)
+            return
+        handle = self.handle_at(pos)
+        box = self._state.box
+        if handle is not None:
+            self._mode, self._handle, self._press_box = "resize", handle, box
+        elif box is not None and QRectF(box.x0, box.y0, box.width, box.height).contains(self._press_scene):
+            self._mode, self._press_box = "move", box
+            self.viewport().setCursor(Qt.CursorShape.SizeAllCursor)
+        else:
+            self._mode = "draw"
+        self._live_box = None
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        pos = event.position()
+        if self._mode is None:
+            self._update_hover_cursor(pos)
+            super().mouseMoveEvent(event)
+            return
+        scene = self.mapToScene(pos.toPoint())
+        if self._mode == "pan":
+            d = pos - self._press_view
+            self._press_view = pos
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(d.x()))
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(d.y()))
+        elif self._mode == "draw":
+            self._live_box = self._box_from_points(self._press_scene, scene)
+            self._refresh_items()
+        elif self._mode == "move" and self._press_box is not None:
+            self._live_box = self._moved(self._press_box, scene - self._press_scene)
+            self._refresh_items()
+        elif self._mode == "resize" and self._press_box is not None:
+            self._live_box = self._resized(self._press_box, self._handle, scene)
+            self._refresh_items()
+        event.accept()
+
+    def mouseReleaseEvent(self, event) -> None:
+        mode, live = self._mode, self._live_box
+        self._mode, self._live_box, self._handle = None, None, None
+        self.viewport().unsetCursor()
+        if mode == "draw" and live is not None:
+            self._commit(replace(self._state, box=live))
+            self.box_drawn.emit(live)
+        elif mode == "move" and live is not None and live != self._press_box:
+            self._commit(replace(self._state, box=live))
+            self.box_moved.emit(live)
+        elif mode == "resize" and live is not None and live != self._press_box:
+            self._commit(replace(self._state, box=live))
+            self.box_resized.emit(live)
+        else:
+            self._refresh_items()
+        event.accept()
+
+    def _update_hover_cursor(self, pos: QPointF) -> None:
+        handle = self.handle_at(pos)
+        if handle is not None:
+            self.viewport().setCursor(_CURSORS[handle])
+        elif self.has_image() and not self._read_only:
+            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        else:
+            self.viewport().unsetCursor()
+
+    def _moved(self, box: BoundingBox, d: QPointF) -> BoundingBox:
+        w, h = self._image_size
+        dx = min(max(d.x(), -box.x0), w - box.x1)
+        dy = min(max(d.y(), -box.y0), h - box.y1)
+        return BoundingBox(round(box.x0 + dx, 1), round(box.y0 + dy, 1),
+                           round(box.x1 + dx, 1), round(box.y1 + dy, 1))
+
+    def _resized(self, box: BoundingBox, handle: str | None, p: QPointF) -> BoundingBox | None:
+        w, h = self._image_size
+        v = {"x0": box.x0, "y0": box.y0, "x1": box.x1, "y1": box.y1}
+        ex, ey = _HANDLES[handle or "br"]
+        if ex:
+            v[ex] = min(max(p.x(), 0.0), float(w))
+        if ey:
+            v[ey] = min(max(p.y(), 0.0), float(h))
+        x0, x1 = sorted((v["x0"], v["x1"]))
+        y0, y1 = sorted((v["y0"], v["y1"]))
+        if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
+            return None
+        return BoundingBox(round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
