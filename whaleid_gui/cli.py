@@ -1,0 +1,157 @@
+"""Headless commands: match, evaluate, train, demo (and the project commands of cli_project).
+
+No Qt here. Bad input ends with a non-zero exit and a one-line reason; a bad image in a batch is
+reported on stderr and skipped, the rest goes on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .core.errors import WhaleIDError
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 1
+
+
+def _threshold(value: str):
+    if value in ("auto", "none"):
+        return None if value == "none" else "auto"
+    try:
+        t = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be auto, none or a number in [0, 1], not {value!r}")
+    if not 0.0 <= t <= 1.0:
+        raise argparse.ArgumentTypeError(f"threshold {t} is outside [0, 1]")
+    return t
+
+
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{n} must be at least 1")
+    return n
+
+
+def _add_match_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", help="weights file (default: the shipped model, see README)")
+    p.add_argument("--boxes", help="BOXES.csv: Image,x0,y0,x1,y1 for any image (others use the whole photo)")
+    p.add_argument("--top", type=_positive_int, default=5, help="how many IDs per query (default 5)")
+    p.add_argument("--new-threshold", type=_threshold, default="auto",
+                   help="auto (calibrated on the references, default), none, or a score in [0, 1]")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: CUDA if present")
+    p.add_argument("--image-size", type=_positive_int, help="model input size in px (default: the weights' own)")
+    p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/whaleid)")
+    p.add_argument("--rerank", choices=["keypoints", "none"], default="none",
+                   help="re-rank the top candidates by keypoint verification (see README)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="whaleid", description="Photo-identification of humpback whale flukes.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("match", help="rank catalogued individuals for query photos (Kaggle submission CSV)")
+    p.add_argument("references", help="REFERENCES.csv with columns Image,Id")
+    p.add_argument("queries", help="QUERIES: a CSV with an Image column, or a folder of images")
+    p.add_argument("--out", required=True, help="PRED.csv to write (Image,Id with space-separated IDs)")
+    _add_match_options(p)
+
+    p = sub.add_parser("evaluate", help="MAP@5, top-1 and top-5 on labelled queries")
+    p.add_argument("references", help="REFERENCES.csv with columns Image,Id")
+    p.add_argument("queries", help="QUERIES.csv with columns Image,Id (Id may be new_whale)")
+    p.add_argument("--out", help="also write the predictions here")
+    _add_match_options(p)
+
+    p = sub.add_parser("train", help="fine-tune on a catalog with LAP-mined pairs")
+    p.add_argument("train_csv", metavar="TRAIN.csv", help="Image,Id")
+    p.add_argument("--out", required=True, help="weights file to write (checkpointed every epoch)")
+    p.add_argument("--init", default="default", help="default | scratch | PATH of weights to start from")
+    p.add_argument("--branch", choices=["reference", "efficientnet-lite0"], help="with --init scratch/default")
+    p.add_argument("--epochs", type=_positive_int, default=20)
+    p.add_argument("--image-size", type=_positive_int, help="input size in px (default 384)")
+    p.add_argument("--batch-size", type=_positive_int, default=16)
+    p.add_argument("--lr", type=float, default=64e-5, help="base learning rate (SIAMESE.md: 64e-5)")
+    p.add_argument("--mine-every", type=_positive_int, default=5, help="epochs between score recomputations")
+    p.add_argument("--boxes", help="BOXES.csv for the training photos")
+    p.add_argument("--validation", type=float, default=0.0, help="share of individuals held out (default 0)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUT.resume")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+
+    p = sub.add_parser("demo", help="write a synthetic catalog to try every command on")
+    p.add_argument("dir", help="folder to write (created)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--small", action="store_true", help="a tiny set (for tests)")
+
+    p = sub.add_parser("gui", help="open the desktop app")
+    p.add_argument("project", nargs="?", help="project folder (default: the last one, or a demo project)")
+
+    try:
+        from . import cli_project
+    except ImportError:  # the catalog commands are optional while they are being built
+        cli_project = None
+    if cli_project is not None:
+        cli_project.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    handler = getattr(args, "handler", None) or _HANDLERS[args.command]
+    try:
+        return int(handler(args) or 0)
+    except KeyboardInterrupt:
+        print("whaleid: interrupted", file=sys.stderr)
+        return 130
+    except WhaleIDError as exc:
+        print(f"whaleid: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _cmd_match(args) -> int:
+    from .commands.match import run_match
+
+    return run_match(args)
+
+
+def _cmd_evaluate(args) -> int:
+    from .commands.match import run_evaluate
+
+    return run_evaluate(args)
+
+
+def _cmd_train(args) -> int:
+    from .commands.train import run_train
+
+    return run_train(args)
+
+
+def _cmd_demo(args) -> int:
+    from .core.synthetic import write_demo
+
+    t0 = time.perf_counter()
+    paths = write_demo(args.dir, seed=args.seed, small=args.small)
+    print(f"wrote a synthetic catalog in {paths.root} ({time.perf_counter() - t0:.1f} s):")
+    for name in ("references_csv", "queries_csv", "train_csv", "boxes_csv"):
+        print(f"  {getattr(paths, name)}")
+    print("try:  whaleid evaluate {0}/references.csv {0}/queries.csv --boxes {0}/boxes.csv".format(paths.root))
+    return 0
+
+
+def _cmd_gui(args) -> int:
+    from .gui.app import run_app
+
+    return run_app(args.project)
+
+
+_HANDLERS = {"match": _cmd_match, "evaluate": _cmd_evaluate, "train": _cmd_train, "demo": _cmd_demo, "gui": _cmd_gui}

@@ -1,0 +1,1 @@
+"""The implementation of each CLI command (thin: parse inputs, call the core, print)."""

@@ -1,0 +1,159 @@
+"""Branch features of photos (crop by box), cached on disk by image content, box and weights.
+
+A cache entry is keyed by the SHA-1 of the image file, the box, the weights id and the input size, so
+a changed photo, box or model never reuses a stale feature vector.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .boxes import BoundingBox
+from .errors import ImageError
+from .images import file_sha1, load_crop
+from .progress import Finished, Progress
+
+BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class ImageItem:
+    """A photo and, optionally, the box of the fluke in it (None = whole photo)."""
+
+    path: Path
+    box: BoundingBox | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+
+@dataclass
+class FeatureSet:
+    """Features of a list of items; rows of failed items are NaN and listed in errors."""
+
+    features: np.ndarray
+    errors: dict[int, ImageError] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> np.ndarray:
+        mask = np.ones(len(self.features), dtype=bool)
+        mask[list(self.errors)] = False
+        return mask
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("WHALEID_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "whaleid"
+
+
+class FeatureCache:
+    """A small SQLite table of feature vectors. Safe to share between threads and processes."""
+
+    def __init__(self, cache_dir: str | Path | None = None):
+        self.folder = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / "features.sqlite"
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS features (key TEXT PRIMARY KEY, dim INTEGER, vec BLOB)")
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA journal_mode=WAL")
+        return db
+
+    @staticmethod
+    def key(sha1: str, box: BoundingBox | None, weights_id: str, image_size: int) -> str:
+        return f"{sha1}|{box.key() if box else 'full'}|{weights_id}|{image_size}"
+
+    def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock, self._connect() as db:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                for key, dim, blob in db.execute(f"SELECT key, dim, vec FROM features WHERE key IN ({marks})", chunk):
+                    found[key] = np.frombuffer(blob, dtype=np.float32, count=dim).copy()
+        return found
+
+    def put_many(self, entries: dict[str, np.ndarray]) -> None:
+        rows = [(k, int(v.size), np.asarray(v, dtype=np.float32).tobytes()) for k, v in entries.items()]
+        with self._lock, self._connect() as db:
+            db.executemany("INSERT OR REPLACE INTO features (key, dim, vec) VALUES (?, ?, ?)", rows)
+
+
+def _hash_items(items: list[ImageItem]) -> tuple[dict[int, str], dict[int, ImageError]]:
+    hashes: dict[int, str] = {}
+    errors: dict[int, ImageError] = {}
+    for i, item in enumerate(items):
+        try:
+            hashes[i] = file_sha1(item.path)
+        except ImageError as exc:
+            errors[i] = exc
+        except OSError as exc:
+            errors[i] = ImageError(item.path, f"cannot read file: {exc.strerror or exc}")
+    return hashes, errors
+
+
+def _load(item: ImageItem, size: int) -> np.ndarray | ImageError:
+    try:
+        return load_crop(item.path, item.box, size=size)
+    except ImageError as exc:
+        return exc
+    except (OSError, ValueError) as exc:
+        return ImageError(item.path, f"cannot read image: {exc}")
+
+
+def iter_features(model, items: list[ImageItem], cache: FeatureCache | None = None, batch_size: int = BATCH_SIZE):
+    """Job: yields Progress, then Finished(FeatureSet). Bad images are reported, the rest goes on."""
+    items = list(items)
+    total = len(items)
+    out = np.full((total, model.feature_size), np.nan, dtype=np.float32)
+    hashes, errors = _hash_items(items)
+    keys = {i: FeatureCache.key(h, items[i].box, model.weights_id, model.image_size) for i, h in hashes.items()}
+    cached = cache.get_many(list(keys.values())) if cache is not None else {}
+    todo = []
+    for i, key in keys.items():
+        if key in cached and cached[key].size == model.feature_size:
+            out[i] = cached[key]
+        else:
+            todo.append(i)
+    done = total - len(todo)
+    yield Progress(done, total, "features")
+    # Decode the next batch in a thread while the network runs on the current one (PIL releases the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
+        pending = pool.submit(lambda b: [_load(items[i], model.image_size) for i in b], batches[0]) if batches else None
+        for n, batch in enumerate(batches):
+            crops = pending.result()
+            if n + 1 < len(batches):
+                pending = pool.submit(lambda b: [_load(items[i], model.image_size) for i in b], batches[n + 1])
+            good = []
+            for i, crop in zip(batch, crops):
+                if isinstance(crop, ImageError):
+                    errors[i] = crop
+                else:
+                    good.append((i, crop))
+            if good:
+                tensor = torch.from_numpy(np.stack([c for _, c in good])[:, None])
+                feats = model.features(tensor).cpu().numpy()
+                new_entries = {}
+                for (i, _), f in zip(good, feats):
+                    out[i] = f
+                    new_entries[keys[i]] = f
+                if cache is not None:
+                    cache.put_many(new_entries)
+            done += len(batch)
+            yield Progress(done, total, "features")
+    yield Finished(FeatureSet(out, errors))

@@ -1,0 +1,213 @@
+"""Rank catalogued individuals for query photos.
+
+A query's features are scored by the head against every cached reference photo; individuals are
+ranked by their best-scoring photo, and `new_whale` is inserted where the score falls below the
+new-individual threshold (see threshold.py for how `auto` calibrates it on the references alone).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import ImageError, WhaleIDError
+from .features import FeatureCache, FeatureSet, ImageItem, iter_features
+from .progress import Finished, Progress, drive
+from .threshold import NO_TRUTH_RANK, calibrate_threshold
+
+NEW_WHALE = "new_whale"
+CALIBRATION_PAIR_BUDGET = 4_000_000  # pairs scored for leave-one-out calibration (a few seconds on 2 cores)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One line of a ranking. individual == NEW_WHALE is the new-individual line (score = threshold)."""
+
+    individual: str
+    score: float
+    rank: int
+    image: Path | None = None
+    reference_index: int | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.individual == NEW_WHALE
+
+
+class IndividualIndex:
+    """Reference photos grouped by individual, for a per-individual max of a score row in O(m)."""
+
+    def __init__(self, ids: Sequence[str]):
+        ids = np.asarray(ids, dtype=object)
+        self.order = np.argsort(ids, kind="stable")
+        sorted_ids = ids[self.order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(ids) else np.array([], int)
+        self.starts = starts
+        self.names = [str(x) for x in sorted_ids[starts]]
+        self.counts = np.diff(np.r_[starts, len(ids)])
+        self.group_of = np.empty(len(ids), dtype=np.int64)
+        self.group_of[self.order] = np.repeat(np.arange(len(starts)), self.counts)
+
+    def best_per_individual(self, scores: np.ndarray) -> np.ndarray:
+        """(n_individuals,) best score of each individual for a score row (m,)."""
+        return np.maximum.reduceat(scores[self.order], self.starts) if len(self.starts) else np.array([])
+
+    def best_photo(self, scores: np.ndarray, group: int) -> int:
+        members = self.order[self.starts[group]:self.starts[group] + self.counts[group]]
+        return int(members[np.argmax(scores[members])])
+
+
+def rank_row(scores: np.ndarray, index: IndividualIndex, threshold: float | None, top: int,
+             paths: Sequence[Path] | None = None, exclude_group: int | None = None) -> list[Candidate]:
+    best = index.best_per_individual(scores)
+    if exclude_group is not None:
+        best = best.copy()
+        best[exclude_group] = -np.inf
+    n_take = min(top, len(best))
+    chosen = np.argpartition(-best, n_take - 1)[:n_take] if n_take else np.array([], int)
+    chosen = chosen[np.argsort(-best[chosen], kind="stable")]
+    lines: list[Candidate] = []
+    new_placed = threshold is None
+    for group in chosen:
+        if not np.isfinite(best[group]):
+            continue
+        if not new_placed and best[group] < threshold:
+            lines.append(Candidate(NEW_WHALE, float(threshold), len(lines) + 1))
+            new_placed = True
+        if len(lines) >= top:
+            break
+        ref = index.best_photo(scores, group)
+        lines.append(Candidate(index.names[group], float(best[group]), len(lines) + 1,
+                               paths[ref] if paths is not None else None, ref))
+    if not new_placed and len(lines) < top:
+        lines.append(Candidate(NEW_WHALE, float(threshold), len(lines) + 1))
+    return lines[:top]
+
+
+class Matcher:
+    """Ranks queries against a catalog of reference photos with known individuals.
+
+    threshold: "auto" (leave-one-out calibration on the references), None (never insert new_whale)
+    or a score in [0, 1]. Reference rows whose id is new_whale are not identities: they only serve
+    the calibration as photos whose right answer is "new".
+    """
+
+    def __init__(self, model, references: Sequence[ImageItem], ids: Sequence[str],
+                 threshold: str | float | None = "auto", cache: FeatureCache | None = None, seed: int = 0):
+        if len(references) != len(ids):
+            raise ValueError("references and ids differ in length")
+        self.model = model
+        self.all_items = list(references)
+        self.all_ids = [str(i) for i in ids]
+        self.threshold_setting = threshold
+        self.threshold: float | None = None if threshold in (None, "auto") else float(threshold)
+        self.cache = cache
+        self.seed = seed
+        self.errors: dict[int, ImageError] = {}
+        self.calibration: dict = {}
+        self._ready = False
+
+    # -- preparation -------------------------------------------------------------------------------
+    def prepare_job(self):
+        """Job: reference features (cached), then calibration. Finished(self)."""
+        feature_job = iter_features(self.model, self.all_items, self.cache)
+        for event in feature_job:
+            if isinstance(event, Finished):
+                feature_set: FeatureSet = event.value
+                break
+            yield Progress(event.done, event.total, "reference features")
+        self.errors = dict(feature_set.errors)
+        valid = feature_set.valid
+        self.all_features = feature_set.features
+        keep = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] != NEW_WHALE]
+        self.items = [self.all_items[i] for i in keep]
+        self.ids = [self.all_ids[i] for i in keep]
+        self.features = feature_set.features[keep]
+        self.paths = [item.path for item in self.items]
+        self.index = IndividualIndex(self.ids)
+        if not self.items:
+            raise WhaleIDError("the reference catalog has no usable photo of a known individual")
+        if self.threshold_setting == "auto":
+            yield Progress(0, 1, "calibrating the new-individual threshold")
+            self.threshold = self._calibrate(valid)
+        self._ready = True
+        yield Finished(self)
+
+    def prepare(self, progress: Callable[[Progress], None] | None = None) -> "Matcher":
+        return drive(self.prepare_job(), progress)
+
+    def _calibrate(self, valid: np.ndarray) -> float | None:
+        rng = np.random.default_rng(self.seed)
+        unknown = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] == NEW_WHALE]
+        held = np.arange(len(self.items))
+        budget_rows = max(50, CALIBRATION_PAIR_BUDGET // max(1, len(self.items)))
+        if len(held) + len(unknown) > budget_rows:
+            n_known = int(budget_rows * len(held) / (len(held) + len(unknown)))
+            held = rng.choice(held, size=n_known, replace=False)
+            unknown = list(rng.choice(unknown, size=min(len(unknown), budget_rows - n_known), replace=False))
+        rows = np.concatenate([self.features[held], self.all_features[unknown]]) if unknown else self.features[held]
+        scores = self.model.score_matrix(rows, self.features)
+        top_scores = np.full((len(rows), 5), -np.inf)
+        truth_rank = np.full(len(rows), NO_TRUTH_RANK)
+        truth_new = np.zeros(len(rows), dtype=bool)
+        for r in range(len(rows)):
+            row = scores[r].astype(np.float64)
+            if r < len(held):
+                i = held[r]
+                row[i] = -np.inf  # leave this photo out
+                group = self.index.group_of[i]
+                truth_new[r] = self.index.counts[group] == 1
+            else:
+                group = None
+                truth_new[r] = True
+            best = self.index.best_per_individual(row)
+            if group is not None and truth_new[r]:
+                best[group] = -np.inf  # its individual has no other photo: not in the catalog
+            order = np.argsort(-best, kind="stable")[:5]
+            top_scores[r, :len(order)] = best[order]
+            if group is not None and not truth_new[r]:
+                better = int((best > best[group]).sum())
+                truth_rank[r] = better + 1 if better < 5 else NO_TRUTH_RANK
+        threshold = calibrate_threshold(top_scores, truth_rank, truth_new)
+        self.calibration = {"held_out": int(len(rows)), "new_truths": int(truth_new.sum()),
+                            "threshold": threshold}
+        return threshold
+
+    # -- ranking -----------------------------------------------------------------------------------
+    def rank_features(self, query_features: np.ndarray, top: int = 5) -> list[list[Candidate]]:
+        if not self._ready:
+            self.prepare()
+        scores = self.model.score_matrix(np.atleast_2d(query_features), self.features)
+        return [rank_row(row, self.index, self.threshold, top, self.paths) for row in scores]
+
+    def rank_job(self, queries: Sequence[ImageItem], top: int = 5):
+        """Job: Finished(list of rankings; an ImageError in place of a query that could not be read)."""
+        if not self._ready:
+            yield from (e for e in self.prepare_job() if not isinstance(e, Finished))
+        feature_set = None
+        for event in iter_features(self.model, list(queries), self.cache):
+            if isinstance(event, Finished):
+                feature_set = event.value
+            else:
+                yield Progress(event.done, event.total, "query features")
+        valid = feature_set.valid
+        results: list = [feature_set.errors.get(i) for i in range(len(queries))]
+        good = np.flatnonzero(valid)
+        if good.size:
+            rankings = self.rank_features(feature_set.features[good], top)
+            for i, ranking in zip(good, rankings):
+                results[i] = ranking
+        yield Finished(results)
+
+    def rank_many(self, queries: Sequence[ImageItem], top: int = 5,
+                  progress: Callable[[Progress], None] | None = None) -> list:
+        return drive(self.rank_job(queries, top), progress)
+
+    def rank(self, query: ImageItem, top: int = 5) -> list[Candidate]:
+        result = self.rank_many([query], top)[0]
+        if isinstance(result, ImageError):
+            raise result
+        return result

@@ -1,0 +1,53 @@
+"""Branch networks, the pair head, the Siamese model and weights files.
+
+`load_model(None)` gives the default model: the shipped trained weights when model_weights/ holds
+them, otherwise EfficientNet-Lite0 with ImageNet weights and a head initialised as a feature-distance
+comparator (so an untrained model ranks by feature distance rather than at random).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .checkpoint import load_model_file, save_model
+from .head import PairHead
+from .siamese import BRANCHES, DEFAULT_IMAGE_SIZE, ModelCard, SiameseModel, make_branch, resolve_device
+
+UNTRAINED_ID = "untrained-lite0-distance-v1"
+SHIPPED_WEIGHTS = Path(__file__).resolve().parents[3] / "model_weights" / "whaleid-siamese.pt"
+
+
+def build_model(branch: str = "efficientnet-lite0", image_size: int = DEFAULT_IMAGE_SIZE,
+                imagenet: bool = True, distance_head: bool = True) -> SiameseModel:
+    """A fresh model. With distance_head the head scores by feature distance until trained."""
+    net = make_branch(branch, imagenet=imagenet)
+    head = PairHead(net.feature_size)
+    if distance_head:
+        head.init_as_distance()
+    card = ModelCard(architecture=branch, image_size=image_size, feature_size=net.feature_size,
+                     training_data={"source": "ImageNet (branch) only" if imagenet else "none"},
+                     notes="untrained head: feature-distance comparator")
+    weights_id = UNTRAINED_ID if (branch == "efficientnet-lite0" and imagenet and distance_head) else "fresh"
+    return SiameseModel(net, head, card, weights_id)
+
+
+def load_model(path: str | Path | None = None, device: str = "auto", image_size: int | None = None) -> SiameseModel:
+    """The model in a weights file, or the default (see module doc). image_size overrides the card's."""
+    dev = resolve_device(device)
+    if path is None and SHIPPED_WEIGHTS.exists():
+        path = SHIPPED_WEIGHTS
+    if path is None:
+        model = build_model().to(dev)
+    else:
+        model = load_model_file(path, dev)
+    if image_size is not None and image_size != model.card.image_size:
+        model.card.image_size = int(image_size)
+        model.weights_id = f"{model.weights_id}@{image_size}"
+    model.eval()
+    return model
+
+
+__all__ = [
+    "BRANCHES", "DEFAULT_IMAGE_SIZE", "ModelCard", "PairHead", "SiameseModel", "build_model", "load_model",
+    "load_model_file", "make_branch", "resolve_device", "save_model", "UNTRAINED_ID",
+]

@@ -1,0 +1,95 @@
+"""Weights files: a dict of plain tensors and metadata, saved atomically, loaded with weights_only=True
+(no pickled code is ever executed). Each file carries its model card."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from ..errors import WeightsError
+from .head import PairHead
+from .siamese import ModelCard, SiameseModel, make_branch
+
+FORMAT = "whaleid-weights"
+FORMAT_VERSION = 1
+
+
+def atomic_torch_save(obj: dict, path: str | Path) -> None:
+    """Write to a temporary file in the same folder, fsync, then os.replace: a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(obj, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model: SiameseModel, path: str | Path, extra: dict | None = None) -> str:
+    """Save weights + card; returns the new weights id (content hash)."""
+    card = model.card
+    if not card.created:
+        card.created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    payload = {"format": FORMAT, "format_version": FORMAT_VERSION, "card": card.to_dict(), "state_dict": state}
+    if extra:
+        payload["extra"] = extra
+    atomic_torch_save(payload, path)
+    model.weights_id = weights_id_of(path)
+    return model.weights_id
+
+
+def weights_id_of(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()[:16]
+
+
+def read_weights_file(path: str | Path) -> dict:
+    """The raw payload, validated; WeightsError names the file and the fault."""
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(path, "weights file not found")
+    if path.is_dir():
+        raise WeightsError(path, "is a directory, not a weights file")
+    if path.stat().st_size == 0:
+        raise WeightsError(path, "weights file is empty (0 bytes)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for corrupt zip/pickle data
+        raise WeightsError(path, f"not a readable weights file (corrupt or not made by WhaleID): {exc}") from exc
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise WeightsError(path, "not a WhaleID weights file (no WhaleID model card inside)")
+    if payload.get("format_version", 0) > FORMAT_VERSION:
+        raise WeightsError(path, f"made by a newer WhaleID (format {payload.get('format_version')})")
+    return payload
+
+
+def load_model_file(path: str | Path, device: torch.device, expect_architecture: str | None = None) -> SiameseModel:
+    payload = read_weights_file(path)
+    card = ModelCard.from_dict(payload["card"])
+    if expect_architecture and card.architecture != expect_architecture:
+        raise WeightsError(path, f"holds a {card.architecture} model, not {expect_architecture}")
+    try:
+        branch = make_branch(card.architecture, imagenet=False)
+    except ValueError as exc:
+        raise WeightsError(path, str(exc)) from exc
+    model = SiameseModel(branch, PairHead(card.feature_size), card, weights_id_of(path))
+    try:
+        model.load_state_dict(payload["state_dict"], strict=True)
+    except RuntimeError as exc:
+        first = str(exc).splitlines()[0]
+        raise WeightsError(path, f"weights do not fit the {card.architecture} architecture: {first}") from exc
+    return model.to(device)

@@ -1,0 +1,257 @@
+"""Fine-tuning with LAP-mined pairs (SIAMESE.md), as a job that yields progress events.
+
+Every `mine_every` epochs the branch features of all training images are computed (no augmentation),
+the head scores every pair with the fused kernel, and a linear assignment picks hard non-matching
+pairs; matching pairs are derangements within each individual. An epoch alternates matching and
+non-matching pairs (about 2n pairs for n images). A checkpoint is written atomically after each
+epoch together with the state needed to resume; stopping between epochs never loses the last one.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .augment import Augment
+from .errors import WhaleIDError
+from .features import FeatureCache, ImageItem, iter_features
+from .images import load_crop
+from .matching import IndividualIndex, rank_row
+from .metrics import map_at_k
+from .mining import NegativeMiner, k_schedule, learning_rate_schedule, matching_pairs
+from .model import SiameseModel, save_model
+from .model.checkpoint import atomic_torch_save
+from .model.siamese import bf16_supported
+from .progress import Finished, Progress
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = 20
+    batch_size: int = 16  # pairs per optimiser step
+    learning_rate: float = 64e-5
+    weight_decay: float = 0.0
+    mine_every: int = 5
+    k_values: list[float] | None = None  # None: SIAMESE.md's schedule scaled to the epochs
+    seed: int = 0
+    mixed_precision: bool = True
+    augment: Augment = field(default_factory=Augment)
+    validation_fraction: float = 0.0  # share of individuals held out for validation MAP@5
+
+    def ks(self) -> list[float]:
+        ks = list(self.k_values) if self.k_values else k_schedule(self.epochs)
+        if len(ks) < self.epochs:
+            ks += [ks[-1]] * (self.epochs - len(ks))
+        return ks[: self.epochs]
+
+    def learning_rates(self) -> list[float]:
+        return [lr * self.learning_rate / 64e-5 for lr in learning_rate_schedule(self.epochs)]
+
+
+@dataclass(frozen=True)
+class EpochReport:
+    epoch: int  # 1-based, completed
+    epochs: int
+    loss: float
+    pair_accuracy: float
+    hard_pair_score: float  # mean head score of the mined non-matching pairs (before the epoch)
+    k: float
+    learning_rate: float
+    val_map5: float | None
+    seconds: float
+    mining_seconds: float
+    checkpoint: str
+
+
+def split_by_individual(ids: Sequence[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Index arrays (train, validation): whole individuals go to validation, never single photos."""
+    ids = np.asarray(ids, dtype=object)
+    individuals = sorted(set(ids.tolist()))
+    rng = np.random.default_rng(seed)
+    n_val = int(round(len(individuals) * fraction))
+    val_ids = set(rng.choice(individuals, size=n_val, replace=False).tolist()) if n_val else set()
+    is_val = np.array([i in val_ids for i in ids])
+    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def training_set(items: Sequence[ImageItem], ids: Sequence[str]) -> tuple[list[ImageItem], list[str]]:
+    """SIAMESE.md: no new_whale photos, only individuals with at least 2 photos."""
+    counts: dict[str, int] = {}
+    for i in ids:
+        counts[i] = counts.get(i, 0) + 1
+    keep = [k for k, i in enumerate(ids) if i != "new_whale" and counts[i] >= 2]
+    return [items[k] for k in keep], [ids[k] for k in keep]
+
+
+def leave_one_out_map5(model: SiameseModel, features: np.ndarray, ids: Sequence[str]) -> float:
+    """MAP@5 of each photo ranked against the others (photos whose individual has another photo)."""
+    index = IndividualIndex(ids)
+    scores = model.score_matrix(features, features)
+    predictions, truths = [], []
+    for i, row in enumerate(scores):
+        if index.counts[index.group_of[i]] < 2:
+            continue
+        row = row.astype(np.float64)
+        row[i] = -np.inf
+        predictions.append([c.individual for c in rank_row(row, index, None, 5)])
+        truths.append(ids[i])
+    return map_at_k(predictions, truths) if truths else float("nan")
+
+
+def _features(model: SiameseModel, items: list[ImageItem]) -> np.ndarray:
+    result = None
+    for event in iter_features(model, items, cache=None):
+        if isinstance(event, Finished):
+            result = event.value
+    if result.errors:
+        first = next(iter(result.errors.values()))
+        raise WhaleIDError(f"{len(result.errors)} training photo(s) cannot be read, first: {first}")
+    return result.features
+
+
+def _set_trainable_mode(model: SiameseModel) -> None:
+    model.train()
+    # A pretrained backbone keeps its BatchNorm statistics: batches of 16 grayscale crops would
+    # overwrite ImageNet's with noisy ones. The reference branch learns them, as in SIAMESE.md.
+    if model.card.architecture != "reference":
+        for module in model.branch.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.eval()
+
+
+def state_path(out: Path) -> Path:
+    return out.with_name(out.name + ".resume")
+
+
+def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str], out: str | Path,
+              config: TrainConfig, resume: bool = False):
+    """Job: yields Progress and EpochReport; Finished(list of EpochReport). Cancel between yields."""
+    out = Path(out)
+    items, ids = training_set(list(items), list(ids))
+    train_idx, val_idx = split_by_individual(ids, config.validation_fraction, config.seed)
+    train_items = [items[i] for i in train_idx]
+    train_ids = [ids[i] for i in train_idx]
+    val_items = [items[i] for i in val_idx]
+    val_ids = [ids[i] for i in val_idx]
+    if len(set(train_ids)) < 2:
+        raise WhaleIDError("training needs at least 2 individuals with 2 or more photos each")
+    device = model.device
+    torch.manual_seed(config.seed)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
+                                 lr=config.learning_rate, weight_decay=config.weight_decay)
+    miner = NegativeMiner(train_ids)
+    start_epoch = 0
+    reports: list[EpochReport] = []
+    if resume and state_path(out).exists():
+        state = torch.load(state_path(out), map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        miner.used = state["used"].numpy().astype(bool)
+        start_epoch = int(state["epoch"])
+        if state["n_images"] != len(train_ids):
+            raise WhaleIDError(f"{state_path(out)}: the training data changed since this run started; start afresh")
+    ks = config.ks()
+    lrs = config.learning_rates()
+    use_amp = config.mixed_precision and bf16_supported(device)
+    size = model.image_size
+    hard_score = float("nan")
+    mining_seconds = 0.0
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        for epoch in range(start_epoch, config.epochs):
+            t0 = time.perf_counter()
+            rng = np.random.default_rng([config.seed, epoch])  # per-epoch stream: resume reproduces it
+            if epoch == start_epoch or epoch % config.mine_every == 0:
+                yield Progress(0, 1, f"epoch {epoch + 1}: scoring all pairs")
+                tm = time.perf_counter()
+                feats = _features(model, train_items)
+                miner.set_scores(model.score_matrix(feats, feats))
+                mining_seconds = time.perf_counter() - tm
+            else:
+                mining_seconds = 0.0
+            tm = time.perf_counter()
+            negatives = miner.epoch_pairs(ks[epoch], rng)
+            mining_seconds += time.perf_counter() - tm
+            hard_score = float(miner.scores[negatives[:, 0], negatives[:, 1]].mean()) if len(negatives) else hard_score
+            positives = matching_pairs(train_ids, rng)
+            pairs, labels = _interleave(positives, negatives, rng)
+            for group in optimizer.param_groups:
+                group["lr"] = lrs[epoch]
+            _set_trainable_mode(model)
+            batches = [slice(s, s + config.batch_size) for s in range(0, len(pairs), config.batch_size)]
+
+            def load(batch: slice, seed: int):
+                brng = np.random.default_rng([config.seed, epoch, seed])
+                a = [load_crop(train_items[i].path, train_items[i].box, size, config.augment, brng) for i in pairs[batch, 0]]
+                b = [load_crop(train_items[j].path, train_items[j].box, size, config.augment, brng) for j in pairs[batch, 1]]
+                return torch.from_numpy(np.stack(a)[:, None]), torch.from_numpy(np.stack(b)[:, None])
+
+            total_loss = correct = seen = 0.0
+            pending = pool.submit(load, batches[0], 0)
+            for n, batch in enumerate(batches):
+                xa, xb = pending.result()
+                if n + 1 < len(batches):
+                    pending = pool.submit(load, batches[n + 1], n + 1)
+                y = torch.as_tensor(labels[batch], dtype=torch.float32, device=device)
+                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
+                    logits = model(xa.to(device), xb.to(device))
+                loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total_loss += float(loss) * len(y)
+                correct += float(((logits.detach().float() > 0) == (y > 0.5)).sum())
+                seen += len(y)
+                yield Progress(n + 1, len(batches), f"epoch {epoch + 1}/{config.epochs}")
+            model.eval()
+            val_map = None
+            if val_items:
+                val_map = leave_one_out_map5(model, _features(model, val_items), val_ids)
+            card = model.card
+            card.training_data = {"images": len(train_items), "individuals": len(set(train_ids)),
+                                  "validation_individuals": len(set(val_ids)), "epochs_done": epoch + 1,
+                                  "image_size": size, "seed": config.seed}
+            card.metrics = {"loss": total_loss / max(seen, 1), "pair_accuracy": correct / max(seen, 1),
+                            **({"val_map5": val_map} if val_map is not None else {})}
+            card.created = ""
+            save_model(model, out)
+            atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                               "used": torch.from_numpy(miner.used), "epoch": epoch + 1,
+                               "n_images": len(train_ids), "config": _plain(asdict(config))}, state_path(out))
+            report = EpochReport(epoch + 1, config.epochs, total_loss / max(seen, 1), correct / max(seen, 1),
+                                 hard_score, ks[epoch], lrs[epoch], val_map, time.perf_counter() - t0,
+                                 mining_seconds, str(out))
+            reports.append(report)
+            yield report
+    yield Finished(reports)
+
+
+def _interleave(positives: np.ndarray, negatives: np.ndarray, rng: np.random.Generator):
+    """Alternate matching and non-matching pairs (labels 1, 0), each list shuffled."""
+    positives = positives[rng.permutation(len(positives))]
+    negatives = negatives[rng.permutation(len(negatives))]
+    n = max(len(positives), len(negatives))
+    pairs, labels = [], []
+    for i in range(n):
+        if i < len(positives):
+            pairs.append(positives[i])
+            labels.append(1.0)
+        if i < len(negatives):
+            pairs.append(negatives[i])
+            labels.append(0.0)
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2), np.asarray(labels, dtype=np.float32)
+
+
+def _plain(value):
+    """Config as plain types (weights_only loading accepts no dataclasses)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
