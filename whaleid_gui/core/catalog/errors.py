@@ -1,0 +1,66 @@
+"""Errors of the project store, each with a one-line message fit to show a scientist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from whaleid_gui.core.errors import WhaleIDError
+
+
+class CatalogError(WhaleIDError):
+    """Base of every project-store error."""
+
+
+class ProjectNotFoundError(CatalogError):
+    def __init__(self, folder: str | Path):
+        self.folder = str(folder)
+        super().__init__(f"{folder}: not a WhaleID project (no project.sqlite); create it with `whaleid project create`")
+
+
+class ProjectExistsError(CatalogError):
+    def __init__(self, folder: str | Path):
+        self.folder = str(folder)
+        super().__init__(f"{folder}: a WhaleID project already exists here")
+
+
+class ProjectInUseError(CatalogError):
+    """Another live process holds the project for writing."""
+
+    def __init__(self, holder: str, since: str, folder: str | Path | None = None):
+        self.holder = holder
+        self.since = since
+        self.folder = None if folder is None else str(folder)
+        where = f"{folder}: " if folder is not None else ""
+        super().__init__(
+            f"{where}project is in use by {holder} since {since}; "
+            "close it there or open this project read-only"
+        )
+
+
+class ProjectReadOnlyError(CatalogError):
+    """A write was attempted on a project opened read-only, or the folder cannot be written."""
+
+
+class DiskFullError(CatalogError):
+    """The disk (or the database's size limit) is full; the failed step was rolled back."""
+
+
+class SchemaTooNewError(CatalogError):
+    """The project file was written by a newer WhaleID."""
+
+
+class ExportExistsError(CatalogError):
+    def __init__(self, path: str | Path):
+        self.path = str(path)
+        super().__init__(f"{path}: file exists; pass overwrite=True (CLI: --overwrite) to replace it")
+
+
+class NotFoundError(CatalogError, KeyError):
+    """A photo, individual or decision id/code that the project does not hold."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DecisionError(CatalogError):
+    """A decision that cannot be applied (e.g. photo already identified, undo blocked)."""

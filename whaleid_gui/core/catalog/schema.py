@@ -1,0 +1,178 @@
+"""The current database schema (version 2) as SQLAlchemy Core tables.
+
+Portable Core types only, so that the same tables can live on PostgreSQL for a multi-user
+lab. Times are ISO 8601 text (sortable, exported as is). Older versions are upgraded by
+migrations.py; tests/data/schema_v1.sql keeps a frozen copy of version 1.
+
+Version history:
+  1  first schema
+  2  photos.quality and photos.comment (per-photo quality flag and comment of the review screen)
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+SCHEMA_VERSION = 2
+
+metadata = MetaData()
+
+# key/value facts about the project file itself (schema_version, created_at, ...)
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+individuals = Table(
+    "individuals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(128), nullable=False, unique=True),
+    Column("name", Text),
+    Column("notes", Text),
+    Column("created_at", String(40), nullable=False),
+    # a merged-away individual keeps its row (and code) and points at the one that absorbed it
+    Column("merged_into", Integer, ForeignKey("individuals.id")),
+)
+
+# history of renames, merges, note edits: "renamed and merged individuals keep their history"
+individual_events = Table(
+    "individual_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("individual_id", Integer, ForeignKey("individuals.id"), nullable=False, index=True),
+    Column("event", String(32), nullable=False),
+    Column("detail", Text),  # JSON
+    Column("who", Text),
+    Column("at", String(40), nullable=False),
+)
+
+photos = Table(
+    "photos",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("path", Text, nullable=False, unique=True),
+    Column("sha1", String(40), nullable=False, index=True),
+    Column("phash", BigInteger),  # stored signed (two's complement) to fit a 64-bit INTEGER
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("taken_at", String(40), index=True),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("camera", Text),
+    Column("survey", Text, index=True),
+    Column("imported_at", String(40), nullable=False),
+    Column("near_duplicate_of", Integer, ForeignKey("photos.id")),
+    Column("quality", String(16)),  # v2
+    Column("comment", Text),  # v2
+)
+
+boxes = Table(
+    "boxes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("photo_id", Integer, ForeignKey("photos.id"), nullable=False),
+    Column("x0", Float, nullable=False),
+    Column("y0", Float, nullable=False),
+    Column("x1", Float, nullable=False),
+    Column("y1", Float, nullable=False),
+    Column("rotation", Integer, nullable=False, server_default=text("0")),
+    Column("flip", Boolean, nullable=False, server_default=text("0")),
+    Column("source", String(16), nullable=False),
+    Column("author", Text),
+    Column("created_at", String(40), nullable=False),
+    # old boxes stay (inactive) as history; exactly one active box per photo at most
+    Column("active", Boolean, nullable=False, server_default=text("1")),
+    CheckConstraint("rotation IN (0, 180)", name="ck_boxes_rotation"),
+    CheckConstraint("source IN ('manual', 'proposed', 'imported')", name="ck_boxes_source"),
+    CheckConstraint("x1 > x0 AND y1 > y0", name="ck_boxes_order"),
+)
+Index(
+    "ux_boxes_active_photo",
+    boxes.c.photo_id,
+    unique=True,
+    sqlite_where=boxes.c.active == True,  # noqa: E712 (SQL expression)
+    postgresql_where=boxes.c.active == True,  # noqa: E712
+)
+Index("ix_boxes_photo", boxes.c.photo_id)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("photo_id", Integer, ForeignKey("photos.id"), nullable=False, index=True),
+    Column("individual_id", Integer, ForeignKey("individuals.id"), index=True),
+    Column("individual_code", String(128)),  # code at decision time, survives deletion of an undone new individual
+    Column("decision", String(16), nullable=False),
+    Column("score", Float),
+    Column("rank", Integer),
+    Column("weights_id", Text),
+    Column("who", Text),
+    Column("at", String(40), nullable=False),
+    Column("undone", Boolean, nullable=False, server_default=text("0")),
+    Column("undone_at", String(40)),
+    Column("created_individual", Boolean, nullable=False, server_default=text("0")),
+    CheckConstraint(
+        "decision IN ('confirmed', 'rejected', 'new_individual', 'skipped')", name="ck_decisions_decision"
+    ),
+)
+
+sightings = Table(
+    "sightings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("photo_id", Integer, ForeignKey("photos.id"), nullable=False),
+    Column("individual_id", Integer, ForeignKey("individuals.id"), nullable=False, index=True),
+    Column("date", String(40)),
+    Column("place", Text),
+    Column("lat", Float),
+    Column("lon", Float),
+    Column("survey", Text),
+    Column("observer", Text),
+    Column("confirmed_by", Text),
+    Column("created_at", String(40), nullable=False),
+    Column("decision_id", Integer, ForeignKey("decisions.id"), index=True),  # the decision that made it
+    UniqueConstraint("photo_id", "individual_id", name="uq_sightings_photo_individual"),
+)
+
+# the ranked candidates of the last matching run for each query photo
+candidates = Table(
+    "candidates",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("photo_id", Integer, ForeignKey("photos.id"), nullable=False, index=True),
+    Column("individual_id", Integer, ForeignKey("individuals.id")),  # NULL = new_whale
+    Column("score", Float, nullable=False),
+    Column("rank", Integer, nullable=False),
+    Column("weights_id", Text),
+    Column("at", String(40), nullable=False),
+)
+
+model_runs = Table(
+    "model_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("weights_id", Text, nullable=False),
+    Column("kind", String(32), nullable=False),  # training | matching | evaluation
+    Column("started_at", String(40), nullable=False),
+    Column("finished_at", String(40)),
+    Column("data_summary", Text),  # JSON
+    Column("metrics", Text),  # JSON
+)

@@ -1,0 +1,268 @@
+"""ProjectStore: one project folder = project.sqlite (+ settings.json + project.lock).
+
+Opening takes the project's writer lock (lock.py) or, with read_only=True, opens the file
+read-only without a lock. Every public write is one transaction. One store object belongs to
+one thread; a worker opens its own store on the same folder (same-process opens share the lock).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from . import migrations
+from .db import DB_NAME, make_engine, translate_errors
+from .errors import CatalogError, ProjectExistsError, ProjectNotFoundError, ProjectReadOnlyError
+from .lock import ProjectLock, default_user
+from .rows import CheckReport, ModelRunRow
+from .schema import meta, model_runs
+from .store_boxes import BoxesMixin
+from .store_decisions import DecisionsMixin
+from .store_individuals import IndividualsMixin
+from .store_photos import PhotosMixin
+from .timeutil import now_iso
+
+SETTINGS_NAME = "settings.json"
+SETTINGS_FORMAT = 1
+
+
+class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
+    """The catalog of one project. Use ProjectStore.create / ProjectStore.open, not the constructor."""
+
+    def __init__(self, folder: Path, user: str | None, read_only: bool, _lock: ProjectLock | None):
+        self.folder = Path(folder)
+        self.db_path = self.folder / DB_NAME
+        self.user = user or default_user()
+        self.read_only = read_only
+        self._lock = _lock
+        self._engine = None
+        self._conn: Connection | None = None
+        self._depth = 0
+
+    # ----------------------------------------------------------------- open / close
+    @classmethod
+    def create(cls, folder: str | Path, user: str | None = None) -> "ProjectStore":
+        folder = Path(folder).expanduser().absolute()
+        if (folder / DB_NAME).exists():
+            raise ProjectExistsError(folder)
+        if folder.exists() and not folder.is_dir():
+            raise CatalogError(f"{folder}: exists and is not a folder")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise ProjectReadOnlyError(f"{folder}: cannot create the project folder ({err.strerror})") from err
+        lock = ProjectLock(folder, user)
+        lock.acquire()
+        store = cls(folder, user, False, lock)
+        try:
+            store._connect()
+            with store._tx() as conn:
+                migrations.install(conn)
+            store._write_settings(
+                {"format": SETTINGS_FORMAT, "name": folder.name, "created_at": now_iso(), "created_by": store.user}
+            )
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    @classmethod
+    def open(cls, folder: str | Path, user: str | None = None, read_only: bool = False) -> "ProjectStore":
+        folder = Path(folder).expanduser().absolute()
+        if not (folder / DB_NAME).is_file():
+            raise ProjectNotFoundError(folder)
+        lock = None
+        if not read_only:
+            lock = ProjectLock(folder, user)
+            lock.acquire()
+        store = cls(folder, user, read_only, lock)
+        try:
+            store._connect()
+            store._migrate_if_needed()
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _connect(self) -> None:
+        with translate_errors(self.folder):
+            self._engine = make_engine(self.db_path, read_only=self.read_only)
+            try:
+                self._conn = self._engine.connect()
+                self._probe()
+            except Exception:
+                if not self.read_only:
+                    raise
+                # a read-only folder without the WAL index file: read the file as immutable
+                if self._conn is not None:
+                    self._conn.close()
+                self._engine.dispose()
+                self._engine = make_engine(self.db_path, read_only=True, immutable=True)
+                self._conn = self._engine.connect()
+                self._probe()
+
+    def _probe(self) -> None:
+        with self._conn.begin():
+            self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
+
+    def pragma(self, sql: str):
+        """Run a PRAGMA outside any transaction on the store's own connection (tests, tools)."""
+        cur = self.connection.connection.driver_connection.execute(sql)
+        return cur.fetchall()
+
+    def _migrate_if_needed(self) -> None:
+        with translate_errors(self.folder):
+            with self._conn.begin():
+                version = migrations.read_version(self._conn, self.folder)
+            if migrations.check_version(version, self.folder, self.read_only):
+                migrations.backup_file(self.db_path, version)
+                migrations.upgrade(self._conn, version)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                if not self.read_only:
+                    # fold the WAL back so the folder holds one self-contained file
+                    self.pragma("PRAGMA wal_checkpoint(TRUNCATE)")
+            except Exception:
+                pass
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    def __enter__(self) -> "ProjectStore":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    @property
+    def connection(self) -> Connection:
+        """The store's SQLAlchemy connection (for tests and tools; prefer the methods)."""
+        if self._conn is None:
+            raise CatalogError(f"{self.folder}: project is closed")
+        return self._conn
+
+    # ----------------------------------------------------------------- transactions
+    @contextmanager
+    def _tx(self, write: bool = True) -> Iterator[Connection]:
+        """One transaction (re-entrant: nested calls join the outer one)."""
+        if write and self.read_only:
+            raise ProjectReadOnlyError(f"{self.folder}: project is open read-only; nothing was changed")
+        conn = self.connection
+        if self._depth:
+            self._depth += 1
+            try:
+                yield conn
+            finally:
+                self._depth -= 1
+            return
+        with translate_errors(self.folder):
+            self._depth = 1
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                self._depth = 0
+
+    def _read(self):
+        return self._tx(write=False)
+
+    # ----------------------------------------------------------------- settings / meta
+    @property
+    def settings(self) -> dict:
+        try:
+            return json.loads((self.folder / SETTINGS_NAME).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"format": SETTINGS_FORMAT}
+
+    def update_settings(self, **values) -> dict:
+        if self.read_only:
+            raise ProjectReadOnlyError(f"{self.folder}: project is open read-only; settings not saved")
+        data = self.settings
+        data.update(values)
+        self._write_settings(data)
+        return data
+
+    def _write_settings(self, data: dict) -> None:
+        # temp file + os.replace: a crash leaves the old or the new file, never half of one
+        fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".tmp", dir=self.folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, indent=2, sort_keys=True)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.folder / SETTINGS_NAME)
+        except OSError as err:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise CatalogError(f"{self.folder / SETTINGS_NAME}: cannot save settings ({err.strerror})") from err
+
+    @property
+    def schema_version(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar())
+
+    # ----------------------------------------------------------------- model runs
+    def add_model_run(
+        self,
+        weights_id: str,
+        kind: str,
+        data_summary: dict | None = None,
+        metrics: dict | None = None,
+        started_at: str | None = None,
+        finished_at: str | None = None,
+    ) -> int:
+        with self._tx() as conn:
+            return conn.execute(
+                model_runs.insert().values(
+                    weights_id=weights_id,
+                    kind=kind,
+                    started_at=started_at or now_iso(),
+                    finished_at=finished_at,
+                    data_summary=json.dumps(data_summary or {}, sort_keys=True),
+                    metrics=json.dumps(metrics or {}, sort_keys=True),
+                )
+            ).inserted_primary_key[0]
+
+    def model_runs(self) -> list[ModelRunRow]:
+        with self._read() as conn:
+            rows = conn.execute(select(model_runs).order_by(model_runs.c.id)).all()
+        return [
+            ModelRunRow(
+                r.id, r.weights_id, r.kind, r.started_at, r.finished_at,
+                json.loads(r.data_summary or "{}"), json.loads(r.metrics or "{}"),
+            )
+            for r in rows
+        ]
+
+    # ----------------------------------------------------------------- import / export / check
+    def import_folder(self, folder: str | Path, progress=None, survey: str | None = None):
+        from .importers import import_folder
+
+        return import_folder(self, folder, progress=progress, survey=survey)
+
+    def check(self) -> CheckReport:
+        from .checks import run_check
+
+        return run_check(self)

@@ -1,0 +1,233 @@
+"""Ranked candidates, match decisions (each one transaction, with its effects) and their undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import and_, select
+
+from whaleid_gui.core.boxes import BoundingBox
+
+from .errors import CatalogError, DecisionError, NotFoundError
+from .rows import DECISIONS, NEW_WHALE, CandidateRow, DecisionRow
+from .schema import boxes, candidates, decisions, individual_events, individuals, photos, sightings
+from .timeutil import now_iso, now_iso_precise
+
+
+def decision_row(r) -> DecisionRow:
+    return DecisionRow(
+        id=r.id, photo_id=r.photo_id, individual_id=r.individual_id, decision=r.decision, score=r.score,
+        rank=r.rank, weights_id=r.weights_id, who=r.who, at=r.at, undone=bool(r.undone),
+        individual_code=r.individual_code, undone_at=r.undone_at,
+    )
+
+
+class DecisionsMixin:
+    # ----------------------------------------------------------------- candidates
+    def record_candidates(self, photo_id: int, candidates_: list, weights_id: str | None = None) -> None:
+        """Replace the photo's ranked candidates: items (individual code or "new_whale", score, rank)."""
+        with self._tx() as conn:
+            if conn.execute(select(photos.c.id).where(photos.c.id == photo_id)).first() is None:
+                raise NotFoundError(f"{self.folder}: no photo with id {photo_id}")
+            codes = {r.code: (r.id, r.merged_into) for r in conn.execute(select(individuals))}
+            rows, at = [], now_iso()
+            for item in candidates_:
+                code, score, rank = item[0], item[1], item[2]
+                if code == NEW_WHALE:
+                    ind_id = None
+                else:
+                    if code not in codes:
+                        raise NotFoundError(f"{self.folder}: candidate {code!r} is not an individual of this project")
+                    ind_id, merged = codes[code]
+                    while merged is not None:  # a merged-away code ranks as the one that absorbed it
+                        ind_id = merged
+                        merged = next(m for i, m in codes.values() if i == merged)
+                rows.append(
+                    {"photo_id": photo_id, "individual_id": ind_id, "score": float(score), "rank": int(rank),
+                     "weights_id": weights_id, "at": at}
+                )
+            conn.execute(candidates.delete().where(candidates.c.photo_id == photo_id))
+            if rows:
+                conn.execute(candidates.insert(), rows)
+
+    def candidates(self, photo_id: int) -> list[CandidateRow]:
+        query = (
+            select(individuals.c.code, candidates.c.score, candidates.c.rank)
+            .select_from(candidates.outerjoin(individuals, individuals.c.id == candidates.c.individual_id))
+            .where(candidates.c.photo_id == photo_id)
+            .order_by(candidates.c.rank, candidates.c.id)
+        )
+        with self._read() as conn:
+            return [CandidateRow(code or NEW_WHALE, score, rank) for code, score, rank in conn.execute(query)]
+
+    def candidates_weights_id(self, photo_id: int) -> str | None:
+        with self._read() as conn:
+            return conn.execute(select(candidates.c.weights_id).where(candidates.c.photo_id == photo_id).limit(1)).scalar()
+
+    def photos_with_candidates(self) -> list[int]:
+        with self._read() as conn:
+            return list(conn.execute(select(candidates.c.photo_id).distinct().order_by(candidates.c.photo_id)).scalars())
+
+    # ----------------------------------------------------------------- decisions
+    def decide(
+        self,
+        photo_id: int,
+        decision: str,
+        individual_id: int | None = None,
+        score: float | None = None,
+        rank: int | None = None,
+        weights_id: str | None = None,
+        new_code: str | None = None,
+        new_name: str | None = None,
+        who: str | None = None,
+    ) -> DecisionRow:
+        """Record one decision in one transaction with its effects: "confirmed" writes the
+        sighting, "new_individual" creates the individual (code suggested when not given) and
+        its sighting; "rejected" and "skipped" only record. Score/rank/weights default to the
+        photo's recorded candidate for that individual."""
+        if decision not in DECISIONS:
+            raise CatalogError(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
+        who = who or self.user
+        with self._tx() as conn:
+            photo = conn.execute(select(photos.c.id).where(photos.c.id == photo_id)).first()
+            if photo is None:
+                raise NotFoundError(f"{self.folder}: no photo with id {photo_id}")
+            created = False
+            code = None
+            if decision in ("confirmed", "new_individual"):
+                current = conn.execute(
+                    select(individuals.c.code)
+                    .join(sightings, sightings.c.individual_id == individuals.c.id)
+                    .where(sightings.c.photo_id == photo_id)
+                ).scalars().all()
+                target = None
+                if decision == "confirmed":
+                    if individual_id is None:
+                        raise DecisionError("confirm needs the individual the photo shows")
+                    target = self._individual_raw(conn, individual_id)
+                    if target.merged_into is not None:
+                        raise DecisionError(f"individual {target.code} was merged into another one; confirm that one")
+                others = [c for c in current if target is None or c != target.code]
+                if others:
+                    raise DecisionError(
+                        f"photo {photo_id} is already identified as {', '.join(others)}; undo that decision first"
+                    )
+            elif individual_id is not None:
+                self._individual_raw(conn, individual_id)
+
+            if decision == "new_individual":
+                if score is None and rank is None:  # the matcher's "new_whale" line, when it ranked one
+                    cand = conn.execute(
+                        select(candidates.c.score, candidates.c.rank, candidates.c.weights_id)
+                        .where(candidates.c.photo_id == photo_id)
+                        .where(candidates.c.individual_id.is_(None))
+                    ).first()
+                    if cand is not None:
+                        score, rank = cand.score, cand.rank
+                        weights_id = weights_id or cand.weights_id
+                new_code = new_code or self.next_free_code()
+                individual_id = self._create_individual(conn, new_code, new_name)
+                created = True
+            if individual_id is not None:
+                code = conn.execute(select(individuals.c.code).where(individuals.c.id == individual_id)).scalar()
+                if score is None and rank is None and not created:
+                    cand = conn.execute(
+                        select(candidates.c.score, candidates.c.rank, candidates.c.weights_id)
+                        .where(candidates.c.photo_id == photo_id)
+                        .where(candidates.c.individual_id == individual_id)
+                        .order_by(candidates.c.rank)
+                    ).first()
+                    if cand is not None:
+                        score, rank = cand.score, cand.rank
+                        weights_id = weights_id or cand.weights_id
+            decision_id = conn.execute(
+                decisions.insert().values(
+                    photo_id=photo_id, individual_id=individual_id, individual_code=code, decision=decision,
+                    score=score, rank=rank, weights_id=weights_id, who=who, at=now_iso_precise(),
+                    undone=False, created_individual=created,
+                )
+            ).inserted_primary_key[0]
+            if decision in ("confirmed", "new_individual"):
+                already = conn.execute(
+                    select(sightings.c.id)
+                    .where(sightings.c.photo_id == photo_id)
+                    .where(sightings.c.individual_id == individual_id)
+                ).first()
+                if already is None:
+                    self._add_sighting(conn, photo_id, individual_id, decision_id=decision_id, confirmed_by=who)
+            r = conn.execute(select(decisions).where(decisions.c.id == decision_id)).first()
+        return decision_row(r)
+
+    def undo_last(self) -> DecisionRow | None:
+        """Undo the most recent decision still in force (its effects too); None when none is left."""
+        with self._tx() as conn:
+            last = conn.execute(
+                select(decisions.c.id).where(decisions.c.undone == False).order_by(decisions.c.id.desc()).limit(1)  # noqa: E712
+            ).scalar()
+            if last is None:
+                return None
+            return self.undo(last)
+
+    def undo(self, decision_id: int) -> DecisionRow:
+        """Undo one decision: remove the sighting it wrote and the individual it created."""
+        with self._tx() as conn:
+            d = conn.execute(select(decisions).where(decisions.c.id == decision_id)).first()
+            if d is None:
+                raise NotFoundError(f"{self.folder}: no decision with id {decision_id}")
+            if d.undone:
+                raise DecisionError(f"decision {decision_id} was already undone")
+            if d.created_individual and d.individual_id is not None:
+                ind = d.individual_id
+                others = conn.execute(
+                    select(sightings.c.id)
+                    .where(sightings.c.individual_id == ind)
+                    .where(sightings.c.decision_id.is_(None) | (sightings.c.decision_id != decision_id))
+                ).first()
+                absorbed = conn.execute(select(individuals.c.code).where(individuals.c.merged_into == ind)).first()
+                if others is not None or absorbed is not None:
+                    raise DecisionError(
+                        f"individual {d.individual_code} has other photos now; undo or move those first"
+                    )
+            conn.execute(sightings.delete().where(sightings.c.decision_id == decision_id))
+            if d.created_individual and d.individual_id is not None:
+                ind = d.individual_id
+                # the individual goes; decisions keep its code as text for the audit trail
+                conn.execute(candidates.delete().where(candidates.c.individual_id == ind))
+                conn.execute(decisions.update().where(decisions.c.individual_id == ind).values(individual_id=None))
+                conn.execute(individual_events.delete().where(individual_events.c.individual_id == ind))
+                conn.execute(individuals.delete().where(individuals.c.id == ind))
+            conn.execute(
+                decisions.update().where(decisions.c.id == decision_id).values(undone=True, undone_at=now_iso_precise())
+            )
+            r = conn.execute(select(decisions).where(decisions.c.id == decision_id)).first()
+        return decision_row(r)
+
+    def decisions(self, photo_id: int | None = None, include_undone: bool = True) -> list[DecisionRow]:
+        query = select(decisions).order_by(decisions.c.id)
+        if photo_id is not None:
+            query = query.where(decisions.c.photo_id == photo_id)
+        if not include_undone:
+            query = query.where(decisions.c.undone == False)  # noqa: E712
+        with self._read() as conn:
+            return [decision_row(r) for r in conn.execute(query)]
+
+    # ----------------------------------------------------------------- matching inputs
+    def references(self) -> list[tuple[Path, str, BoundingBox | None]]:
+        """(photo path, individual code, current box or None) of every identified photo: the
+        matcher's reference catalog. Ordered by code, then path."""
+        query = (
+            select(photos.c.path, individuals.c.code, boxes.c.x0, boxes.c.y0, boxes.c.x1, boxes.c.y1)
+            .select_from(
+                sightings.join(photos, photos.c.id == sightings.c.photo_id)
+                .join(individuals, individuals.c.id == sightings.c.individual_id)
+                .outerjoin(boxes, and_(boxes.c.photo_id == photos.c.id, boxes.c.active == True))  # noqa: E712
+            )
+            .where(individuals.c.merged_into.is_(None))
+            .order_by(individuals.c.code, photos.c.path)
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).all()
+        return [
+            (Path(p), code, None if x0 is None else BoundingBox(x0, y0, x1, y1))
+            for p, code, x0, y0, x1, y1 in rows
+        ]
