@@ -257,6 +257,12 @@ class BoxEditor(QGraphicsView):
             box = self._clip(box)
         self._commit(replace(self._state, box=box))
 
+    def restore(self, state: BoxState) -> None:
+        """Show a state saved elsewhere (app-level undo): no signal, no history entry."""
+        self._state = state
+        self._apply_view_transform()
+        self._refresh_items()
+
     def can_undo(self) -> bool:
         return bool(self._undo)
 

@@ -1,0 +1,42 @@
+"""Start the desktop app: the window first, heavy modules later (in workers).
+
+Nothing here imports torch, the model or the matcher: they load inside the first worker that
+needs them, after the window is on screen.
+"""
+
+from __future__ import annotations
+
+import sys
+
+ORG = "WhaleID"
+APP = "WhaleID"
+
+
+def make_app(argv: list[str] | None = None):
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORG)
+    app.setApplicationName(APP)
+    app.setApplicationDisplayName("WhaleID")
+    return app
+
+
+def run_app(project: str | None = None) -> int:
+    """Open the main window on `project` (else the last project, else the demo); run the loop."""
+    from PySide6.QtCore import QTimer
+
+    app = make_app()
+    from whaleid_gui.gui.main_window import MainWindow
+
+    window = MainWindow()
+    window.show()
+    # Open the project once the window has painted, so start-up never looks frozen.
+    QTimer.singleShot(0, lambda: window.start(project))
+    return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(run_app(sys.argv[1] if len(sys.argv) > 1 else None))

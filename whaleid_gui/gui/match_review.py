@@ -1,0 +1,546 @@
+"""The review panel: the query crop beside the five best candidates, and the decision buttons.
+
+Renders a ``jobs.MatchResult``; asks for decisions through signals (the main window writes
+them to the store). Buttons never take the focus, so the one-key shortcuts keep working.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from whaleid_gui.gui.image_view import ImageView, SyncedPair
+from whaleid_gui.gui.jobs import CandidateView, MatchResult
+
+CARD_THUMB = QSize(132, 62)
+
+
+def _no_focus_button(text: str, tip: str, name: str) -> QPushButton:
+    b = QPushButton(text)
+    b.setObjectName(name)
+    b.setToolTip(tip)
+    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    return b
+
+
+def score_text(score: float) -> str:
+    return f"{score:.2f}"
+
+
+class CandidateCard(QFrame):
+    """One candidate: rank, thumbnail of its best-matching reference photo, score and context."""
+
+    clicked = Signal(int)  # index in the list
+
+    def __init__(self, index: int, cand: CandidateView, blind: bool = False, parent=None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.candidate = cand
+        self.rejected = False
+        self.setObjectName(f"candidate{index}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.thumb = QLabel()
+        self.thumb.setFixedSize(CARD_THUMB)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumb.setStyleSheet("background:#202326;color:#aaa;")
+        self.thumb.setText("\u2026")
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.detail = QLabel()
+        self.detail.setStyleSheet("color:#555;")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(6)
+        self.bar.setValue(int(max(0.0, min(1.0, cand.score)) * 1000))
+        text = QVBoxLayout()
+        text.setSpacing(1)
+        text.addWidget(self.title)
+        text.addWidget(self.bar)
+        text.addWidget(self.detail)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 3, 4, 3)
+        row.addWidget(self.thumb)
+        row.addLayout(text, 1)
+        self.set_blind(blind)
+        self.set_selected(False)
+
+    def set_blind(self, blind: bool) -> None:
+        c = self.candidate
+        who = "individual #" + str(c.rank) if blind else (
+            f"{c.code}" + (f" \u2014 {c.name}" if c.name else ""))
+        self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b> &nbsp; score <b>{score_text(c.score)}</b>")
+        last = c.last_seen[:10] if c.last_seen else "never"
+        place = f", {c.last_place}" if c.last_place else ""
+        self.detail.setText(f"{c.n_photos} photos \u00b7 last seen {last}{place}")
+
+    def set_thumbnail(self, image: QImage | None, text: str = "") -> None:
+        if image is None:
+            self.thumb.setText(text or "no photo")
+            self.thumb.setToolTip(text)
+            return
+        self.thumb.setPixmap(QPixmap.fromImage(image).scaled(
+            CARD_THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+    def set_selected(self, selected: bool) -> None:
+        self.selected = selected
+        self._style()
+
+    def set_rejected(self, rejected: bool) -> None:
+        self.rejected = rejected
+        self._style()
+
+    def _style(self) -> None:
+        border = "#1f6fd1" if self.selected else "#c8c8c8"
+        bg = "#e9f1fc" if self.selected else "#fafafa"
+        if self.rejected:
+            bg = "#f3e3e3"
+        self.setStyleSheet(f"CandidateCard{{border:2px solid {border}; border-radius:4px; background:{bg};}}")
+        font = self.title.font()
+        font.setStrikeOut(self.rejected)
+        self.title.setFont(font)
+
+    def mousePressEvent(self, event) -> None:
+        self.clicked.emit(self.index)
+        event.accept()
+
+
+class ThresholdLine(QLabel):
+    """The new-individual line, drawn where the threshold falls among the candidates."""
+
+    def __init__(self, threshold: float | None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("thresholdLine")
+        t = "not set" if threshold is None else score_text(threshold)
+        self.setText(f"\u2500\u2500 new individual below {t} \u2500\u2500")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("color:#b02020; font-weight:bold; border-top:2px dashed #b02020; padding-top:1px;")
+
+
+class NewIndividualBar(QFrame):
+    """Create a new individual in place: suggested code, name typed here, Enter creates."""
+
+    accepted = Signal(str, str)  # code, name
+    cancelled = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("newIndividualBar")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("#newIndividualBar{background:#fff7e0;}")
+        self.code = QLineEdit()
+        self.code.setObjectName("newCode")
+        self.code.setMaximumWidth(90)
+        self.name = QLineEdit()
+        self.name.setObjectName("newName")
+        self.name.setPlaceholderText("name (optional) \u2014 Enter creates, Esc cancels")
+        create = _no_focus_button("Create", "Create the new individual (Enter)", "newCreate")
+        cancel = _no_focus_button("Cancel", "Cancel (Esc)", "newCancel")
+        create.clicked.connect(self._accept)
+        cancel.clicked.connect(self.cancel)
+        self.code.returnPressed.connect(self._accept)
+        self.name.returnPressed.connect(self._accept)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 2, 4, 2)
+        row.addWidget(QLabel("New:"))
+        row.addWidget(self.code)
+        row.addWidget(self.name, 1)
+        row.addWidget(create)
+        row.addWidget(cancel)
+        self.hide()
+
+    def start(self, code: str) -> None:
+        self.code.setText(code)
+        self.name.clear()
+        self.show()
+        self.name.setFocus()
+
+    def _accept(self) -> None:
+        code = self.code.text().strip()
+        if not code:
+            self.code.setFocus()
+            return
+        self.hide()
+        self.accepted.emit(code, self.name.text().strip())
+
+    def cancel(self) -> None:
+        self.hide()
+        self.cancelled.emit()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+            return
+        super().keyPressEvent(event)
+
+
+class MatchReviewPanel(QWidget):
+    confirm_requested = Signal(object)  # CandidateView
+    reject_requested = Signal(object)  # CandidateView
+    new_requested = Signal(str, str)  # code, name
+    new_individual_wanted = Signal()  # the window fetches the next free code, then start_new()
+    skip_requested = Signal()
+    undo_requested = Signal()
+    cancel_requested = Signal()
+    rematch_requested = Signal()
+    candidate_selected = Signal(object)  # CandidateView (None when there is none)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("matchReview")
+        self.result: MatchResult | None = None
+        self.cards: list[CandidateCard] = []
+        self._selected = -1
+        self._blind = False
+        self._read_only = False
+
+        self.query_view = QLabel()
+        self.query_view.setObjectName("queryCrop")
+        self.query_view.setFixedHeight(110)
+        self.query_view.setMinimumWidth(200)
+        self.query_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.query_view.setStyleSheet("background:#202326;color:#ccc;")
+        self.query_caption = QLabel()
+        self.query_caption.setObjectName("queryCaption")
+        self.query_caption.setWordWrap(True)
+        self.scope = QLabel()
+        self.scope.setObjectName("searchScope")
+        self.scope.setWordWrap(True)
+        self.scope.setStyleSheet("color:#555;")
+
+        self.progress = QProgressBar()
+        self.progress.setObjectName("matchProgress")
+        self.progress.setTextVisible(True)
+        self.cancel_button = _no_focus_button("Cancel", "Stop matching", "cancelMatch")
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        prog_row = QHBoxLayout()
+        prog_row.setContentsMargins(0, 0, 0, 0)
+        prog_row.addWidget(self.progress, 1)
+        prog_row.addWidget(self.cancel_button)
+        self.progress_box = QWidget()
+        self.progress_box.setLayout(prog_row)
+        self.progress_box.hide()
+
+        self.message = QLabel()
+        self.message.setObjectName("reviewMessage")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.retry_button = _no_focus_button("Try again", "Run the matching again", "retryMatch")
+        self.retry_button.clicked.connect(self.rematch_requested)
+        self.retry_button.hide()
+
+        self.cards_box = QVBoxLayout()
+        self.cards_box.setSpacing(3)
+        cards_widget = QWidget()
+        cards_widget.setLayout(self.cards_box)
+        self.cards_box.setContentsMargins(0, 0, 0, 0)
+
+        self.confirm_button = _no_focus_button("Confirm  [C]", "This is the selected individual (C or Enter)", "confirmButton")
+        self.reject_button = _no_focus_button("Reject  [X]", "Not this candidate (X)", "rejectButton")
+        self.new_button = _no_focus_button("New individual  [N]", "None of them: a new individual (N)", "newButton")
+        self.skip_button = _no_focus_button("Skip  [S]", "Decide later (S)", "skipButton")
+        self.undo_button = _no_focus_button("Undo", "Undo the last decision or box edit (Ctrl+Z)", "undoButton")
+        self.confirm_button.setStyleSheet("font-weight:bold;")
+        self.confirm_button.clicked.connect(self.confirm)
+        self.reject_button.clicked.connect(self.reject)
+        self.new_button.clicked.connect(self.new_individual_wanted)
+        self.skip_button.clicked.connect(self.skip_requested)
+        self.undo_button.clicked.connect(self.undo_requested)
+        buttons = QGridLayout()
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.addWidget(self.confirm_button, 0, 0)
+        buttons.addWidget(self.reject_button, 0, 1)
+        buttons.addWidget(self.new_button, 1, 0)
+        buttons.addWidget(self.skip_button, 1, 1)
+        buttons.addWidget(self.undo_button, 0, 2, 2, 1)
+        self.new_bar = NewIndividualBar()
+        self.new_bar.accepted.connect(self.new_requested)
+
+        self.blind_box = QCheckBox("Blind (hide IDs)")
+        self.blind_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.blind_box.toggled.connect(self.set_blind)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        head = QHBoxLayout()
+        head.addWidget(QLabel("<b>Match review</b>"))
+        head.addStretch(1)
+        head.addWidget(self.blind_box)
+        layout.addLayout(head)
+        layout.addWidget(self.query_view)
+        layout.addWidget(self.query_caption)
+        layout.addWidget(self.scope)
+        layout.addWidget(self.progress_box)
+        layout.addWidget(self.message)
+        layout.addWidget(self.retry_button)
+        layout.addWidget(cards_widget)
+        layout.addStretch(1)
+        layout.addWidget(self.new_bar)
+        layout.addLayout(buttons)
+        self.setMinimumWidth(360)
+        self.clear("Select a photo in the queue.")
+
+    # ------------------------------------------------------------------ state
+    def set_read_only(self, read_only: bool) -> None:
+        self._read_only = read_only
+        self._update_buttons()
+
+    def clear(self, message: str = "") -> None:
+        self.result = None
+        self._clear_cards()
+        self.progress_box.hide()
+        self.retry_button.hide()
+        self.new_bar.hide()
+        self.scope.clear()
+        self.set_message(message)
+        self._update_buttons()
+
+    def set_message(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("color:#b02020; font-weight:bold;" if error else "color:#333;")
+        self.message.setVisible(bool(text))
+
+    def set_query(self, image: QImage | None, caption: str, text: str = "") -> None:
+        if image is None:
+            self.query_view.setPixmap(QPixmap())
+            self.query_view.setText(text or "no box yet")
+        else:
+            self.query_view.setPixmap(QPixmap.fromImage(image).scaled(
+                self.query_view.width() or 300, self.query_view.height(),
+                Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+        self.query_caption.setText(caption)
+
+    def set_matching(self, done: int = 0, total: int = 0, text: str = "Matching\u2026") -> None:
+        self._clear_cards()
+        self.retry_button.hide()
+        self.set_message("")
+        self.progress_box.show()
+        self.progress.setRange(0, max(total, 0))
+        self.progress.setValue(done if total else 0)
+        self.progress.setFormat(text + (" %p%" if total else ""))
+        self._update_buttons()
+
+    def set_error(self, reason: str) -> None:
+        self.progress_box.hide()
+        self._clear_cards()
+        self.set_message(f"Matching failed: {reason}", error=True)
+        self.retry_button.show()
+        self._update_buttons()
+
+    def set_result(self, result: MatchResult, rejected: set[str] = frozenset()) -> None:
+        self.progress_box.hide()
+        self.retry_button.hide()
+        self.set_message("")
+        self.result = result
+        self._clear_cards()
+        thr = result.threshold
+        line_done = False
+        idx = 0
+        for cand in result.candidates:
+            if cand.is_new:
+                self.cards_box.addWidget(ThresholdLine(thr))
+                line_done = True
+                continue
+            if thr is not None and not line_done and cand.score < thr:
+                self.cards_box.addWidget(ThresholdLine(thr))
+                line_done = True
+            card = CandidateCard(idx, cand, self._blind)
+            card.clicked.connect(self.select)
+            card.set_rejected(cand.code in rejected)
+            self.cards_box.addWidget(card)
+            self.cards.append(card)
+            idx += 1
+        if thr is not None and not line_done:
+            self.cards_box.addWidget(ThresholdLine(thr))
+        self.scope.setText(
+            f"Model {result.weights_id} on {result.device} \u00b7 {result.catalog_photos} catalog photos of "
+            f"{result.catalog_individuals} individuals \u00b7 ran {result.ran_at} ({result.seconds:.1f} s)")
+        first = next((c.index for c in self.cards if not c.rejected), 0 if self.cards else -1)
+        self.select(first)
+        self._update_buttons()
+
+    def set_candidate_thumbnail(self, index: int, image: QImage | None, text: str = "") -> None:
+        if 0 <= index < len(self.cards):
+            self.cards[index].set_thumbnail(image, text)
+
+    def mark_rejected(self, code: str, rejected: bool = True) -> None:
+        for card in self.cards:
+            if card.candidate.code == code:
+                card.set_rejected(rejected)
+
+    def set_blind(self, blind: bool) -> None:
+        self._blind = blind
+        for c in self.cards:
+            c.set_blind(blind)
+
+    # ------------------------------------------------------------------ selection
+    def selected(self) -> CandidateView | None:
+        if 0 <= self._selected < len(self.cards):
+            return self.cards[self._selected].candidate
+        return None
+
+    def select(self, index: int) -> None:
+        if not self.cards:
+            self._selected = -1
+            self.candidate_selected.emit(None)
+            self._update_buttons()
+            return
+        index = min(max(index, 0), len(self.cards) - 1)
+        self._selected = index
+        for c in self.cards:
+            c.set_selected(c.index == index)
+        self.candidate_selected.emit(self.cards[index].candidate)
+        self._update_buttons()
+
+    def move_selection(self, delta: int) -> None:
+        if self.cards:
+            self.select((self._selected + delta) % len(self.cards))
+
+    def select_next_open(self) -> None:
+        """After a rejection: the next candidate not yet rejected."""
+        for step in range(1, len(self.cards) + 1):
+            i = (self._selected + step) % len(self.cards)
+            if not self.cards[i].rejected:
+                self.select(i)
+                return
+
+    # ------------------------------------------------------------------ actions
+    def confirm(self) -> None:
+        cand = self.selected()
+        if cand is not None and not self._read_only:
+            self.confirm_requested.emit(cand)
+
+    def reject(self) -> None:
+        cand = self.selected()
+        if cand is not None and not self._read_only:
+            self.reject_requested.emit(cand)
+
+    def start_new(self, code: str) -> None:
+        if not self._read_only:
+            self.new_bar.start(code)
+
+    def _clear_cards(self) -> None:
+        while self.cards_box.count():
+            w = self.cards_box.takeAt(0).widget()
+            if w is not None:
+                w.hide()
+                w.deleteLater()
+        self.cards = []
+        self._selected = -1
+
+    def _update_buttons(self) -> None:
+        has = self.selected() is not None and not self._read_only
+        self.confirm_button.setEnabled(has)
+        self.reject_button.setEnabled(has)
+        self.new_button.setEnabled(not self._read_only)
+        self.skip_button.setEnabled(not self._read_only)
+        self.undo_button.setEnabled(not self._read_only)
+
+
+class ComparePanel(QWidget):
+    """Query and the selected candidate at a larger size, zoom and pan kept in step; below, all
+    photos of the candidate individual to browse with one click."""
+
+    browse_photo = Signal(int)  # photo id picked in the strip
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("comparePanel")
+        self.query = ImageView()
+        self.query.setObjectName("compareQuery")
+        self.other = ImageView()
+        self.other.setObjectName("compareCandidate")
+        self.pair = SyncedPair(self.query, self.other)
+        self.query_label = QLabel("Query")
+        self.other_label = QLabel("Candidate")
+        for lab in (self.query_label, self.other_label):
+            lab.setWordWrap(True)
+            lab.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self.link = QCheckBox("Zoom and pan together")
+        self.link.setObjectName("linkZoom")
+        self.link.setChecked(True)
+        self.link.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.link.toggled.connect(self._set_linked)
+        fit = _no_focus_button("Fit", "Fit both images", "compareFit")
+        fit.clicked.connect(self.fit)
+        self.strip = QListWidget()
+        self.strip.setObjectName("individualPhotos")
+        self.strip.setViewMode(QListWidget.ViewMode.IconMode)
+        self.strip.setFlow(QListWidget.Flow.LeftToRight)
+        self.strip.setWrapping(False)
+        self.strip.setIconSize(QSize(120, 56))
+        self.strip.setFixedHeight(96)
+        self.strip.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.strip.itemClicked.connect(
+            lambda item: self.browse_photo.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.strip_label = QLabel("All photos of the candidate")
+        top = QHBoxLayout()
+        top.addWidget(self.link)
+        top.addStretch(1)
+        top.addWidget(fit)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.query_label)
+        layout.addWidget(self.query, 1)
+        layout.addWidget(self.other_label)
+        layout.addWidget(self.other, 1)
+        layout.addWidget(self.strip_label)
+        layout.addWidget(self.strip)
+
+    def _set_linked(self, on: bool) -> None:
+        self.pair.linked = on
+        if on:
+            self.other.copy_view_from(self.query)
+
+    def set_query(self, image: QImage | None, caption: str, text: str = "") -> None:
+        self.query.set_image(image, text)
+        self.query_label.setText(caption)
+        self.query.fit()
+
+    def set_candidate(self, image: QImage | None, caption: str, text: str = "") -> None:
+        self.other.set_image(image, text)
+        self.other_label.setText(caption)
+        if self.pair.linked and self.query.has_image():
+            self.other.copy_view_from(self.query)
+        else:
+            self.other.fit()
+
+    def set_photos(self, title: str, photos: list[tuple[int, str]]) -> None:
+        """(photo id, caption) of every photo of the candidate individual."""
+        self.strip.clear()
+        self.strip_label.setText(title)
+        for pid, caption in photos:
+            item = QListWidgetItem(caption)
+            item.setData(Qt.ItemDataRole.UserRole, pid)
+            self.strip.addItem(item)
+
+    def set_photo_thumbnail(self, photo_id: int, image: QImage) -> None:
+        from PySide6.QtGui import QIcon
+
+        for i in range(self.strip.count()):
+            item = self.strip.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == photo_id:
+                item.setIcon(QIcon(QPixmap.fromImage(image)))
+
+    def fit(self) -> None:
+        self.query.fit()
+        self.other.fit() if not self.pair.linked else self.other.copy_view_from(self.query)

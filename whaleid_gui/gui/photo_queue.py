@@ -1,0 +1,239 @@
+"""The photo queue: survey photos needing a box, needing a decision, done.
+
+Filter by status and survey, sort by date, name or status; thumbnails arrive from a worker;
+next/previous by keyboard (the main window owns the shortcuts). Holds only PhotoRows.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+STATUS_LABEL = {"needs_box": "needs a box", "needs_decision": "needs a decision", "done": "done"}
+STATUS_MARK = {"needs_box": "\u25a1", "needs_decision": "\u25a3", "done": "\u2713"}
+STATUS_ORDER = {"needs_box": 0, "needs_decision": 1, "done": 2}
+TODO = "todo"  # needs a box or a decision
+FILTERS = [("To review", TODO), ("All photos", None), ("Needs a box", "needs_box"),
+           ("Needs a decision", "needs_decision"), ("Done", "done")]
+SORTS = [("Date", "date"), ("File name", "name"), ("Status", "status")]
+THUMB = QSize(96, 54)
+
+
+class PhotoQueue(QWidget):
+    photo_selected = Signal(int)  # photo id (or -1 when the list is empty)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("photoQueue")
+        self._photos: list = []
+        self._thumbs: dict[int, QPixmap] = {}
+        self._errors: dict[int, str] = {}
+        self._items: dict[int, QListWidgetItem] = {}
+        self._shown: int | None = None  # the photo id last announced by photo_selected
+
+        self.status_filter = QComboBox()
+        for label, value in FILTERS:
+            self.status_filter.addItem(label, value)
+        self.survey_filter = QComboBox()
+        self.survey_filter.addItem("All surveys", None)
+        self.sort_box = QComboBox()
+        for label, value in SORTS:
+            self.sort_box.addItem(label, value)
+        for combo in (self.status_filter, self.survey_filter, self.sort_box):
+            combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            combo.currentIndexChanged.connect(self._rebuild)
+
+        self.list = QListWidget()
+        self.list.setObjectName("photoList")
+        self.list.setIconSize(THUMB)
+        self.list.setUniformItemSizes(True)
+        self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the review shortcuts
+        self.list.currentItemChanged.connect(self._on_current)
+
+        self.counts = QLabel()
+        self.counts.setObjectName("queueCounts")
+        self.counts.setWordWrap(True)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.status_filter, 3)
+        top.addWidget(self.sort_box, 2)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        title = QLabel("<b>Photo queue</b>")
+        layout.addWidget(title)
+        layout.addLayout(top)
+        layout.addWidget(self.survey_filter)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.counts)
+        self.setMinimumWidth(200)
+
+    # ------------------------------------------------------------------ data
+    def set_photos(self, photos: list, keep: int | None = None) -> None:
+        """Replace the rows (after any store change); keeps the current photo if still listed."""
+        current = keep if keep is not None else self.current_id()
+        self._photos = list(photos)
+        surveys = sorted({p.survey for p in self._photos if p.survey})
+        chosen = self.survey_filter.currentData()
+        self.survey_filter.blockSignals(True)
+        self.survey_filter.clear()
+        self.survey_filter.addItem("All surveys", None)
+        for s in surveys:
+            self.survey_filter.addItem(s, s)
+        idx = self.survey_filter.findData(chosen)
+        self.survey_filter.setCurrentIndex(max(idx, 0))
+        self.survey_filter.blockSignals(False)
+        self._rebuild(select=current)
+
+    def set_status_filter(self, status: str | None) -> None:
+        self.status_filter.setCurrentIndex(max(self.status_filter.findData(status), 0))
+
+    def visible_ids(self) -> list[int]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def photo(self, photo_id: int):
+        for p in self._photos:
+            if p.id == photo_id:
+                return p
+        return None
+
+    def current_id(self) -> int | None:
+        item = self.list.currentItem()
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def set_thumbnail(self, photo_id: int, image: QImage) -> None:
+        pm = QPixmap.fromImage(image).scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                             Qt.TransformationMode.SmoothTransformation)
+        self._thumbs[photo_id] = pm
+        item = self._items.get(photo_id)
+        if item is not None:
+            item.setIcon(QIcon(pm))
+
+    def drop_thumbnail(self, photo_id: int) -> None:
+        self._thumbs.pop(photo_id, None)
+
+    def has_thumbnail(self, photo_id: int) -> bool:
+        return photo_id in self._thumbs
+
+    def mark_error(self, photo_id: int, reason: str) -> None:
+        """An unreadable photo: shown in red with the reason; the queue goes on."""
+        self._errors[photo_id] = reason
+        item = self._items.get(photo_id)
+        if item is not None:
+            self._decorate(item, self.photo(photo_id))
+
+    def select(self, photo_id: int) -> bool:
+        item = self._items.get(photo_id)
+        if item is None:
+            return False
+        self.list.setCurrentItem(item)
+        return True
+
+    def step(self, delta: int) -> bool:
+        """Next (+1) or previous (-1) photo in the shown order."""
+        n = self.list.count()
+        if n == 0:
+            return False
+        row = self.list.currentRow()
+        new = min(max(row + delta, 0), n - 1) if row >= 0 else 0
+        if new == row:
+            return False
+        self.list.setCurrentRow(new)
+        return True
+
+    def next_pending(self, after: int | None) -> int | None:
+        """The next photo (after `after` in the shown order) that still needs work."""
+        ids = self.visible_ids()
+        start = ids.index(after) + 1 if after in ids else 0
+        for pid in ids[start:] + ids[:start]:
+            p = self.photo(pid)
+            if p is not None and p.status != "done" and pid != after:
+                return pid
+        return None
+
+    # ------------------------------------------------------------------ view
+    def _sorted(self) -> list:
+        status = self.status_filter.currentData()
+        survey = self.survey_filter.currentData()
+        rows = [p for p in self._photos
+                if (status is None or p.status == status or (status == TODO and p.status != "done"))
+                and (survey is None or p.survey == survey)]
+        how = self.sort_box.currentData()
+        if how == "name":
+            rows.sort(key=lambda p: (p.path.name.lower(), p.id))
+        elif how == "status":
+            rows.sort(key=lambda p: (STATUS_ORDER.get(p.status, 9), p.taken_at or "", p.id))
+        else:
+            rows.sort(key=lambda p: (p.taken_at or "9999", p.path.name.lower(), p.id))
+        return rows
+
+    def _rebuild(self, *_args, select: int | None = None) -> None:
+        if select is None:
+            select = self.current_id()
+        self.list.blockSignals(True)
+        self.list.clear()
+        self._items.clear()
+        for p in self._sorted():
+            item = QListWidgetItem()
+            item.setData(Qt.ItemDataRole.UserRole, p.id)
+            self._decorate(item, p)
+            self.list.addItem(item)
+            self._items[p.id] = item
+        if select is not None and select in self._items:
+            self.list.setCurrentItem(self._items[select])
+        elif self.list.count():
+            self.list.setCurrentRow(0)
+        self.list.blockSignals(False)
+        self._update_counts()
+        # Tell the window only when the photo changed: a refresh after an edit must not reload.
+        self._emit_if_changed(self.current_id())
+
+    def _decorate(self, item: QListWidgetItem, p) -> None:
+        if p is None:
+            return
+        date = (p.taken_at or "")[:10] or "no date"
+        err = self._errors.get(p.id)
+        status = "unreadable" if err else STATUS_LABEL.get(p.status, p.status)
+        item.setText(f"{STATUS_MARK.get(p.status, '')} {p.path.name}\n{date} \u00b7 {status}")
+        item.setToolTip(err or f"{p.path}\n{p.survey or ''}")
+        if err:
+            item.setForeground(QColor("#d03030"))
+        elif p.status == "done":
+            item.setForeground(QColor("#6a6a6a"))
+        pm = self._thumbs.get(p.id)
+        if pm is not None:
+            item.setIcon(QIcon(pm))
+
+    def _update_counts(self) -> None:
+        n = len(self._photos)
+        done = sum(p.status == "done" for p in self._photos)
+        need_box = sum(p.status == "needs_box" for p in self._photos)
+        need_dec = sum(p.status == "needs_decision" for p in self._photos)
+        row = self.list.currentRow()
+        pos = f"Photo {row + 1} of {self.list.count()}" if row >= 0 else f"{self.list.count()} shown"
+        self.counts.setText(f"{pos}<br>{done} of {n} reviewed \u00b7 {need_box} need a box "
+                            f"\u00b7 {need_dec} need a decision")
+
+    def _on_current(self, current, _previous) -> None:
+        self._update_counts()
+        if current is not None:
+            self._emit_if_changed(current.data(Qt.ItemDataRole.UserRole))
+
+    def _emit_if_changed(self, photo_id: int | None) -> None:
+        pid = -1 if photo_id is None else photo_id
+        if pid != self._shown:
+            self._shown = pid
+            self.photo_selected.emit(pid)
+
+    def reset_shown(self) -> None:
+        """Forget which photo was announced (a new project: announce again)."""
+        self._shown = None
