@@ -30,7 +30,7 @@ def import_boxes(store, csv_path: str | Path, images_dir: str | Path | None = No
     frame, encoding = read_table(csv_path, ("Image", "x0", "y0", "x1", "y1"))
     items = []
     for n, row in enumerate(frame.to_dict("records"), start=2):
-        items.append((f"row {n}", row["Image"], (row["x0"], row["y0"], row["x1"], row["y1"]), None))
+        items.append((f"row {n}", row["Image"], (row["x0"], row["y0"], row["x1"], row["y1"]), (None, None)))
     report = ImportReport(notes=[f"{csv_path}: read as {encoding}"])
     return _apply(store, csv_path, base, items, report)
 
