@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, case, func, select
 
 from .errors import CatalogError, NotFoundError
 from .hashing import to_signed, to_unsigned
@@ -17,11 +17,17 @@ SORTS = ("date", "path", "imported")
 
 
 def has_sighting():
-    return exists().where(sightings.c.photo_id == photos.c.id)
+    # correlate to photos only: the outer query may itself join sightings (photos_of)
+    return select(sightings.c.id).where(sightings.c.photo_id == photos.c.id).correlate(photos).exists()
 
 
 def has_box():
-    return exists().where(and_(boxes.c.photo_id == photos.c.id, boxes.c.active == True))  # noqa: E712
+    return (
+        select(boxes.c.id)
+        .where(and_(boxes.c.photo_id == photos.c.id, boxes.c.active == True))  # noqa: E712
+        .correlate(photos)
+        .exists()
+    )
 
 
 def status_expr():
