@@ -190,3 +190,19 @@ def test_missing_file_raises_image_error(verifier, tmp_path):
 
     with pytest.raises(ImageError):
         verifier.describe(tmp_path / "nope.jpg")
+
+
+def test_reranker_end_to_end_on_files(verifier, photos):
+    from whaleid_gui.core.rerank import KeypointReranker
+
+    rer = KeypointReranker(verifier, top_n=20)
+    refs = [(photos["a"], None), (photos["a_warp"], None), (photos["b"], None), (photos["blank"], None)]
+    ids = ["A", "A", "B", "C"]
+    emb = np.full((4, 4), 0.5)
+    model = rer.fit(refs, ids, emb)
+    assert model.n_pos == 2 and (model.coef >= 0).all()
+    cands = [("B", 0.6, [(photos["b"], None)]), ("A", 0.5, [(photos["a"], None), (photos["tiny"], None)]),
+             ("C", 0.55, [(photos["blank"], None)])]
+    out = rer.rerank((photos["a_warp"], None), cands)
+    assert out[0].individual == "A" and out[0].best_photo == 0 and out[0].inliers >= 25
+    assert out[0].fused > out[1].fused

@@ -25,10 +25,13 @@ from .boxes import BoundingBox
 
 # Bump when anything that changes the descriptors changes (crop, SIFT settings, CLAHE, storage):
 # it is part of every cache key, so old entries are simply never read again.
-METHOD_VERSION = "rootsift-v1"
+METHOD_VERSION = "rootsift-iso-v2"
 
 DEFAULT_SIZE = 448  # crop side; 384-512 keeps fluke-edge nicks while SIFT stays ~30 ms per crop
 DEFAULT_NFEATURES = 600  # strongest keypoints kept per crop; bounds matching cost (N x M matrix)
+# Off by default: on the real fin photos CLAHE amplified water texture into keypoints that crowd
+# out the fin's (MAP@5 0.33 vs 0.48 without, benchmarks/RESULTS_keypoints.md; only 13 queries).
+DEFAULT_CLAHE = False
 MIN_SOURCE_PX = 32  # a crop region smaller than this in photo pixels carries no usable detail
 ASPECT = 2.15  # the crop rule of images.crop_array (w/h), used when images exposes no matrix
 MARGIN = 0.05
@@ -110,22 +113,17 @@ def _crop_region(box: BoundingBox | None, width: int, height: int) -> tuple[floa
 def crop_matrix(box: BoundingBox | None, image_size: tuple[int, int], size: int) -> np.ndarray:
     """2x3 affine matrix photo pixels -> crop pixels used by images.crop_array.
 
-    Prefers the matrix images.py computes itself (one source of truth); falls back to the contract's
-    box/margin/2.15 rule when images exposes none.
+    Uses the matrix crop_array itself samples with (augment.crop_matrix, one source of truth); falls
+    back to the contract's box/margin/2.15 rule when that module is absent.
     """
     try:
-        from . import images  # noqa: WPS433 - optional: written by another engineer
-
-        for name in ("crop_matrix", "crop_affine", "crop_transform"):
-            fn = getattr(images, name, None)
-            if callable(fn):
-                m = np.asarray(fn(box, image_size, size), dtype=np.float64)
-                if m.shape == (3, 3):
-                    m = m[:2]
-                if m.shape == (2, 3):
-                    return m
-    except Exception:  # noqa: BLE001 - fall back to the documented rule
-        pass
+        # augment.crop_matrix(box, w, h, size) is the 3x3 crop -> photo matrix crop_array samples with
+        from .augment import crop_matrix as _crop_to_photo_matrix
+    except ImportError:  # not there: same rule, computed here
+        _crop_to_photo_matrix = None
+    if _crop_to_photo_matrix is not None:
+        m = np.asarray(_crop_to_photo_matrix(box, int(image_size[0]), int(image_size[1]), size), dtype=np.float64)
+        return np.linalg.inv(m)[:2]
     x0, y0, w, h = _crop_region(box, int(image_size[0]), int(image_size[1]))
     sx, sy = size / w, size / h
     return np.array([[sx, 0.0, -x0 * sx], [0.0, sy, -y0 * sy]], dtype=np.float64)
@@ -329,7 +327,7 @@ class KeypointVerifier:
         cache_dir: str | Path | None = None,
         size: int = DEFAULT_SIZE,
         nfeatures: int = DEFAULT_NFEATURES,
-        clahe: bool = True,
+        clahe: bool = DEFAULT_CLAHE,
         ratio: float = 0.8,
         min_inliers: int = 6,
         memory_items: int = 512,
@@ -388,11 +386,12 @@ class KeypointVerifier:
         return d
 
     def _compute(self, path: Path, box: BoundingBox | None) -> Descriptors:
+        import cv2
+
         from .images import crop_array, load_image
 
         image = load_image(path)
         w, h = image.size
-        x0, y0, rw, rh = _crop_region(box, w, h)
         # A region this small (a 20 px thumbnail, a sliver box) has no real detail: upsampling it
         # would only create blur blobs that match anything.
         if box is not None:
@@ -400,15 +399,21 @@ class KeypointVerifier:
             small = min(bb.width, bb.height) < MIN_SOURCE_PX
         else:
             small = min(w, h) < MIN_SOURCE_PX
+        m = crop_matrix(box, (w, h), self.size)
+        yscale = float(abs(m[0, 0]) / max(abs(m[1, 1]), 1e-12))
         if small:
             pts, desc = np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
         else:
             crop = crop_array(image, box, self.size)
-            pts, desc = describe_array(crop, self.nfeatures, self.clahe, _sift=self._sift.get())
+            # The square crop squeezes a 2.15:1 region (x downsampled ~2x more than y); SIFT is not
+            # invariant to that and loses the horizontal detail, so describe an isotropic version:
+            # same region, size px wide, size * yscale px high (area-averaged in y).
+            iso_h = max(16, int(round(self.size * yscale)))
+            iso = cv2.resize(crop, (self.size, iso_h), interpolation=cv2.INTER_AREA) if iso_h != self.size else crop
+            pts, desc = describe_array(iso, self.nfeatures, self.clahe, _sift=self._sift.get())
+            pts = pts * np.array([1.0, self.size / iso_h], np.float32)  # back to square-crop coordinates
         # Stored as float16 on disk; return exactly what a later cache hit returns.
         desc = desc.astype(np.float16).astype(np.float32)
-        m = crop_matrix(box, (w, h), self.size)
-        yscale = float(abs(m[0, 0]) / max(abs(m[1, 1]), 1e-12))
         return Descriptors(pts.astype(np.float32), desc, self.size, box, (int(w), int(h)), str(path), yscale)
 
     def _file(self, key: str) -> Path | None:
