@@ -220,6 +220,11 @@ def main() -> None:
         f"At the default ({args.size} px, CLAHE {'on' if DEFAULT_CLAHE else 'off'}): inliers with the true individual per query: "
         f"{d['true_inliers']}; most inliers with any wrong individual: {d['best_wrong_inliers']}.",
         "",
+        "Read the inlier lists: wrong individuals reach 3-5 inliers by chance (RANSAC on a handful "
+        "of tentative matches), so a top-1 won with 4-5 inliers is near noise level; only queries whose "
+        "true individual has far more inliers than any wrong one (here 20+) are real keypoint evidence. "
+        "The MAP@5 is therefore partly luck and should not be read as robust.",
+        "",
         "Caveats: 13 queries only (10 darwin dolphins with one catalog photo each, 2 curvrank, 1 finfindr), "
         "so one query moves MAP@5 by up to 0.077; the rows above differ by a query or two and are not a "
         "basis for fine tuning (CLAHE is off by default on the strength of the CLAHE rows here, plus the "
