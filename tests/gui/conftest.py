@@ -23,3 +23,62 @@ def isolated_settings(tmp_path, monkeypatch):
     s.clear()
     s.sync()
     yield
+
+
+FAST_ENGINE_SIZE = 64  # the real engine at a tiny input size: quick on two CPU cores
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory):
+    """The small demo project, made once per test session by the same job the app runs."""
+    from whaleid_gui.core.progress import Finished
+    from whaleid_gui.gui import jobs
+
+    root = tmp_path_factory.mktemp("demo_template")
+    gen = jobs.create_demo_project(root, small=True)
+    project = None
+    try:
+        while True:
+            ev = next(gen)
+            if isinstance(ev, Finished):
+                project = ev.value
+                break
+    except StopIteration as stop:
+        project = stop.value
+    return root
+
+
+@pytest.fixture
+def demo_project(demo_template, tmp_path):
+    """A private copy of the demo project (photos stay in the template, read-only)."""
+    import shutil
+
+    dst = tmp_path / "demo"
+    shutil.copytree(demo_template / "project", dst / "project",
+                    ignore=shutil.ignore_patterns("project.lock", "cache"))
+    return dst / "project"
+
+
+@pytest.fixture
+def engine():
+    from whaleid_gui.gui.jobs import EngineConfig
+
+    return EngineConfig(device="cpu", image_size=FAST_ENGINE_SIZE)
+
+
+@pytest.fixture
+def window(qtbot, engine):
+    from whaleid_gui.gui.main_window import MainWindow
+
+    w = MainWindow(engine)
+    w._quiet_errors = True  # errors are asserted via last_error, no modal boxes in tests
+    w.ask = lambda title, text: True
+    qtbot.addWidget(w)
+    w.resize(1366, 740)
+    w.show()
+    qtbot.waitExposed(w)
+    yield w
+    w.pool.shutdown(60000)
+    if w.store is not None:
+        w.store.close()
+        w.store = None

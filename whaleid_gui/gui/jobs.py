@@ -111,6 +111,7 @@ _MATCHERS_LOCK = threading.Lock()
 
 
 _MODELS: dict[tuple, Any] = {}
+_LOAD_LOCK = threading.Lock()
 
 
 def _model_for(engine: EngineConfig):
@@ -119,15 +120,19 @@ def _model_for(engine: EngineConfig):
         model = _MODELS.get(engine.key())
     if model is not None:
         return model
-    if engine.model_factory is not None:
-        model = engine.model_factory()
-    else:
-        from whaleid_gui.core.model import load_model  # heavy: torch
+    with _LOAD_LOCK:  # two workers asking at once load it once
+        model = _MODELS.get(engine.key())
+        if model is not None:
+            return model
+        if engine.model_factory is not None:
+            model = engine.model_factory()
+        else:
+            from whaleid_gui.core.model import load_model  # heavy: torch
 
-        model = load_model(engine.weights, device=engine.device, image_size=engine.image_size)
-    with _MATCHERS_LOCK:
-        _MODELS.setdefault(engine.key(), model)
-        return _MODELS[engine.key()]
+            model = load_model(engine.weights, device=engine.device, image_size=engine.image_size)
+        with _MATCHERS_LOCK:
+            _MODELS[engine.key()] = model
+        return model
 
 
 def device_label(device: Any) -> str:
@@ -304,6 +309,7 @@ def create_demo_project(target: str | Path, small: bool = True) -> Iterator[Any]
     try:
         yield Step(2, 3, "Importing the reference catalog")
         yield from _import_catalog_csv(store, Path(paths.references_csv))
+        _import_reference_boxes(store, Path(paths.references_csv), Path(paths.boxes_csv), project)
         yield Step(2, 3, "Importing the survey photos")
         queries = _read_csv_images(Path(paths.queries_csv))
         for i, path in enumerate(queries):
@@ -317,6 +323,53 @@ def create_demo_project(target: str | Path, small: bool = True) -> Iterator[Any]
         store.close()
     yield Step(3, 3, "Demo project ready")
     return str(project)
+
+
+PROPOSALS_CSV = "proposed_boxes.csv"  # Image (absolute path),x0,y0,x1,y1: boxes to accept with one key
+
+
+def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path, project: Path) -> None:
+    """Demo: the catalog photos get their boxes; the survey photos' boxes become proposals
+    (drawn dashed, accepted with one key) so the scientist still decides every box."""
+    import csv
+
+    from whaleid_gui.core.catalog.import_boxes import import_boxes
+
+    refs = {row for row in (p.name for p in _read_csv_images(references_csv))}
+    with open(boxes_csv, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    ref_rows = [r for r in rows if Path(r["Image"]).name in refs]
+    other = [r for r in rows if Path(r["Image"]).name not in refs]
+    fields = ["Image", "x0", "y0", "x1", "y1"]
+    tmp = boxes_csv.parent / "reference_boxes.csv"
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows({k: r[k] for k in fields} for r in ref_rows)
+    import_boxes(store, tmp)
+    with open(project / PROPOSALS_CSV, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        for r in other:
+            w.writerow({**{k: r[k] for k in fields[1:]}, "Image": str((boxes_csv.parent / r["Image"]).resolve())})
+
+
+def load_proposals(project: str | Path) -> dict[str, BoundingBox]:
+    """Proposed boxes of a project (resolved photo path -> box); empty when there are none."""
+    import csv
+
+    path = Path(project) / PROPOSALS_CSV
+    if not path.exists():
+        return {}
+    out = {}
+    with open(path, newline="", encoding="utf-8") as fh:
+        for r in csv.DictReader(fh):
+            try:
+                out[str(Path(r["Image"]).resolve())] = BoundingBox(
+                    float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"]))
+            except (KeyError, ValueError):
+                continue
+    return out
 
 
 def _read_csv_images(csv_path: Path) -> list[Path]:

@@ -35,7 +35,7 @@ from whaleid_gui.workers import Worker, WorkerPool
 
 MAX_RECENT = 8
 EXPORTS = [  # (name in core.catalog.exporters.EXPORTERS, menu text, default file name)
-    ("catalog", "Catalog (CSV: Image, Id)\u2026", "catalog.csv"),
+    ("catalog", "Catalog: individuals and their photos (CSV)\u2026", "catalog.csv"),
     ("sightings", "Sightings (CSV)\u2026", "sightings.csv"),
     ("decisions", "Decisions / audit trail (CSV)\u2026", "decisions.csv"),
     ("submission", "Top-5 predictions (CSV)\u2026", "submission.csv"),

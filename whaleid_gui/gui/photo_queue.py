@@ -56,6 +56,8 @@ class PhotoQueue(QWidget):
         self.list.setObjectName("photoList")
         self.list.setIconSize(THUMB)
         self.list.setUniformItemSizes(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the review shortcuts
         self.list.currentItemChanged.connect(self._on_current)
 

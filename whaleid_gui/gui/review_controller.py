@@ -67,6 +67,7 @@ class ReviewController(QObject):
         self.redo_stack: list[_BoxEdit] = []
         self._photo_state: BoxState = BoxState()
         self._photo_errors: dict[int, str] = {}
+        self.proposals: dict[str, object] = {}  # resolved photo path -> proposed BoundingBox
         self._error_sink = error_sink
 
         queue.photo_selected.connect(self.show_photo)
@@ -101,6 +102,7 @@ class ReviewController(QObject):
             self.editor.show_message("No project open")
             self.review.clear("No project open.")
             return
+        self.proposals = jobs.load_proposals(folder) if folder is not None else {}
         self.refresh_queue()
         self.load_thumbnails()
 
@@ -146,15 +148,16 @@ class ReviewController(QObject):
         self._photo_state = state
         self.editor.show_message(f"Loading {photo.path.name}\u2026")
         w = Worker(jobs.load_view, str(photo.path), name="photo")
-        w.result.connect(lambda arr, pid=photo_id, st=state: self._on_photo_loaded(pid, arr, st))
+        proposal = None if state.box is not None else self.proposals.get(str(Path(photo.path).resolve()))
+        w.result.connect(lambda arr, pid=photo_id, st=state, pr=proposal: self._on_photo_loaded(pid, arr, st, pr))
         w.errored.connect(lambda reason, pid=photo_id: self._on_photo_error(pid, reason))
         self.pool.start("photo", w)
         self._show_review_for(photo, state)
 
-    def _on_photo_loaded(self, photo_id: int, arr, state: BoxState) -> None:
+    def _on_photo_loaded(self, photo_id: int, arr, state: BoxState, proposal=None) -> None:
         if photo_id != self.photo_id:
             return
-        self.editor.set_image(qimage_from_array(arr), state)
+        self.editor.set_image(qimage_from_array(arr), state, proposal)
 
     def _on_photo_error(self, photo_id: int, reason: str) -> None:
         """An unreadable photo: say why in place, mark it in the queue, the rest goes on."""
@@ -201,7 +204,9 @@ class ReviewController(QObject):
         if self.photo_id is None or self.store is None or self.read_only:
             return
         before = self._photo_state
-        self._save_box(self.photo_id, state)
+        accepted = (state.box is not None and before.box is None
+                    and self.proposals.get(str(Path(self.store.photo(self.photo_id).path).resolve())) == state.box)
+        self._save_box(self.photo_id, state, source="proposed" if accepted else "manual")
         self.history.append(_BoxEdit(self.photo_id, before, state))
         self.redo_stack.clear()
 
