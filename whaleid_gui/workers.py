@@ -1,7 +1,8 @@
 """The one place that runs core work off the GUI thread.
 
 A job is a plain callable. If it returns a generator, every yielded value is a progress event
-(usually ``core.progress.Progress``) and the generator's return value is the result; the
+(usually ``core.progress.Progress``) and the result is the generator's ``Finished(value)``
+event (the core convention) or its return value; the
 worker checks for cancellation at each yield, so a long core job stops at its next step.
 A job that returns anything else is a one-shot call.
 
@@ -19,6 +20,8 @@ import traceback
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+
+from whaleid_gui.core.progress import Finished
 
 
 class Cancelled(Exception):
@@ -72,10 +75,16 @@ class _Runner(QObject):
                     gen.close()  # runs the generator's finally blocks (closes its DB connection)
                     raise Cancelled()
                 event = next(gen)
+                if isinstance(event, Finished):  # core jobs end with Finished(value)
+                    gen.close()
+                    return event.value
                 if event is not None and not self._cancel.is_set():
                     self.progress.emit(event)
         except StopIteration as stop:
             return stop.value
+
+
+_LIVE: set = set()  # started workers whose thread has not finished yet
 
 
 class Worker(QObject):
@@ -111,6 +120,7 @@ class Worker(QObject):
         self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> "Worker":
+        _LIVE.add(self)  # a running worker must outlive its caller's references (else Qt aborts)
         self._thread.start()
         return self
 
@@ -137,6 +147,7 @@ class Worker(QObject):
         if self._done:
             return
         self._done = True
+        _LIVE.discard(self)
         self.finished.emit()
 
 

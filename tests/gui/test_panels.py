@@ -1,0 +1,210 @@
+"""One test (or a few) per panel: queue, review panel, catalog view, workers, dialogs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from whaleid_gui.core.catalog import PhotoRow, ProjectStore
+from whaleid_gui.core.progress import Finished, Progress
+from whaleid_gui.gui.catalog_view import CatalogView
+from whaleid_gui.gui.jobs import CandidateView, MatchResult
+from whaleid_gui.gui.match_review import MatchReviewPanel, ThresholdLine
+from whaleid_gui.gui.photo_queue import PhotoQueue
+from whaleid_gui.workers import Worker, WorkerPool
+
+
+def photo(i, status, date=None, survey=None, name=None) -> PhotoRow:
+    return PhotoRow(i, Path(f"/x/{name or f'p{i}'}.jpg"), "s", None, 10, 10, date, None, None, None, survey,
+                    "2024", status)
+
+
+# ------------------------------------------------------------------ queue
+def test_queue_filters_sorts_steps_and_marks_errors(qtbot):
+    q = PhotoQueue()
+    qtbot.addWidget(q)
+    rows = [photo(1, "done", "2024-01-03"), photo(2, "needs_box", "2024-01-02", "A", "zeta"),
+            photo(3, "needs_decision", "2024-01-01", "B", "alpha"), photo(4, "needs_box", None, "A")]
+    seen = []
+    q.photo_selected.connect(seen.append)
+    q.set_photos(rows)
+    assert q.visible_ids() == [3, 2, 4]  # "To review" by date, undated last
+    assert seen == [3]
+    q.set_status_filter(None)
+    assert q.visible_ids() == [3, 2, 1, 4]
+    q.sort_box.setCurrentIndex(q.sort_box.findData("name"))
+    assert q.visible_ids()[0] == 3  # alpha
+    q.survey_filter.setCurrentIndex(q.survey_filter.findData("A"))
+    assert sorted(q.visible_ids()) == [2, 4]
+    q.survey_filter.setCurrentIndex(0)
+    q.sort_box.setCurrentIndex(0)
+    q.select(3)
+    assert q.step(1) and q.current_id() == 2
+    assert q.step(-1) and q.current_id() == 3
+    assert q.next_pending(3) == 2
+    q.mark_error(2, "p2.jpg: not an image")
+    item = q.list.item(q.visible_ids().index(2))
+    assert "unreadable" in item.text() and "not an image" in item.toolTip()
+    # A refresh that keeps the current photo does not announce it again (no reload).
+    n = len(seen)
+    q.set_photos(rows)
+    assert len(seen) == n
+
+
+# ------------------------------------------------------------------ review panel
+def result(threshold=0.5) -> MatchResult:
+    cands = [CandidateView(1, "HW-1", 0.9, 1, "Ann", None, None, 3, "2024-05-01", "Bay"),
+             CandidateView(2, "HW-2", 0.6, 2, None, None, None, 1, None, None),
+             CandidateView(3, "new_whale", threshold),
+             CandidateView(4, "HW-3", 0.3, 3, None, None, None, 2, None, None)]
+    return MatchResult(7, cands, threshold, "w1", "CPU", 10, 3, "12:00", 0.2)
+
+
+def test_review_panel_renders_candidates_threshold_and_actions(qtbot):
+    p = MatchReviewPanel()
+    qtbot.addWidget(p)
+    p.show()
+    p.set_result(result())
+    assert [c.candidate.code for c in p.cards] == ["HW-1", "HW-2", "HW-3"]
+    layout_items = [p.cards_box.itemAt(i).widget() for i in range(p.cards_box.count())]
+    line_at = next(i for i, w in enumerate(layout_items) if isinstance(w, ThresholdLine))
+    assert line_at == 2 and "0.50" in layout_items[line_at].text()
+    assert "3 photos" in p.cards[0].detail.text() and "Bay" in p.cards[0].detail.text()
+    assert "Ann" in p.cards[0].title.text() and "0.90" in p.cards[0].title.text()
+    assert "w1" in p.scope.text() and "10 catalog photos" in p.scope.text()
+    assert p.selected().code == "HW-1"
+    with qtbot.waitSignal(p.candidate_selected) as sig:
+        qtbot.mouseClick(p.cards[2], Qt.MouseButton.LeftButton)
+    assert sig.args[0].code == "HW-3"
+    with qtbot.waitSignal(p.confirm_requested) as sig:
+        qtbot.mouseClick(p.confirm_button, Qt.MouseButton.LeftButton)
+    assert sig.args[0].code == "HW-3"
+    with qtbot.waitSignal(p.reject_requested):
+        p.reject()
+    p.mark_rejected("HW-3")
+    p.select_next_open()
+    assert p.selected().code == "HW-1"
+    p.set_blind(True)
+    assert "HW-1" not in p.cards[0].title.text()
+    assert all(b.focusPolicy() == Qt.FocusPolicy.NoFocus for b in p.findChildren(QPushButton))
+    p.start_new("HW-0009")
+    assert p.new_bar.isVisible() and p.new_bar.code.text() == "HW-0009"
+    with qtbot.waitSignal(p.new_requested) as sig:
+        qtbot.keyClicks(p.new_bar.name, "Nick")
+        qtbot.keyClick(p.new_bar.name, Qt.Key.Key_Return)
+    assert sig.args == ["HW-0009", "Nick"]
+    p.set_error("the catalog is empty")
+    assert "catalog is empty" in p.message.text() and p.retry_button.isVisible() and not p.cards
+    p.set_read_only(True)
+    assert not p.new_button.isEnabled()
+
+
+# ------------------------------------------------------------------ catalog view
+def test_catalog_view_rename_notes_merge(qtbot, demo_project):
+    store = ProjectStore.open(demo_project)
+    try:
+        asked = []
+        view = CatalogView(lambda kind, w: w.start(), lambda t, m: asked.append(m) or True)
+        qtbot.addWidget(view)
+        view.show()
+        view.set_store(store)
+        n = len(store.individuals())
+        assert view.table.rowCount() == n
+        view.table.selectRow(view.row_of("HW-0002"))
+        iid = store.individual_by_code("HW-0002").id
+        assert view._current_id == iid and view.photos.count() == store.individual(iid).n_photos
+        assert view.sightings.rowCount() >= 1
+        view.name_edit.setText("Patches")
+        qtbot.mouseClick(view.rename_button, Qt.MouseButton.LeftButton)
+        assert store.individual(iid).name == "Patches"
+        view.notes.setPlainText("nick on left lobe")
+        qtbot.mouseClick(view.notes_button, Qt.MouseButton.LeftButton)
+        assert store.individual(iid).notes == "nick on left lobe"
+        # Merge HW-0003 into HW-0002 (asks first).
+        absorbed = store.individual_by_code("HW-0003")
+        before = store.individual(iid).n_photos
+        from PySide6.QtCore import QItemSelectionModel
+
+        view.table.setCurrentCell(view.row_of("HW-0002"), 0)
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        view.table.selectionModel().select(view.table.model().index(view.row_of("HW-0003"), 0), flags)
+        assert sorted(view.selected_ids()) == sorted([iid, absorbed.id])
+        qtbot.mouseClick(view.merge_button, Qt.MouseButton.LeftButton)
+        assert asked and "HW-0003" in asked[0]
+        assert store.individual(iid).n_photos == before + absorbed.n_photos
+        assert view.table.rowCount() == n - 1 and view.undo_merge_button.isVisible()
+        qtbot.waitUntil(lambda: True)
+    finally:
+        store.close()
+
+
+# ------------------------------------------------------------------ workers
+def job(n, fail=False):
+    for i in range(n):
+        time.sleep(0.01)
+        yield Progress(i + 1, n, "step")
+    if fail:
+        raise ValueError("photo.jpg: not an image")
+    yield Finished(n * 10)
+
+
+def test_worker_progress_result_error_cancel(qtbot):
+    got = []
+    w = Worker(job, 3)
+    w.progress.connect(got.append)
+    with qtbot.waitSignal(w.finished, timeout=5000):
+        with qtbot.waitSignal(w.result, timeout=5000) as res:
+            w.start()
+    assert res.args == [30] and [e.done for e in got] == [1, 2, 3]
+    w = Worker(job, 2, fail=True)
+    with qtbot.waitSignal(w.errored, timeout=5000) as err:
+        w.start()
+    assert "not an image" in err.args[0]
+    w.wait()
+    w = Worker(job, 10_000)
+    results = []
+    w.result.connect(results.append)
+    w.start()
+    qtbot.wait(50)
+    w.cancel()
+    assert w.wait(5000) and not results
+    pool = WorkerPool()
+    a = pool.start("match", Worker(job, 10_000))
+    b = pool.start("match", Worker(job, 2))  # a new job of a kind cancels the old one
+    assert a.cancelled and not b.cancelled
+    assert pool.shutdown(5000)
+
+
+def test_worker_many_runs_never_abort(qtbot):
+    """The thread quits from the worker thread (DirectConnection): many short runs in a row."""
+    for i in range(30):
+        w = Worker(lambda i=i: i * 2)
+        with qtbot.waitSignal(w.finished, timeout=5000):
+            w.start()
+        assert w.wait(1000)
+
+
+# ------------------------------------------------------------------ dialogs
+def test_shortcuts_dialog_lists_the_real_keys(qtbot, window):
+    dlg = window.show_shortcuts()
+    rows = dlg.rows()
+    text = {(a, k) for _g, a, k in rows}
+    assert any(a.startswith("Confirm") and "C" in k for a, k in text)
+    assert any(a.startswith("Reject") and "X" in k for a, k in text)
+    assert any(a.startswith("New individual") and k == "N" for a, k in text)
+    assert any(a.startswith("Skip") and k == "S" for a, k in text)
+    assert any(a.startswith("Undo") and "Ctrl+Z" in k for a, k in text)
+    assert any(a.startswith("Next photo") for a, k in text)
+    dlg.close()
+
+
+def test_box_editor_qimage_from_gray_and_rgb():
+    from whaleid_gui.gui.box_editor import qimage_from_array
+
+    assert qimage_from_array(np.zeros((5, 7), np.uint8)).size().width() == 7
+    assert qimage_from_array(np.zeros((5, 7, 3), np.uint8)).size().height() == 5
