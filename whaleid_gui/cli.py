@@ -82,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validation", type=float, default=0.0, help="share of individuals held out (default 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUT.resume")
+    p.add_argument("--fast", action="store_true",
+                   help="CPU-friendly: freeze the early backbone, cache its features, train the last stages + head")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
 
     p = sub.add_parser("demo", help="write a synthetic catalog to try every command on")

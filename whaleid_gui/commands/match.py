@@ -33,18 +33,17 @@ def predict(args, queries: list[LabelledImage]) -> tuple[list[list[str] | None],
     boxes = read_boxes(args.boxes) if args.boxes else {}
     model = load_model(args.weights, device=args.device, image_size=args.image_size)
     cache = FeatureCache(args.cache_dir) if args.cache_dir else FeatureCache()
-    matcher = Matcher(model, _items(references, boxes), [r.id for r in references],
-                      threshold=args.new_threshold, cache=cache)
+    matcher_type, extra = Matcher, {}
+    if args.rerank == "keypoints":
+        from ..core.keypoint_matching import KeypointRerankMatcher
+
+        matcher_type, extra = KeypointRerankMatcher, {"keypoint_cache_dir": cache.folder / "keypoints"}
+    matcher = matcher_type(model, _items(references, boxes), [r.id for r in references],
+                           threshold=args.new_threshold, cache=cache, **extra)
     with ProgressBar() as bar:
         matcher.prepare(bar)
     for i, err in sorted(matcher.errors.items()):
         _warn(f"skipped reference {err}")
-    if args.rerank == "keypoints":
-        from ..core.keypoint_matching import KeypointRerankMatcher
-
-        matcher = KeypointRerankMatcher(matcher, cache_dir=cache.folder)
-        with ProgressBar() as bar:
-            matcher.prepare(bar)
     with ProgressBar() as bar:
         results = matcher.rank_many(_items(queries, boxes), top=args.top, progress=bar)
     predictions: list[list[str] | None] = []
@@ -74,7 +73,8 @@ def _describe(matcher) -> str:
     t = matcher.threshold
     return (f"model {matcher.model.weights_id} ({matcher.model.card.architecture}, {matcher.model.image_size} px); "
             f"catalog {len(matcher.ids)} photos of {len(set(matcher.ids))} individuals; "
-            f"new_whale threshold {'none' if t is None else f'{t:.4f}'}")
+            f"new_whale threshold {'none' if t is None else f'{t:.4f}'}"
+            + ("; keypoint re-ranking (fused score)" if getattr(matcher, "reranker", None) else ""))
 
 
 def run_match(args) -> int:

@@ -47,7 +47,7 @@ def run_train(args) -> int:
     if args.resume and not state_path(Path(args.out)).exists():
         raise WhaleIDError(f"{state_path(Path(args.out))}: nothing to resume (no interrupted run here)")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
-                         mine_every=args.mine_every, seed=args.seed, validation_fraction=args.validation,
+                         mine_every=args.mine_every, seed=args.seed, validation_fraction=args.validation, fast=args.fast,
                          weight_decay=4e-4 if model.card.architecture == "reference" else 0.0)
     print(f"training {model.card.architecture} at {model.image_size} px on {model.device.type} "
           f"({len(items)} photos, {len(set(ids))} individuals), {args.epochs} epochs -> {args.out}", file=sys.stderr)

@@ -31,6 +31,8 @@ class Candidate:
     rank: int
     image: Path | None = None
     reference_index: int | None = None
+    embedding_score: float | None = None  # set when keypoint re-ranking fused the score
+    inliers: int | None = None  # verified keypoint matches with the best photo (re-ranking only)
 
     @property
     def is_new(self) -> bool:
@@ -177,11 +179,18 @@ class Matcher:
         return threshold
 
     # -- ranking -----------------------------------------------------------------------------------
-    def rank_features(self, query_features: np.ndarray, top: int = 5) -> list[list[Candidate]]:
+    def score_rows(self, query_features: np.ndarray) -> np.ndarray:
+        """(q, m) head scores of queries against every reference photo."""
         if not self._ready:
             self.prepare()
-        scores = self.model.score_matrix(np.atleast_2d(query_features), self.features)
-        return [rank_row(row, self.index, self.threshold, top, self.paths) for row in scores]
+        return self.model.score_matrix(np.atleast_2d(query_features), self.features)
+
+    def rank_features(self, query_features: np.ndarray, top: int = 5) -> list[list[Candidate]]:
+        return [self.rank_scores(row, top) for row in self.score_rows(query_features)]
+
+    def rank_scores(self, row: np.ndarray, top: int = 5) -> list[Candidate]:
+        """Ranking of one query's score row (the hook a re-ranking stage overrides)."""
+        return rank_row(row, self.index, self.threshold, top, self.paths)
 
     def rank_job(self, queries: Sequence[ImageItem], top: int = 5):
         """Job: Finished(list of rankings; an ImageError in place of a query that could not be read)."""
@@ -197,10 +206,14 @@ class Matcher:
         results: list = [feature_set.errors.get(i) for i in range(len(queries))]
         good = np.flatnonzero(valid)
         if good.size:
-            rankings = self.rank_features(feature_set.features[good], top)
-            for i, ranking in zip(good, rankings):
-                results[i] = ranking
+            rows = self.score_rows(feature_set.features[good])
+            for n, (i, row) in enumerate(zip(good, rows)):
+                results[i] = self.rank_query(queries[i], row, top)
+                yield Progress(n + 1, len(good), "ranking")
         yield Finished(results)
+
+    def rank_query(self, query: ImageItem, row: np.ndarray, top: int) -> list[Candidate]:
+        return self.rank_scores(row, top)
 
     def rank_many(self, queries: Sequence[ImageItem], top: int = 5,
                   progress: Callable[[Progress], None] | None = None) -> list:

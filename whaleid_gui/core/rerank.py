@@ -192,7 +192,8 @@ def reference_pairs(
     n_hard: int = 5,
     max_anchors: int | None = 300,
     seed: int = 0,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return_anchors: bool = False,
+) -> tuple[np.ndarray, ...]:
     """Training pairs from the references alone, shaped like query time.
 
     ids: individual of each reference photo; emb_matrix: (R, R) embedding scores between references;
@@ -202,7 +203,8 @@ def reference_pairs(
     own individual (if it has another photo). Negatives: the n_hard other individuals with the highest
     embedding score (the ones re-ranking must beat). Anchors with no sibling photo give negatives only,
     like a query of a new individual.
-    Returns (emb (M,), kp (M, 2) [inliers, spread], labels (M,)).
+    Returns (emb (M,), kp (M, 2) [inliers, spread], labels (M,)) and, with return_anchors, the anchor
+    photo of each pair (M,) so that per-anchor rankings can calibrate a threshold.
     """
     ids = [str(v) for v in ids]
     s = np.asarray(emb_matrix, dtype=np.float64)
@@ -222,7 +224,7 @@ def reference_pairs(
         rng.shuffle(single)
         n_sib = min(len(with_sib), max(max_anchors * 3 // 4, max_anchors - len(single)))
         anchors = np.array(sorted(with_sib[:n_sib] + single[: max_anchors - n_sib]))
-    emb_out, kp_out, lab_out = [], [], []
+    emb_out, kp_out, lab_out, anchor_out = [], [], [], []
     for i in anchors:
         own = ids[i]
         scored = []
@@ -243,11 +245,13 @@ def reference_pairs(
             emb_out.append(emb)
             kp_out.append(best)
             lab_out.append(1.0 if ind == own else 0.0)
-    return (
+            anchor_out.append(int(i))
+    out = (
         np.asarray(emb_out, dtype=np.float64),
         np.asarray(kp_out, dtype=np.float64).reshape(-1, 2),
         np.asarray(lab_out, dtype=np.float64),
     )
+    return out + (np.asarray(anchor_out, dtype=np.int64),) if return_anchors else out
 
 
 # --------------------------------------------------------------------------- query-time re-ranking

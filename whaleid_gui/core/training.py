@@ -21,8 +21,8 @@ import torch.nn.functional as F
 
 from .augment import Augment
 from .errors import WhaleIDError
-from .features import FeatureCache, ImageItem, iter_features
-from .images import load_crop
+from .features import ImageItem
+from .training_sources import CropSource, TrunkCacheSource
 from .matching import IndividualIndex, rank_row
 from .metrics import map_at_k
 from .mining import NegativeMiner, k_schedule, learning_rate_schedule, matching_pairs
@@ -44,6 +44,8 @@ class TrainConfig:
     mixed_precision: bool = True
     augment: Augment = field(default_factory=Augment)
     validation_fraction: float = 0.0  # share of individuals held out for validation MAP@5
+    fast: bool = False  # freeze the early backbone, cache its activations, train the rest
+    augment_copies: int = 4  # fast mode: augmented crops cached per photo
 
     def ks(self) -> list[float]:
         ks = list(self.k_values) if self.k_values else k_schedule(self.epochs)
@@ -105,17 +107,6 @@ def leave_one_out_map5(model: SiameseModel, features: np.ndarray, ids: Sequence[
     return map_at_k(predictions, truths) if truths else float("nan")
 
 
-def _features(model: SiameseModel, items: list[ImageItem]) -> np.ndarray:
-    result = None
-    for event in iter_features(model, items, cache=None):
-        if isinstance(event, Finished):
-            result = event.value
-    if result.errors:
-        first = next(iter(result.errors.values()))
-        raise WhaleIDError(f"{len(result.errors)} training photo(s) cannot be read, first: {first}")
-    return result.features
-
-
 def _set_trainable_mode(model: SiameseModel) -> None:
     model.train()
     # A pretrained backbone keeps its BatchNorm statistics: batches of 16 grayscale crops would
@@ -144,6 +135,10 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
         raise WhaleIDError("training needs at least 2 individuals with 2 or more photos each")
     device = model.device
     torch.manual_seed(config.seed)
+    size = model.image_size
+    source_type = TrunkCacheSource if config.fast else CropSource
+    if config.fast:
+        TrunkCacheSource.freeze_trunk(model)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
                                  lr=config.learning_rate, weight_decay=config.weight_decay)
     miner = NegativeMiner(train_ids)
@@ -157,10 +152,15 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
         start_epoch = int(state["epoch"])
         if state["n_images"] != len(train_ids):
             raise WhaleIDError(f"{state_path(out)}: the training data changed since this run started; start afresh")
+    extra = {"copies": config.augment_copies} if config.fast else {}
+    source = source_type(train_items, size, config.augment, config.seed, **extra)
+    val_extra = {"copies": 1} if config.fast else {}
+    val_source = source_type(val_items, size, config.augment, config.seed, **val_extra) if val_items else None
+    for job in (source.build(model), val_source.build(model) if val_source else iter(())):
+        yield from job
     ks = config.ks()
     lrs = config.learning_rates()
     use_amp = config.mixed_precision and bf16_supported(device)
-    size = model.image_size
     hard_score = float("nan")
     mining_seconds = 0.0
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -170,7 +170,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
             if epoch == start_epoch or epoch % config.mine_every == 0:
                 yield Progress(0, 1, f"epoch {epoch + 1}: scoring all pairs")
                 tm = time.perf_counter()
-                feats = _features(model, train_items)
+                feats = source.mining_features(model)
                 miner.set_scores(model.score_matrix(feats, feats))
                 mining_seconds = time.perf_counter() - tm
             else:
@@ -188,9 +188,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
 
             def load(batch: slice, seed: int):
                 brng = np.random.default_rng([config.seed, epoch, seed])
-                a = [load_crop(train_items[i].path, train_items[i].box, size, config.augment, brng) for i in pairs[batch, 0]]
-                b = [load_crop(train_items[j].path, train_items[j].box, size, config.augment, brng) for j in pairs[batch, 1]]
-                return torch.from_numpy(np.stack(a)[:, None]), torch.from_numpy(np.stack(b)[:, None])
+                return source.load(pairs[batch, 0], brng), source.load(pairs[batch, 1], brng)
 
             total_loss = correct = seen = 0.0
             pending = pool.submit(load, batches[0], 0)
@@ -200,7 +198,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
                     pending = pool.submit(load, batches[n + 1], n + 1)
                 y = torch.as_tensor(labels[batch], dtype=torch.float32, device=device)
                 with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    logits = model(xa.to(device), xb.to(device))
+                    logits = model.head(source.encode(model, xa.to(device)), source.encode(model, xb.to(device)))
                 loss = F.binary_cross_entropy_with_logits(logits.float(), y)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
@@ -212,11 +210,12 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
             model.eval()
             val_map = None
             if val_items:
-                val_map = leave_one_out_map5(model, _features(model, val_items), val_ids)
+                val_map = leave_one_out_map5(model, val_source.mining_features(model), val_ids)
             card = model.card
             card.training_data = {"images": len(train_items), "individuals": len(set(train_ids)),
                                   "validation_individuals": len(set(val_ids)), "epochs_done": epoch + 1,
-                                  "image_size": size, "seed": config.seed}
+                                  "image_size": size, "seed": config.seed,
+                                  "mode": "fast (frozen trunk)" if config.fast else "full fine-tuning"}
             card.metrics = {"loss": total_loss / max(seen, 1), "pair_accuracy": correct / max(seen, 1),
                             **({"val_map5": val_map} if val_map is not None else {})}
             card.created = ""

@@ -17,7 +17,8 @@ from ..errors import WeightsError
 
 FEATURE_SIZE = 512
 BACKBONE_CHANNELS = 1280
-PROJECTION_SEED = 20190101  # fixed, so that the untrained default model is the same everywhere
+PROJECTION_SEED = 20190101
+TRUNK_STAGES = 5  # fast training mode freezes stem + stages 0-4 (stride 16) and trains stages 5-6 + head  # fixed, so that the untrained default model is the same everywhere
 
 
 def _timm_model() -> nn.Module:
@@ -122,6 +123,26 @@ class EfficientNetLite0Branch(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone.forward_features(self.preprocess(x))
+
+    def forward_trunk(self, x: torch.Tensor) -> torch.Tensor:
+        """The frozen part in fast training mode: stem and the first TRUNK_STAGES stages."""
+        net = self.backbone
+        h = net.bn1(net.conv_stem(self.preprocess(x)))
+        for stage in net.blocks[:TRUNK_STAGES]:
+            h = stage(h)
+        return h
+
+    def forward_tail(self, h: torch.Tensor) -> torch.Tensor:
+        """The trained part in fast mode: last stages, head convolution, pooling, projection."""
+        net = self.backbone
+        for stage in net.blocks[TRUNK_STAGES:]:
+            h = stage(h)
+        pooled = net.bn2(net.conv_head(h)).mean(dim=(2, 3))
+        return self.embed(pooled)
+
+    def trunk_modules(self) -> list[nn.Module]:
+        net = self.backbone
+        return [net.conv_stem, net.bn1, *net.blocks[:TRUNK_STAGES]]
 
     def embed(self, pooled: torch.Tensor) -> torch.Tensor:
         z = self.projection(pooled.float())

@@ -1,0 +1,98 @@
+"""Matching with keypoint re-ranking: the embedding ranks individuals, the top N are verified by local
+features (keypoints.py), and a fusion fitted on the references alone (rerank.py) gives the final
+score, used for the top-5 and for the new-individual decision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .matching import NEW_WHALE, Candidate, Matcher
+from .progress import Finished, Progress
+from .rerank import KeypointReranker, fit_fusion, reference_pairs
+from .threshold import NO_TRUTH_RANK, calibrate_threshold
+
+FUSION_MAX_REFERENCES = 3000  # the fusion is fitted on at most this many references (R x R scores)
+
+
+class KeypointRerankMatcher(Matcher):
+    def __init__(self, *args, keypoint_cache_dir: str | Path | None = None, top_n: int = 20, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .keypoints import KeypointVerifier
+
+        self.verifier = KeypointVerifier(cache_dir=keypoint_cache_dir)
+        self.reranker = KeypointReranker(self.verifier, top_n=top_n)
+        self.top_n = top_n
+        self.fusion_threshold: float | None = None
+
+    def prepare_job(self):
+        for event in super().prepare_job():
+            if not isinstance(event, Finished):
+                yield event
+        rng = np.random.default_rng(self.seed)
+        subset = np.arange(len(self.items))
+        if len(subset) > FUSION_MAX_REFERENCES:
+            subset = np.sort(rng.choice(subset, FUSION_MAX_REFERENCES, replace=False))
+        descriptors = []
+        for n, i in enumerate(subset):
+            descriptors.append(self.verifier.describe(self.items[i].path, self.items[i].box))
+            if n % 8 == 0 or n + 1 == len(subset):
+                yield Progress(n + 1, len(subset), "reference keypoints")
+        ids = [self.ids[i] for i in subset]
+        emb = self.model.score_matrix(self.features[subset], self.features[subset])
+        yield Progress(0, 1, "fitting the score fusion")
+        e, kp, labels, anchors = reference_pairs(
+            ids, emb, lambda i, j: self.verifier.verify(descriptors[i], descriptors[j]), return_anchors=True)
+        if labels.min(initial=1) == labels.max(initial=0):
+            raise ValueError("keypoint re-ranking needs references of at least two individuals, some with 2 photos")
+        self.reranker.model = fit_fusion(e, kp, labels)
+        self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
+        self.threshold = self.fusion_threshold
+        yield Finished(self)
+
+    def _calibrate_fused(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray) -> float | None:
+        if self.threshold_setting is None:
+            return None
+        if self.threshold_setting != "auto":
+            return float(self.threshold_setting)  # a given number is read on the fused scale
+        groups = np.unique(anchors)
+        top = np.full((len(groups), 5), -np.inf)
+        truth_rank = np.full(len(groups), NO_TRUTH_RANK)
+        truth_new = np.ones(len(groups), dtype=bool)
+        for g, a in enumerate(groups):
+            mine = np.flatnonzero(anchors == a)
+            order = mine[np.argsort(-fused[mine], kind="stable")]
+            top[g, :min(5, len(order))] = fused[order[:5]]
+            positive = np.flatnonzero(labels[order] == 1)
+            if positive.size:
+                truth_new[g] = False
+                truth_rank[g] = positive[0] + 1 if positive[0] < 5 else NO_TRUTH_RANK
+        return calibrate_threshold(top, truth_rank, truth_new)
+
+    def rank_query(self, query, row: np.ndarray, top: int) -> list[Candidate]:
+        best = self.index.best_per_individual(row)
+        order = np.argsort(-best, kind="stable")[: self.top_n]
+        candidates = []
+        for group in order:
+            members = self.index.order[self.index.starts[group]:self.index.starts[group] + self.index.counts[group]]
+            candidates.append((self.index.names[group], float(best[group]),
+                               [(self.items[m].path, self.items[m].box) for m in members], members))
+        ranked = self.reranker.rerank((query.path, query.box), [c[:3] for c in candidates])
+        members_of = {c[0]: c[3] for c in candidates}
+        lines: list[Candidate] = []
+        new_placed = self.threshold is None
+        for r in ranked:
+            score = r.fused if np.isfinite(r.fused) else r.emb_score
+            if not new_placed and score < self.threshold:
+                lines.append(Candidate(NEW_WHALE, float(self.threshold), len(lines) + 1))
+                new_placed = True
+            if len(lines) >= top:
+                break
+            members = members_of[r.individual]
+            ref = int(members[r.best_photo]) if r.best_photo is not None else int(members[np.argmax(row[members])])
+            lines.append(Candidate(r.individual, float(score), len(lines) + 1, self.paths[ref], ref,
+                                   embedding_score=r.emb_score, inliers=r.inliers))
+        if not new_placed and len(lines) < top:
+            lines.append(Candidate(NEW_WHALE, float(self.threshold), len(lines) + 1))
+        return lines[:top]
