@@ -56,10 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="whaleid", description="Photo-identification of humpback whale flukes.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("match", help="rank catalogued individuals for query photos (Kaggle submission CSV)")
-    p.add_argument("references", help="REFERENCES.csv with columns Image,Id")
-    p.add_argument("queries", help="QUERIES: a CSV with an Image column, or a folder of images")
-    p.add_argument("--out", required=True, help="PRED.csv to write (Image,Id with space-separated IDs)")
+    p = sub.add_parser(
+        "match", help="rank catalogued individuals for query photos (Kaggle submission CSV)",
+        usage="whaleid match REFERENCES.csv QUERIES --out PRED.csv [options]\n"
+              "       whaleid match --project DIR [PHOTOS ...] [options]")
+    p.add_argument("inputs", nargs="*", metavar="REFERENCES.csv QUERIES",
+                   help="REFERENCES.csv (Image,Id) and QUERIES (a CSV with an Image column, or a folder); "
+                        "with --project: photos to add and match (default: the project's queue)")
+    p.add_argument("--out", help="PRED.csv to write (Image,Id with space-separated IDs)")
+    p.add_argument("--project", help="match the project's photos against its confirmed individuals and record "
+                                     "the ranked candidates in it")
+    p.add_argument("--include-unboxed", action="store_true", help="with --project: also photos without a box")
+    p.add_argument("--user", help="with --project: who is recorded (default: the login name)")
     _add_match_options(p)
 
     p = sub.add_parser("evaluate", help="MAP@5, top-1 and top-5 on labelled queries")
@@ -121,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _cmd_match(args) -> int:
+    if args.project:
+        from .cli_project import run_match_project
+
+        args.photos = args.inputs or None
+        return run_match_project(args)
+    if len(args.inputs) != 2 or not args.out:
+        raise WhaleIDError("match needs REFERENCES.csv, QUERIES and --out PRED.csv (or --project DIR)")
+    args.references, args.queries = args.inputs
     from .commands.match import run_match
 
     return run_match(args)
