@@ -1,0 +1,113 @@
+"""Start the real window (run under Xvfb) and save a screenshot of each main view.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/screenshots.py
+
+Writes ./screenshots/*.png (git-ignored). Uses a fresh small demo project in a temporary data
+folder and the real engine (input size 128 px so that it runs in seconds on a laptop CPU).
+Screenshots are for people to look at, not asserts.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "screenshots"
+
+
+def main() -> int:
+    data = Path(tempfile.mkdtemp(prefix="whaleid-shots-"))
+    os.environ["WHALEID_DATA_DIR"] = str(data)
+    from PySide6.QtCore import QCoreApplication, QPointF, QSettings
+    from PySide6.QtWidgets import QApplication
+
+    from whaleid_gui.gui.app import make_app
+
+    app = make_app()
+    QCoreApplication.setOrganizationName("WhaleIDScreenshots")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(data / "settings"))
+    from whaleid_gui.gui.jobs import EngineConfig
+    from whaleid_gui.gui.main_window import MainWindow
+
+    OUT.mkdir(exist_ok=True)
+    w = MainWindow(EngineConfig(device="cpu", image_size=128))
+    w._quiet_errors = True
+    w.resize(1366, 768)
+    w.move(0, 0)
+    w.show()
+
+    def pump(cond=lambda: False, seconds=30.0) -> bool:
+        t0 = time.time()
+        while time.time() - t0 < seconds:
+            app.processEvents()
+            if cond():
+                return True
+            time.sleep(0.01)
+        return cond()
+
+    def shot(name: str, widget=None) -> None:
+        pump(seconds=0.4)
+        (widget or w).grab().save(str(OUT / f"{name}.png"))
+        print("saved", OUT / f"{name}.png")
+
+    w.start(None)
+    pump(lambda: w._job is not None, 5)
+    shot("01_first_run_creating_demo")
+    pump(lambda: w.store is not None and w.editor.has_image(), 120)
+    shot("02_queue_photo_with_proposed_box")
+
+    ed = w.editor
+    iw, ih = ed.image_size
+    ed.set_box(w.editor.proposal or __import__("whaleid_gui.core.boxes", fromlist=["BoundingBox"]).BoundingBox(
+        iw * 0.1, ih * 0.15, iw * 0.9, ih * 0.8))
+    pump(lambda: bool(w.review.cards), 180)
+    pump(seconds=2)
+    shot("03_review_candidates")
+    w.review.move_selection(1)
+    w.center.setCurrentIndex(1)
+    pump(seconds=2)
+    w.compare.query.zoom_by(2.0, QPointF(200, 60))
+    shot("04_compare_synced_zoom")
+    w.center.setCurrentIndex(0)
+    w.controller.begin_new_individual()
+    w.review.new_bar.name.setText("Splash")
+    shot("05_new_individual_in_place")
+    w.review.new_bar.cancel()
+    w.controller.confirm()
+    pump(lambda: w.editor.has_image(), 20)
+    shot("06_after_confirm_next_photo")
+    w.pages.setCurrentIndex(1)
+    pump(seconds=1)
+    if w.catalog.table.rowCount():
+        w.catalog.table.selectRow(0)
+    pump(seconds=1.5)
+    shot("07_catalog_photos")
+    w.catalog.tabs.setCurrentIndex(1)
+    shot("08_catalog_sightings")
+    w.pages.setCurrentIndex(0)
+    dlg = w.show_shortcuts()
+    pump(seconds=0.5)
+    shot("09_shortcuts_help", dlg)
+    dlg.close()
+    # a read-only banner and an unreadable photo message, as they look
+    w.banner.setText("Read-only: this project is in use by alice@lab-pc (pid 4242) since 2024-06-01T09:12. "
+                     "You can look, but not change anything; close it there to edit here.")
+    w.banner.show()
+    w.controller._on_photo_error(w.controller.photo_id, f"{w.queue.photo(w.controller.photo_id).path}: "
+                                 "image is truncated or corrupt")
+    shot("10_read_only_banner_and_unreadable_photo")
+    w.banner.hide()
+    w.close()
+    pump(seconds=0.5)
+    QApplication.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""Errors shown in place: unreadable photo, failing worker, project in use elsewhere, quit while busy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.catalog import ProjectStore
+from whaleid_gui.gui import jobs
+
+
+def test_unreadable_photo_message_in_place_and_queue_goes_on(qtbot, window, demo_project, tmp_path):
+    # A photo that was fine at import and is damaged on disk later (a bad card, a sync tool).
+    from PIL import Image
+
+    store = ProjectStore.open(demo_project)
+    bad = tmp_path / "broken.jpg"
+    Image.new("RGB", (120, 80), (30, 60, 90)).save(bad)
+    added = store.add_photo(bad)
+    store.close()
+    bad.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    assert window.open_project(str(demo_project))
+    window.queue.set_status_filter(None)
+    assert window.queue.select(added.id)
+    qtbot.waitUntil(lambda: "cannot be read" in window.review.message.text(), timeout=10_000)
+    assert "broken.jpg" in window.review.message.text()
+    assert not window.editor.has_image()
+    # the queue goes on
+    window.act_next.trigger()
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=10_000)
+
+
+def test_failing_worker_shows_reason_and_app_stays_usable(qtbot, window, demo_project, monkeypatch):
+    def broken(*_a, **_k):
+        raise RuntimeError("weights file is corrupt")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(jobs, "match_photo", broken)
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=10_000)
+    window.editor.set_box(BoundingBox(10, 10, 200, 120))
+    qtbot.waitUntil(lambda: "corrupt" in window.review.message.text(), timeout=10_000)
+    assert window.review.retry_button.isVisible()
+    # still usable: the next photo loads, and skipping records a decision
+    pid = window.controller.photo_id
+    window.controller.skip()
+    assert [d.decision for d in window.store.decisions(pid)] == ["skipped"]
+
+
+def test_project_in_use_elsewhere_opens_read_only_with_banner(qtbot, window, demo_project):
+    code = ("import sys, time; from whaleid_gui.core.catalog import ProjectStore; "
+            "s = ProjectStore.open(sys.argv[1]); print('held', flush=True); time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(demo_project)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert window.open_project(str(demo_project))
+        assert window.store.read_only
+        assert window.banner.isVisible() and "Read-only" in window.banner.text()
+        assert not window.review.new_button.isEnabled()
+        assert not window.act_import.isEnabled()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_closing_while_work_runs_asks_cancels_and_waits(qtbot, window, demo_project, monkeypatch):
+    def slow(*_a, **_k):
+        for i in range(10_000):
+            time.sleep(0.01)
+            yield jobs.Step(i, 10_000, "working")
+
+    assert window.open_project(str(demo_project))
+    questions = []
+    window.ask = lambda title, text: questions.append(text) or False
+    w = window.run_job("import", "Importing photos", slow)
+    qtbot.waitUntil(lambda: w.is_running())
+    window.close()
+    assert questions and "import" in questions[0]
+    assert w.is_running() and window.isVisible()  # said no: nothing stops
+    window.ask = lambda title, text: True
+    window.close()
+    assert not w.is_running() and w.cancelled
