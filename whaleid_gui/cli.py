@@ -108,6 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
         cli_project = None
     if cli_project is not None:
         cli_project.register(sub)
+    from . import cli_decide
+
+    cli_decide.register(sub)
     return parser
 
 

@@ -52,8 +52,11 @@ class IndividualsMixin:
         pattern = re.compile(rf"^{re.escape(prefix)}-?(\d+)$")
         with self._read() as conn:
             codes = conn.execute(select(individuals.c.code).where(individuals.c.code.like(f"{prefix}%"))).scalars()
-            numbers = [int(m.group(1)) for c in codes if (m := pattern.match(c))]
-        return f"{prefix}-{(max(numbers) + 1) if numbers else 1:03d}"
+            digits = [m.group(1) for c in codes if (m := pattern.match(c))]
+        numbers = [int(d) for d in digits]
+        # Follow the catalog's own zero padding (HW-0042 stays four digits), at least three.
+        width = max([3] + [len(d) for d in digits if d.startswith("0")])
+        return f"{prefix}-{(max(numbers) + 1) if numbers else 1:0{width}d}"
 
     def rename_individual(self, id: int, code: str | None = None, name: str | None = None) -> IndividualRow:
         with self._tx() as conn:
