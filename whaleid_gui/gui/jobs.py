@@ -130,9 +130,23 @@ def _model_for(engine: EngineConfig):
             from whaleid_gui.core.model import load_model  # heavy: torch
 
             model = load_model(engine.weights, device=engine.device, image_size=engine.image_size)
+        _warm_up(model)
         with _MATCHERS_LOCK:
             _MODELS[engine.key()] = model
         return model
+
+
+def _warm_up(model) -> None:
+    """Compile the score kernel now (numba JIT holds the GIL for a moment), so the first
+    ranking, with the scientist waiting on it, does not."""
+    try:
+        import numpy as np
+
+        f = int(getattr(model, "feature_size", 0) or 0)
+        if f:
+            model.score_matrix(np.zeros((1, f), np.float32), np.zeros((2, f), np.float32))
+    except Exception:  # a warm-up must never stop the app
+        pass
 
 
 def device_label(device: Any) -> str:

@@ -88,7 +88,8 @@ class CandidateCard(QFrame):
         self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b> &nbsp; score <b>{score_text(c.score)}</b>")
         last = c.last_seen[:10] if c.last_seen else "never"
         place = f", {c.last_place}" if c.last_place else ""
-        self.detail.setText(f"{c.n_photos} photos \u00b7 last seen {last}{place}")
+        photos = "1 photo" if c.n_photos == 1 else f"{c.n_photos} photos"
+        self.detail.setText(f"{photos} \u00b7 last seen {last}{place}")
 
     def set_thumbnail(self, image: QImage | None, text: str = "") -> None:
         if image is None:
@@ -124,11 +125,12 @@ class CandidateCard(QFrame):
 class ThresholdLine(QLabel):
     """The new-individual line, drawn where the threshold falls among the candidates."""
 
-    def __init__(self, threshold: float | None, parent=None) -> None:
+    def __init__(self, threshold: float | None, rank: int | None = None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("thresholdLine")
         t = "not set" if threshold is None else score_text(threshold)
-        self.setText(f"\u2500\u2500 new individual below {t} \u2500\u2500")
+        where = f"{rank}. " if rank else ""
+        self.setText(f"\u2500\u2500 {where}new individual (scores below {t}) \u2500\u2500")
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet("color:#b02020; font-weight:bold; border-top:2px dashed #b02020; padding-top:1px;")
 
@@ -355,7 +357,7 @@ class MatchReviewPanel(QWidget):
         idx = 0
         for cand in result.candidates:
             if cand.is_new:
-                self.cards_box.addWidget(ThresholdLine(thr))
+                self.cards_box.addWidget(ThresholdLine(thr, cand.rank))
                 line_done = True
                 continue
             if thr is not None and not line_done and cand.score < thr:

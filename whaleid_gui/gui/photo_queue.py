@@ -96,6 +96,13 @@ class PhotoQueue(QWidget):
         self.survey_filter.blockSignals(False)
         self._rebuild(select=current)
 
+    def update_photos(self, rows: list) -> None:
+        """Replace some rows after an edit (no store query of the whole project: stays fast
+        with thousands of photos), then re-filter in memory."""
+        new = {r.id: r for r in rows}
+        self._photos = [new.pop(p.id, p) for p in self._photos] + list(new.values())
+        self._rebuild(select=self.current_id())
+
     def set_status_filter(self, status: str | None) -> None:
         self.status_filter.setCurrentIndex(max(self.status_filter.findData(status), 0))
 

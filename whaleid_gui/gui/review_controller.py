@@ -115,8 +115,12 @@ class ReviewController(QObject):
     def load_thumbnails(self, photo_ids: list[int] | None = None) -> None:
         if self.store is None:
             return
-        boxes = self.store.current_boxes() if hasattr(self.store, "current_boxes") else {}
-        rows = self.queue._photos if photo_ids is None else [self.store.photo(p) for p in photo_ids]
+        if photo_ids is None:
+            rows = self.queue._photos
+            boxes = self.store.current_boxes() if hasattr(self.store, "current_boxes") else {}
+        else:  # one photo after an edit: do not read every box of the project
+            rows = [self.store.photo(p) for p in photo_ids]
+            boxes = {p: b for p in photo_ids if (b := self.store.box(p)) is not None}
         items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in rows]
         if not items:
             return
@@ -224,7 +228,7 @@ class ReviewController(QObject):
         self._photo_state = state
         self.results.pop(photo_id, None)
         self.rejected.pop(photo_id, None)
-        self.refresh_queue(keep=photo_id)
+        self.queue.update_photos([self.store.photo(photo_id)])
         self.load_thumbnails([photo_id])
         if photo_id == self.photo_id:
             self._show_review_for(self.store.photo(photo_id), state)
@@ -407,7 +411,8 @@ class ReviewController(QObject):
     def _advance(self, force: bool = False) -> None:
         """Auto-advance to the next photo that still needs work."""
         current = self.photo_id
-        self.refresh_queue(keep=current)
+        if current is not None:
+            self.queue.update_photos([self.store.photo(current)])
         nxt = self.queue.next_pending(current)
         if nxt is not None and nxt != current:
             self.queue.select(nxt)
@@ -439,7 +444,7 @@ class ReviewController(QObject):
             self.rejected.get(entry.photo_id, set()).discard(entry.code or "")
         pid = row.photo_id if row is not None else entry.photo_id
         self.store_changed.emit()
-        self.refresh_queue(keep=pid)
+        self.queue.update_photos([self.store.photo(pid)])
         self._goto(pid, force=True)
         self.status_message.emit(f"Undone: {entry.kind} {entry.code or ''}".rstrip())
 
