@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validation", type=float, default=0.0, help="share of individuals held out (default 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUT.resume")
+    p.add_argument("--objective", choices=["siamese", "arcface"], default="siamese",
+                   help="siamese: pair head with LAP-mined pairs (SIAMESE.md); arcface: angular-margin "
+                        "classification of the training individuals, ranked by cosine")
     p.add_argument("--fast", action="store_true",
                    help="CPU-friendly: freeze the early backbone, cache its features, train the last stages + head")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
@@ -108,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
         cli_project = None
     if cli_project is not None:
         cli_project.register(sub)
+    from . import cli_boxes  # boxes propose|train (the box proposer)
+    cli_boxes.register(sub)
     from . import cli_decide
 
     cli_decide.register(sub)

@@ -48,6 +48,7 @@ def run_train(args) -> int:
         raise WhaleIDError(f"{state_path(Path(args.out))}: nothing to resume (no interrupted run here)")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
                          mine_every=args.mine_every, seed=args.seed, validation_fraction=args.validation, fast=args.fast,
+                         objective=args.objective,
                          weight_decay=4e-4 if model.card.architecture == "reference" else 0.0)
     print(f"training {model.card.architecture} at {model.image_size} px on {model.device.type} "
           f"({len(items)} photos, {len(set(ids))} individuals), {args.epochs} epochs -> {args.out}", file=sys.stderr)
@@ -61,7 +62,7 @@ def run_train(args) -> int:
                     last = event
                     bar.close()
                     val = "" if event.val_map5 is None else f" val MAP@5 {event.val_map5:.3f}"
-                    print(f"epoch {event.epoch}/{event.epochs}: loss {event.loss:.4f} pair acc {event.pair_accuracy:.3f} "
+                    print(f"epoch {event.epoch}/{event.epochs}: loss {event.loss:.4f} acc {event.pair_accuracy:.3f} "
                           f"hard-pair score {event.hard_pair_score:.3f} K {event.k:g} lr {event.learning_rate:.1e}{val} "
                           f"({event.seconds:.1f} s, mining {event.mining_seconds:.1f} s)", file=sys.stderr)
                 elif isinstance(event, Finished):

@@ -8,15 +8,10 @@ from typing import Sequence
 
 
 def average_precision_at_k(predicted: Sequence[str], truth: str, k: int = 5) -> float:
-    seen: list[str] = []
-    for label in predicted:
-        if label in seen:  # a repeated label does not take a second rank
-            continue
-        seen.append(label)
-        if len(seen) > k:
-            break
+    # As Kaggle scored it: positions count every prediction, repeated ones too (a duplicate wastes a slot).
+    for position, label in enumerate(list(predicted)[:k], start=1):
         if label == truth:
-            return 1.0 / len(seen)
+            return 1.0 / position
     return 0.0
 
 

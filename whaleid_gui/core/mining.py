@@ -106,8 +106,9 @@ def k_schedule(epochs: int) -> list[float]:
     ~1.6, then 1.0, 0.5, 0.25 with the learning-rate drops. Here the same phases take the same share
     of the epochs.
     """
-    phases = [1000.0] * 10 + [100.0 * (100 ** -0.1) ** (i // 5) for i in range(90)]
-    phases += [1.0] * 100 + [0.5] * 100 + [0.25] * 100  # 400 epochs in all
+    # 100 -> ~1.6 is 10 steps of 5 epochs (decaying for longer would fall below the 1.0 phase).
+    phases = [1000.0] * 10 + [100.0 * (100 ** -0.1) ** (i // 5) for i in range(50)]
+    phases += [1.0] * 140 + [0.5] * 100 + [0.25] * 100  # 400 epochs in all
     if epochs <= 0:
         return []
     idx = np.minimum((np.arange(epochs) * len(phases)) // epochs, len(phases) - 1)

@@ -17,7 +17,6 @@ from typing import Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .augment import Augment
 from .errors import WhaleIDError
@@ -25,7 +24,8 @@ from .features import ImageItem
 from .training_sources import CropSource, TrunkCacheSource
 from .matching import IndividualIndex, rank_row
 from .metrics import map_at_k
-from .mining import NegativeMiner, k_schedule, learning_rate_schedule, matching_pairs
+from .mining import k_schedule, learning_rate_schedule
+from .training_objectives import make_objective
 from .model import SiameseModel, save_model
 from .model.checkpoint import atomic_torch_save
 from .model.siamese import bf16_supported
@@ -44,6 +44,7 @@ class TrainConfig:
     mixed_precision: bool = True
     augment: Augment = field(default_factory=Augment)
     validation_fraction: float = 0.0  # share of individuals held out for validation MAP@5
+    objective: str = "siamese"  # or "arcface" (see training_objectives.py)
     fast: bool = False  # freeze the early backbone, cache its activations, train the rest
     augment_copies: int = 4  # fast mode: augmented crops cached per photo
 
@@ -62,7 +63,7 @@ class EpochReport:
     epoch: int  # 1-based, completed
     epochs: int
     loss: float
-    pair_accuracy: float
+    pair_accuracy: float  # pairs classified right (siamese) / photos classified right (arcface)
     hard_pair_score: float  # mean head score of the mined non-matching pairs (before the epoch)
     k: float
     learning_rate: float
@@ -122,10 +123,15 @@ def state_path(out: Path) -> Path:
 
 
 def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str], out: str | Path,
-              config: TrainConfig, resume: bool = False):
-    """Job: yields Progress and EpochReport; Finished(list of EpochReport). Cancel between yields."""
+              config: TrainConfig, resume: bool = False, known_negatives: Sequence[tuple[int, int]] = ()):
+    """Job: yields Progress and EpochReport; Finished(list of EpochReport). Cancel between yields.
+
+    known_negatives: pairs of indices into `items` that scientists rejected (different individuals
+    that the model confused); the Siamese objective trains on them every epoch as hard negatives.
+    """
     out = Path(out)
-    items, ids = training_set(list(items), list(ids))
+    all_items, all_ids = list(items), list(ids)
+    items, ids = training_set(all_items, all_ids)
     train_idx, val_idx = split_by_individual(ids, config.validation_fraction, config.seed)
     train_items = [items[i] for i in train_idx]
     train_ids = [ids[i] for i in train_idx]
@@ -139,19 +145,22 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
     source_type = TrunkCacheSource if config.fast else CropSource
     if config.fast:
         TrunkCacheSource.freeze_trunk(model)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad],
+    model.card.objective = config.objective
+    objective = make_objective(config.objective, model, train_ids, config.batch_size, config.mine_every,
+                               _reindex_pairs(known_negatives, all_items, train_items))
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad] + objective.parameters(),
                                  lr=config.learning_rate, weight_decay=config.weight_decay)
-    miner = NegativeMiner(train_ids)
     start_epoch = 0
     reports: list[EpochReport] = []
     if resume and state_path(out).exists():
         state = torch.load(state_path(out), map_location="cpu", weights_only=True)
+        if state["n_images"] != len(train_ids) or state.get("objective", "siamese") != config.objective:
+            raise WhaleIDError(f"{state_path(out)}: the training data or objective changed since this run started; "
+                               "start afresh")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
-        miner.used = state["used"].numpy().astype(bool)
+        objective.load_state(state)
         start_epoch = int(state["epoch"])
-        if state["n_images"] != len(train_ids):
-            raise WhaleIDError(f"{state_path(out)}: the training data changed since this run started; start afresh")
     extra = {"copies": config.augment_copies} if config.fast else {}
     source = source_type(train_items, size, config.augment, config.seed, **extra)
     val_extra = {"copies": 1} if config.fast else {}
@@ -161,90 +170,66 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
     ks = config.ks()
     lrs = config.learning_rates()
     use_amp = config.mixed_precision and bf16_supported(device)
-    hard_score = float("nan")
-    mining_seconds = 0.0
     with ThreadPoolExecutor(max_workers=1) as pool:
         for epoch in range(start_epoch, config.epochs):
             t0 = time.perf_counter()
             rng = np.random.default_rng([config.seed, epoch])  # per-epoch stream: resume reproduces it
-            if epoch == start_epoch or epoch % config.mine_every == 0:
-                yield Progress(0, 1, f"epoch {epoch + 1}: scoring all pairs")
-                tm = time.perf_counter()
-                feats = source.mining_features(model)
-                miner.set_scores(model.score_matrix(feats, feats))
-                mining_seconds = time.perf_counter() - tm
-            else:
-                mining_seconds = 0.0
-            tm = time.perf_counter()
-            negatives = miner.epoch_pairs(ks[epoch], rng)
-            mining_seconds += time.perf_counter() - tm
-            hard_score = float(miner.scores[negatives[:, 0], negatives[:, 1]].mean()) if len(negatives) else hard_score
-            positives = matching_pairs(train_ids, rng)
-            pairs, labels = _interleave(positives, negatives, rng)
+            yield Progress(0, 1, f"epoch {epoch + 1}: mining pairs")
+            batches, info = objective.plan_epoch(epoch, ks[epoch], rng, source, model)
             for group in optimizer.param_groups:
                 group["lr"] = lrs[epoch]
             _set_trainable_mode(model)
-            batches = [slice(s, s + config.batch_size) for s in range(0, len(pairs), config.batch_size)]
 
-            def load(batch: slice, seed: int):
-                brng = np.random.default_rng([config.seed, epoch, seed])
-                return source.load(pairs[batch, 0], brng), source.load(pairs[batch, 1], brng)
+            def load(n: int):
+                return objective.load(source, batches[n], np.random.default_rng([config.seed, epoch, n]))
 
             total_loss = correct = seen = 0.0
-            pending = pool.submit(load, batches[0], 0)
-            for n, batch in enumerate(batches):
-                xa, xb = pending.result()
+            pending = pool.submit(load, 0)
+            for n in range(len(batches)):
+                inputs = pending.result()
                 if n + 1 < len(batches):
-                    pending = pool.submit(load, batches[n + 1], n + 1)
-                y = torch.as_tensor(labels[batch], dtype=torch.float32, device=device)
-                with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=use_amp):
-                    logits = model.head(source.encode(model, xa.to(device)), source.encode(model, xb.to(device)))
-                loss = F.binary_cross_entropy_with_logits(logits.float(), y)
+                    pending = pool.submit(load, n + 1)
+                loss, right, count = objective.step(model, source, inputs, device, use_amp)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total_loss += float(loss) * len(y)
-                correct += float(((logits.detach().float() > 0) == (y > 0.5)).sum())
-                seen += len(y)
+                total_loss += float(loss) * count
+                correct += right
+                seen += count
                 yield Progress(n + 1, len(batches), f"epoch {epoch + 1}/{config.epochs}")
             model.eval()
             val_map = None
-            if val_items:
+            if val_source is not None:
                 val_map = leave_one_out_map5(model, val_source.mining_features(model), val_ids)
             card = model.card
             card.training_data = {"images": len(train_items), "individuals": len(set(train_ids)),
                                   "validation_individuals": len(set(val_ids)), "epochs_done": epoch + 1,
-                                  "image_size": size, "seed": config.seed,
+                                  "image_size": size, "seed": config.seed, "objective": config.objective,
                                   "mode": "fast (frozen trunk)" if config.fast else "full fine-tuning"}
-            card.metrics = {"loss": total_loss / max(seen, 1), "pair_accuracy": correct / max(seen, 1),
+            card.metrics = {"loss": total_loss / max(seen, 1), "accuracy": correct / max(seen, 1),
                             **({"val_map5": val_map} if val_map is not None else {})}
             card.created = ""
             save_model(model, out)
-            atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "used": torch.from_numpy(miner.used), "epoch": epoch + 1,
-                               "n_images": len(train_ids), "config": _plain(asdict(config))}, state_path(out))
+            atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
+                               "n_images": len(train_ids), "objective": config.objective,
+                               "config": _plain(asdict(config)), **objective.state()}, state_path(out))
             report = EpochReport(epoch + 1, config.epochs, total_loss / max(seen, 1), correct / max(seen, 1),
-                                 hard_score, ks[epoch], lrs[epoch], val_map, time.perf_counter() - t0,
-                                 mining_seconds, str(out))
+                                 info["hard_pair_score"], ks[epoch], lrs[epoch], val_map, time.perf_counter() - t0,
+                                 info["mining_seconds"], str(out))
             reports.append(report)
             yield report
     yield Finished(reports)
 
 
-def _interleave(positives: np.ndarray, negatives: np.ndarray, rng: np.random.Generator):
-    """Alternate matching and non-matching pairs (labels 1, 0), each list shuffled."""
-    positives = positives[rng.permutation(len(positives))]
-    negatives = negatives[rng.permutation(len(negatives))]
-    n = max(len(positives), len(negatives))
-    pairs, labels = [], []
-    for i in range(n):
-        if i < len(positives):
-            pairs.append(positives[i])
-            labels.append(1.0)
-        if i < len(negatives):
-            pairs.append(negatives[i])
-            labels.append(0.0)
-    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2), np.asarray(labels, dtype=np.float32)
+def _reindex_pairs(pairs, all_items: list[ImageItem], train_items: list[ImageItem]) -> list[tuple[int, int]]:
+    """Pairs of indices into all_items -> indices into train_items (pairs leaving the set are dropped)."""
+    position = {id(item): n for n, item in enumerate(train_items)}
+    out = []
+    for a, b in pairs:
+        pa, pb = position.get(id(all_items[a])), position.get(id(all_items[b]))
+        if pa is not None and pb is not None:
+            out.append((pa, pb))
+    return out
 
 
 def _plain(value):

@@ -29,6 +29,10 @@ def atomic_torch_save(obj: dict, path: str | Path) -> None:
             torch.save(obj, handle)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -69,7 +73,11 @@ def read_weights_file(path: str | Path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt zip/pickle data
-        raise WeightsError(path, f"not a readable weights file (corrupt or not made by WhaleID): {exc}") from exc
+        # One line: torch's messages span many lines (and advise weights_only=False, which we never use).
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "Weights only load failed" in detail:
+            detail = "its content is not plain tensor data (refused: loading it could run code)"
+        raise WeightsError(path, f"not a readable weights file (corrupt or not made by WhaleID): {detail}") from exc
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise WeightsError(path, "not a WhaleID weights file (no WhaleID model card inside)")
     if payload.get("format_version", 0) > FORMAT_VERSION:

@@ -92,6 +92,9 @@ class SiameseModel(nn.Module):
 
     @torch.no_grad()
     def pair_scores(self, x: np.ndarray | torch.Tensor, y: np.ndarray | torch.Tensor) -> np.ndarray:
+        if self.card.objective == "arcface":
+            xn, yn = _normalized(np.asarray(x, dtype=np.float32)), _normalized(np.asarray(y, dtype=np.float32))
+            return ((1 + (xn * yn).sum(axis=1)) / 2).astype(np.float32)
         x = torch.as_tensor(np.asarray(x, dtype=np.float32))
         y = torch.as_tensor(np.asarray(y, dtype=np.float32))
         self.head.eval()
@@ -112,6 +115,12 @@ class SiameseModel(nn.Module):
         On the CPU a fused numba kernel; on CUDA the head in chunks of rows."""
         a = np.asarray(a, dtype=np.float32)
         b = np.asarray(b, dtype=np.float32)
+        if self.card.objective == "arcface":
+            # ArcFace models compare by cosine; (1 + cos) / 2 keeps scores in [0, 1].
+            cos = _normalized(a) @ _normalized(b).T
+            if progress is not None:
+                progress(len(a), len(a))
+            return np.log((1 + cos) / np.clip(1 - cos, 1e-7, None)) if logits else ((1 + cos) / 2).astype(np.float32)
         if self.device.type == "cuda":
             out = self._score_matrix_torch(a, b, progress)
         else:
@@ -132,6 +141,10 @@ class SiameseModel(nn.Module):
             if progress is not None:
                 progress(min(start + rows, len(a)), len(a))
         return out
+
+
+def _normalized(x: np.ndarray) -> np.ndarray:
+    return x / np.clip(np.linalg.norm(x, axis=1, keepdims=True), 1e-12, None)
 
 
 def bf16_supported(device: torch.device) -> bool:
