@@ -26,13 +26,39 @@ BATCH_SIZE = 16
 
 @dataclass(frozen=True)
 class ImageItem:
-    """A photo and, optionally, the box of the fluke in it (None = whole photo)."""
+    """A photo and, optionally, the box of the fluke in it (None = whole photo).
+
+    rotation (0 or 180) and flip are the scientist's corrections for a fluke photographed upside
+    down or mirrored; the box stays in pixels of the photo as stored.
+    """
 
     path: Path
     box: BoundingBox | None = None
+    rotation: int = 0
+    flip: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
+        if self.rotation not in (0, 180):
+            raise ValueError(f"rotation must be 0 or 180, not {self.rotation}")
+
+    def key(self) -> str:
+        """The box and orientation as text, for cache keys."""
+        box = self.box.key() if self.box else "full"
+        return box if not (self.rotation or self.flip) else f"{box}|r{self.rotation}{'f' if self.flip else ''}"
+
+
+def item_crop(item: ImageItem, size: int, augment=None, rng=None) -> np.ndarray:
+    """The model input of an item: crop by box (optionally augmented), then the orientation fix.
+
+    The crop region is symmetric about the box centre, so rotating or mirroring the crop equals
+    cropping the rotated or mirrored photo."""
+    crop = load_crop(item.path, item.box, size=size, augment=augment, rng=rng)
+    if item.rotation == 180:
+        crop = crop[::-1, ::-1]
+    if item.flip:
+        crop = crop[:, ::-1]
+    return np.ascontiguousarray(crop)
 
 
 @dataclass
@@ -74,8 +100,10 @@ class FeatureCache:
         return db
 
     @staticmethod
-    def key(sha1: str, box: BoundingBox | None, weights_id: str, image_size: int) -> str:
-        return f"{sha1}|{box.key() if box else 'full'}|{weights_id}|{image_size}"
+    def key(sha1: str, where: "ImageItem | BoundingBox | None", weights_id: str, image_size: int) -> str:
+        """where: the item (box + orientation) or just its box (None = whole photo)."""
+        part = where.key() if where is not None else "full"
+        return f"{sha1}|{part}|{weights_id}|{image_size}"
 
     def get_many(self, keys: list[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
@@ -108,7 +136,7 @@ def _hash_items(items: list[ImageItem]) -> tuple[dict[int, str], dict[int, Image
 
 def _load(item: ImageItem, size: int) -> np.ndarray | ImageError:
     try:
-        return load_crop(item.path, item.box, size=size)
+        return item_crop(item, size)
     except ImageError as exc:
         return exc
     except (OSError, ValueError) as exc:
@@ -121,7 +149,7 @@ def iter_features(model, items: list[ImageItem], cache: FeatureCache | None = No
     total = len(items)
     out = np.full((total, model.feature_size), np.nan, dtype=np.float32)
     hashes, errors = _hash_items(items)
-    keys = {i: FeatureCache.key(h, items[i].box, model.weights_id, model.image_size) for i, h in hashes.items()}
+    keys = {i: FeatureCache.key(h, items[i], model.weights_id, model.image_size) for i, h in hashes.items()}
     cached = cache.get_many(list(keys.values())) if cache is not None else {}
     todo = []
     for i, key in keys.items():

@@ -193,7 +193,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                total_loss += float(loss) * count
+                total_loss += float(loss.detach()) * count
                 correct += right
                 seen += count
                 yield Progress(n + 1, len(batches), f"epoch {epoch + 1}/{config.epochs}")

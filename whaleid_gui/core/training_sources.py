@@ -17,8 +17,7 @@ import torch
 
 from .augment import Augment
 from .errors import WhaleIDError
-from .features import ImageItem, iter_features
-from .images import load_crop
+from .features import ImageItem, item_crop, iter_features
 from .progress import Finished, Progress
 
 ENCODE_BATCH = 16
@@ -37,7 +36,7 @@ class CropSource:
         yield Progress(1, 1, "inputs ready")
 
     def load(self, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
-        crops = [load_crop(self.items[i].path, self.items[i].box, self.size, self.augment, rng) for i in indices]
+        crops = [item_crop(self.items[i], self.size, self.augment, rng) for i in indices]
         return torch.from_numpy(np.stack(crops)[:, None])
 
     def encode(self, model, batch: torch.Tensor) -> torch.Tensor:
@@ -79,8 +78,7 @@ class TrunkCacheSource(CropSource):
         model.eval()
         for start in range(0, len(jobs), ENCODE_BATCH):
             chunk = jobs[start:start + ENCODE_BATCH]
-            crops = [load_crop(self.items[i].path, self.items[i].box, self.size, self.augment if c else None, rng)
-                     for i, c in chunk]
+            crops = [item_crop(self.items[i], self.size, self.augment if c else None, rng) for i, c in chunk]
             x = torch.from_numpy(np.stack(crops)[:, None]).to(device)
             with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type in ("cpu", "cuda")):
                 h = model.branch.forward_trunk(x).to(torch.bfloat16)

@@ -17,8 +17,10 @@ from ..errors import WeightsError
 
 FEATURE_SIZE = 512
 BACKBONE_CHANNELS = 1280
-PROJECTION_SEED = 20190101
-TRUNK_STAGES = 5  # fast training mode freezes stem + stages 0-4 (stride 16) and trains stages 5-6 + head  # fixed, so that the untrained default model is the same everywhere
+PROJECTION_SEED = 20190101  # fixed, so that the untrained default model is the same everywhere
+# Fast training mode freezes the stem and stages 0-5 (stride 32) and trains stage 6, the head
+# convolution, the projection and the pair head: cheap enough for a CPU.
+TRUNK_STAGES = 6
 
 
 def _timm_model() -> nn.Module:

@@ -40,7 +40,7 @@ def _logits_python(a, bt, w1, b1, w2, u, const):
 
 if HAVE_NUMBA:
 
-    @njit(parallel=True, fastmath=True, cache=True)
+    @njit(parallel=True, fastmath=True, cache=True, nogil=True)  # nogil: the GUI thread keeps running
     def _logits_numba(a, bt, w1, b1, w2, u, const):  # pragma: no cover - compiled
         n, d = a.shape
         m = bt.shape[1]
