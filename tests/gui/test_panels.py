@@ -138,7 +138,11 @@ def test_catalog_view_rename_notes_merge(qtbot, demo_project):
         assert asked and "HW-0003" in asked[0]
         assert store.individual(iid).n_photos == before + absorbed.n_photos
         assert view.table.rowCount() == n - 1 and view.undo_merge_button.isVisible()
-        qtbot.waitUntil(lambda: True)
+        # Undo merge: HW-0003 is back with its own photos.
+        qtbot.mouseClick(view.undo_merge_button, Qt.MouseButton.LeftButton)
+        assert view.table.rowCount() == n and not view.undo_merge_button.isVisible()
+        assert store.individual(iid).n_photos == before
+        assert store.individual_by_code("HW-0003").n_photos == absorbed.n_photos
     finally:
         store.close()
 

@@ -111,6 +111,63 @@ class IndividualsMixin:
             self._event(conn, absorb_id, "merged_into", detail)
         return self.individual(keep_id)
 
+    def unmerge_individuals(self, keep_id: int, absorb_id: int) -> IndividualRow:
+        """Undo `merge_individuals(keep_id, absorb_id)` from what the merge recorded in its event.
+
+        The sightings it moved go back to the absorbed individual, the ones it dropped (the same
+        photo was already a sighting of `keep`) are written again, and the absorbed individual is
+        active again (only while it is still merged into `keep`). Ranked candidates that the merge re-pointed
+        are not restored (the merge does not record which they were; the next matching run
+        replaces them).
+        """
+        with self._tx() as conn:
+            keep = self._individual_raw(conn, keep_id)
+            absorb = self._individual_raw(conn, absorb_id)
+            if absorb.merged_into != keep_id:
+                raise CatalogError(f"individual {absorb.code} is not merged into {keep.code}; nothing to undo")
+            events = conn.execute(
+                select(individual_events)
+                .where(individual_events.c.individual_id == keep_id)
+                .where(individual_events.c.event.in_(("merged", "unmerged")))
+                .order_by(individual_events.c.id.desc())
+            ).all()
+            merge = None
+            for e in events:
+                detail = json.loads(e.detail or "{}")
+                if e.event == "unmerged":
+                    continue
+                if detail.get("absorbed") == absorb.code:
+                    merge = detail
+                    break
+            if merge is None:
+                raise CatalogError(f"no record of merging {absorb.code} into {keep.code}; cannot undo it")
+            moved = [int(i) for i in merge.get("moved_sightings", [])]
+            if moved:
+                conn.execute(
+                    sightings.update()
+                    .where(sightings.c.id.in_(moved))
+                    .where(sightings.c.individual_id == keep_id)
+                    .values(individual_id=absorb_id)
+                )
+            restored = 0
+            for row in merge.get("dropped_sightings", []):
+                values = {k: v for k, v in row.items() if k != "id"}
+                values["individual_id"] = absorb_id
+                exists = conn.execute(
+                    select(sightings.c.id)
+                    .where(sightings.c.photo_id == values["photo_id"])
+                    .where(sightings.c.individual_id == absorb_id)
+                ).first()
+                if exists is None:
+                    conn.execute(sightings.insert().values(**values))
+                    restored += 1
+            conn.execute(individuals.update().where(individuals.c.id == absorb_id).values(merged_into=None))
+            detail = {"keep": keep.code, "restored": absorb.code, "moved_back_sightings": moved,
+                      "restored_sightings": restored}
+            self._event(conn, keep_id, "unmerged", detail)
+            self._event(conn, absorb_id, "unmerged", detail)
+        return self.individual(absorb_id)
+
     def _individual_raw(self, conn, id: int):
         r = conn.execute(select(individuals).where(individuals.c.id == id)).first()
         if r is None:
