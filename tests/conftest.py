@@ -1,0 +1,49 @@
+"""Fixtures shared by the engine and CLI tests.
+
+Expensive things are built once per session (the small synthetic demo, one EfficientNet-Lite0
+model) and must not be mutated by tests: copy them (copy.deepcopy) before training or editing.
+The feature cache goes to a temporary folder so tests never write to ~/.cache.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One intra-op thread for torch (set before anything imports torch or numba). The tests' tensors are
+# tiny, and on a busy 2-core machine OpenMP threads spin-wait for each other: a training step of 8 pairs
+# at 64 px took 5-15 s with 2 threads and 0.2 s with one. numba's default "omp" threading layer would
+# reset the shared OpenMP thread count to the core count after the first score matrix, so its parallel
+# kernel runs on the "workqueue" layer here (still parallel). Set either variable yourself to override.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_feature_cache(tmp_path_factory):
+    """WHALEID_CACHE_DIR -> a session temp folder (the default FeatureCache location)."""
+    folder = tmp_path_factory.mktemp("whaleid-cache")
+    old = os.environ.get("WHALEID_CACHE_DIR")
+    os.environ["WHALEID_CACHE_DIR"] = str(folder)
+    yield folder
+    if old is None:
+        os.environ.pop("WHALEID_CACHE_DIR", None)
+    else:
+        os.environ["WHALEID_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def small_demo(tmp_path_factory):
+    """whaleid demo --small: references, queries (some new_whale), train and boxes CSVs (read-only)."""
+    from whaleid_gui.core.synthetic import write_demo
+
+    return write_demo(tmp_path_factory.mktemp("demo"), seed=0, small=True)
+
+
+@pytest.fixture(scope="session")
+def lite0_model():
+    """The untrained default model (EfficientNet-Lite0 + ImageNet, distance head) at 64 px. Read-only."""
+    from whaleid_gui.core.model import build_model
+
+    return build_model("efficientnet-lite0", image_size=64).eval()

@@ -1,0 +1,149 @@
+"""Training with LAP-mined pairs on a tiny set: a loadable checkpoint after every epoch, resume from
+the last completed epoch, an interrupted epoch leaves the previous checkpoint usable."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+
+from whaleid_gui.core.csv_io import read_boxes, read_labels
+from whaleid_gui.core.errors import WhaleIDError
+from whaleid_gui.core.features import ImageItem
+from whaleid_gui.core.model import build_model, load_model
+from whaleid_gui.core.progress import Finished, Progress
+from whaleid_gui.core.training import (
+    EpochReport,
+    TrainConfig,
+    split_by_individual,
+    state_path,
+    train_job,
+    training_set,
+)
+
+
+@pytest.fixture(scope="module")
+def tiny_set(small_demo):
+    """4 individuals x 2 photos of the demo's training set, with their boxes (16 pairs an epoch)."""
+    boxes = read_boxes(small_demo.boxes_csv)
+    rows = read_labels(small_demo.train_csv)
+    chosen: dict[str, list] = {}
+    for r in rows:
+        chosen.setdefault(r.id, [])
+        if len(chosen[r.id]) < 2:
+            chosen[r.id].append(r)
+    picked = [r for group in list(chosen.values())[:4] for r in group]
+    assert len(picked) == 8
+    return [ImageItem(r.path, boxes.get(r.path.resolve())) for r in picked], [r.id for r in picked]
+
+
+def _config(epochs: int = 2) -> TrainConfig:
+    return TrainConfig(epochs=epochs, batch_size=8, seed=0)
+
+
+def _state(model) -> dict:
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_reference_branch_checkpoints_every_epoch_and_resumes(tmp_path, tiny_set):
+    items, ids = tiny_set
+    out = tmp_path / "ref.pt"
+    model = build_model("reference", image_size=64, imagenet=False, distance_head=False)
+    start = _state(model)
+    job = train_job(model, items, ids, out, _config(2))
+    reports = []
+    for event in job:
+        if isinstance(event, EpochReport):
+            reports.append(event)
+            saved = load_model(out, device="cpu")
+            assert saved.card.training_data["epochs_done"] == event.epoch == 1
+            assert saved.card.architecture == "reference" and saved.image_size == 64
+            assert np.isfinite(saved.card.metrics["loss"])
+            for key, value in model.state_dict().items():
+                assert torch.equal(saved.state_dict()[key], value), key
+            after_epoch_1 = _state(model)
+        elif isinstance(event, Progress) and reports and event.message.startswith("epoch 2/"):
+            break  # stopped ("Ctrl-C") in the middle of epoch 2
+    job.close()
+    assert [r.epoch for r in reports] == [1]
+    assert any(not torch.equal(start[k], after_epoch_1[k]) for k in start)  # it learned something
+    # the half-done epoch changed nothing on disk: the file is epoch 1
+    assert load_model(out, device="cpu").card.training_data["epochs_done"] == 1
+    assert state_path(out).exists()
+
+    # --resume continues from the saved epoch, with a fresh model object
+    fresh = build_model("reference", image_size=64, imagenet=False, distance_head=False)
+    resumed = [e for e in train_job(fresh, items, ids, out, _config(2), resume=True) if isinstance(e, EpochReport)]
+    assert [r.epoch for r in resumed] == [2]
+    assert len(reports) + len(resumed) == 2  # the epochs reported add up
+    final = load_model(out, device="cpu")
+    assert final.card.training_data["epochs_done"] == 2
+    assert final.card.training_data == {**final.card.training_data, "images": 8, "individuals": 4}
+    assert any(not torch.equal(after_epoch_1[k], final.state_dict()[k]) for k in after_epoch_1)
+
+    # resuming a finished run trains nothing more
+    done = list(train_job(fresh, items, ids, out, _config(2), resume=True))
+    assert isinstance(done[-1], Finished) and done[-1].value == []
+
+
+def test_resume_with_changed_data_is_refused(tmp_path, tiny_set):
+    items, ids = tiny_set
+    out = tmp_path / "ref.pt"
+    model = build_model("reference", image_size=64, imagenet=False, distance_head=False)
+    job = train_job(model, items, ids, out, _config(2))
+    for event in job:
+        if isinstance(event, EpochReport):
+            break
+    job.close()
+    with pytest.raises(WhaleIDError, match="changed"):
+        list(train_job(model, items[:6], ids[:6], out, _config(2), resume=True))
+
+
+def test_efficientnet_fine_tunes_and_keeps_imagenet_batchnorm(tmp_path, tiny_set, lite0_model):
+    items, ids = tiny_set
+    model = copy.deepcopy(lite0_model)
+    model.card.image_size = 32
+    bn_before = {k: v.clone() for k, v in model.branch.state_dict().items() if "running" in k}
+    head_before = _state(model.head)
+    out = tmp_path / "lite0.pt"
+    events = list(train_job(model, items, ids, out, _config(2)))
+    reports = [e for e in events if isinstance(e, EpochReport)]
+    assert [r.epoch for r in reports] == [1, 2]
+    assert isinstance(events[-1], Finished) and events[-1].value == reports
+    assert all(np.isfinite(r.loss) and 0 <= r.pair_accuracy <= 1 for r in reports)
+    assert reports[0].k == 1000.0  # the K schedule starts random
+    for k, v in model.branch.state_dict().items():
+        if "running" in k:
+            assert torch.equal(v, bn_before[k]), k  # pretrained statistics are kept
+    assert any(not torch.equal(head_before[k], v) for k, v in model.head.state_dict().items())
+    saved = load_model(out, device="cpu")
+    assert saved.card.architecture == "efficientnet-lite0" and saved.image_size == 32
+    assert saved.weights_id != lite0_model.weights_id
+    x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(saved.features(x, autocast=False), model.features(x, autocast=False))
+
+
+def test_too_few_individuals_is_an_error(tmp_path, tiny_set):
+    items, ids = tiny_set
+    model = build_model("reference", image_size=64, imagenet=False, distance_head=False)
+    with pytest.raises(WhaleIDError, match="at least 2 individuals"):
+        list(train_job(model, items[:2], ids[:2], tmp_path / "w.pt", _config(1)))
+    assert not (tmp_path / "w.pt").exists()
+
+
+def test_training_set_drops_new_whale_and_singletons():
+    items = [ImageItem(f"{i}.jpg") for i in range(6)]
+    kept, ids = training_set(items, ["a", "new_whale", "a", "b", "new_whale", "c"])
+    assert ids == ["a", "a"] and [str(i.path) for i in kept] == ["0.jpg", "2.jpg"]
+
+
+def test_validation_split_keeps_individuals_whole():
+    ids = [f"w{i // 3}" for i in range(30)]
+    train, val = split_by_individual(ids, 0.3, seed=0)
+    assert len({ids[i] for i in val}) == 3
+    assert not {ids[i] for i in train} & {ids[i] for i in val}
+    assert sorted(np.r_[train, val].tolist()) == list(range(30))
+    train, val = split_by_individual(ids, 0.0, seed=0)
+    assert len(val) == 0 and len(train) == 30
