@@ -147,3 +147,47 @@ def test_validation_split_keeps_individuals_whole():
     assert sorted(np.r_[train, val].tolist()) == list(range(30))
     train, val = split_by_individual(ids, 0.0, seed=0)
     assert len(val) == 0 and len(train) == 30
+
+
+class _TinyBranch(torch.nn.Module):
+    """A 4x4 average-pooled thumbnail -> 8 features: enough to tell apart the patterns below."""
+
+    name = "tiny"
+    feature_size = 8
+
+    def __init__(self):
+        super().__init__()
+        self.linear = torch.nn.Linear(16, 8)
+
+    def forward(self, x):
+        return self.linear(torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1) * 4 - 2)
+
+
+def test_loss_decreases_on_a_trivially_learnable_set(tmp_path):
+    """4 individuals = 4 distinct brightness layouts (2 noisy photos each): the pair loss must fall."""
+    from PIL import Image
+
+    from whaleid_gui.core.augment import Augment
+    from whaleid_gui.core.model import ModelCard, PairHead, SiameseModel
+
+    rng = np.random.default_rng(0)
+    half = np.kron(np.array([[0.0, 1.0], [0.0, 1.0]]), np.ones((24, 24)))  # right half bright
+    layouts = [half, 1 - half, half.T, 1 - half.T]  # right, left, bottom, top
+    items, ids = [], []
+    for k, layout in enumerate(layouts):
+        for j in range(2):
+            pixels = np.clip(layout * 0.8 + 0.1 + rng.normal(0, 0.03, layout.shape), 0, 1)
+            path = tmp_path / f"w{k}_{j}.png"
+            Image.fromarray((pixels * 255).astype(np.uint8)).convert("RGB").save(path)
+            items.append(ImageItem(path))
+            ids.append(f"W{k}")
+    torch.manual_seed(0)
+    model = SiameseModel(_TinyBranch(), PairHead(8), ModelCard("tiny", image_size=32, feature_size=8), "tiny")
+    config = TrainConfig(epochs=10, batch_size=8, seed=0, learning_rate=2e-2, mixed_precision=False,
+                         k_values=[1.0], augment=Augment(rotation_deg=0, shear_deg=0, zoom=(1.0, 1.0), shift=0.0))
+    config.learning_rates = lambda: [2e-2] * 10  # constant: this checks learning, not the schedule
+    losses = [e.loss for e in train_job(model, items, ids, tmp_path / "tiny.pt", config)
+              if isinstance(e, EpochReport)]
+    assert len(losses) == 10
+    assert losses[0] > 0.6  # starts near chance (ln 2)
+    assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3]), losses
