@@ -41,9 +41,22 @@ class _Runner(QObject):
         self._args = args
         self._kwargs = kwargs
         self._cancel = threading.Event()
+        self._go = threading.Event()  # cleared while paused: the job blocks between two yields
+        self._go.set()
 
     def cancel(self) -> None:
         self._cancel.set()
+        self._go.set()  # a paused job must wake up to stop
+
+    def pause(self, paused: bool) -> None:
+        if paused and not self._cancel.is_set():
+            self._go.clear()
+        else:
+            self._go.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
 
     @property
     def cancelled(self) -> bool:
@@ -71,6 +84,8 @@ class _Runner(QObject):
     def _drive(self, gen) -> Any:
         try:
             while True:
+                while not self._go.wait(0.1):  # paused: hold the generator between two steps
+                    pass
                 if self._cancel.is_set():
                     gen.close()  # runs the generator's finally blocks (closes its DB connection)
                     raise Cancelled()
@@ -131,6 +146,17 @@ class Worker(QObject):
     @property
     def cancelled(self) -> bool:
         return self._runner.cancelled
+
+    def pause(self) -> None:
+        """Hold a generator job at its next yield until resume() (or cancel())."""
+        self._runner.pause(True)
+
+    def resume(self) -> None:
+        self._runner.pause(False)
+
+    @property
+    def paused(self) -> bool:
+        return self._runner.paused
 
     def is_running(self) -> bool:
         return not self._done and (self._thread.isRunning() or not self._thread.isFinished())

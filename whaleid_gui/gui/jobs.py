@@ -65,8 +65,10 @@ class EngineConfig:
     image_size: int | None = None  # None = the weights' own input size
     model_factory: Callable[[], Any] | None = field(default=None, compare=False)
     top: int = 5
+    rerank: str = "none"  # "keypoints": verify the top candidates by keypoints (the project setting)
 
     def key(self) -> tuple:
+        """Identifies the model (the matcher adds the re-ranking)."""
         return (self.weights, self.device, self.image_size,
                 id(self.model_factory) if self.model_factory else None)
 
@@ -85,6 +87,9 @@ class CandidateView:
     n_photos: int = 0
     last_seen: str | None = None
     last_place: str | None = None
+    inliers: int | None = None  # verified keypoint matches with `image` (keypoint re-ranking only)
+    rotation: int = 0  # orientation of `image` (the reference's box)
+    flip: bool = False
 
     @property
     def is_new(self) -> bool:
@@ -102,6 +107,9 @@ class MatchResult:
     catalog_individuals: int
     ran_at: str
     seconds: float
+    rerank: str = "none"  # what ranked it: "keypoints" (fused score) or "none" (embedding only)
+    query_rotation: int = 0
+    query_flip: bool = False
 
 
 # The prepared matcher is kept between queries (reference features computed once); a new
@@ -161,26 +169,62 @@ def engine_info(engine: EngineConfig) -> tuple[str, str]:
 
 
 def _prepared_matcher(folder: Path, engine: EngineConfig, refs: list) -> Iterator[Any]:
-    """Generator: yields progress while preparing; returns (model, matcher)."""
+    """Generator: yields progress while preparing; returns (model, matcher).
+
+    refs: (path, code, box, rotation, flip) of the catalog photos. With engine.rerank ==
+    "keypoints" the matcher verifies the top candidates by keypoints and fuses the scores; a
+    catalog too small to fit that fusion falls back to the embedding ranking (said in the log).
+    """
     from whaleid_gui.core.features import FeatureCache, ImageItem
     from whaleid_gui.core.matching import Matcher
 
-    signature = tuple((str(p), c, b.key() if b is not None else None) for p, c, b in refs)
-    key = (str(folder), engine.key())
+    signature = tuple((str(p), c, b.key() if b is not None else None, r, f) for p, c, b, r, f in refs)
+    key = (str(folder), engine.key(), engine.rerank)
     with _MATCHERS_LOCK:
         cached = _MATCHERS.get(key)
     if cached is not None and cached[2] == signature:
         return cached[0], cached[1]
     model = _model_for(engine)
     yield Step(0, len(refs), "Preparing the catalog features")
-    items = [ImageItem(Path(p), b) for p, _c, b in refs]
-    ids = [c for _p, c, _b in refs]
+    items = [ImageItem(Path(p), b, rotation=r, flip=f) for p, _c, b, r, f in refs]
+    ids = [c for _p, c, _b, _r, _f in refs]
     cache = FeatureCache(Path(folder) / "cache" / "features")
-    matcher = Matcher(model, items, ids, threshold="auto", cache=cache)
-    yield from sub(matcher.prepare_job())
+    matcher = None
+    if engine.rerank == "keypoints":
+        from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
+
+        matcher = KeypointRerankMatcher(model, items, ids, threshold="auto", cache=cache,
+                                        keypoint_cache_dir=keypoint_cache_dir(folder))
+        try:
+            yield from sub(matcher.prepare_job())
+        except ValueError as exc:  # e.g. no individual with two photos yet: rank by the embedding
+            print(f"keypoint re-ranking off for this catalog: {exc}")
+            matcher = None
+    if matcher is None:
+        matcher = Matcher(model, items, ids, threshold="auto", cache=cache)
+        yield from sub(matcher.prepare_job())
     with _MATCHERS_LOCK:
         _MATCHERS[key] = (model, matcher, signature)
     return model, matcher
+
+
+def keypoint_cache_dir(folder: str | Path) -> Path:
+    return Path(folder) / "cache" / "keypoints"
+
+
+def oriented_refs(store) -> list[tuple]:
+    """(path, code, box, rotation, flip) of every catalog photo: references() plus the
+    orientation of each photo's current box."""
+    refs = list(store.references())
+    boxes = store.current_boxes() if hasattr(store, "current_boxes") else {}
+    if not any(b.rotation or b.flip for b in boxes.values()):
+        return [(p, c, b, 0, False) for p, c, b in refs]
+    pid = {str(p.path): p.id for p in store.photos()}
+    out = []
+    for p, c, b in refs:
+        row = boxes.get(pid.get(str(p)))
+        out.append((p, c, b, int(row.rotation or 0) if row else 0, bool(row.flip) if row else False))
+    return out
 
 
 def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Iterator[Any]:
@@ -194,7 +238,7 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Iter
     try:
         photo = store.photo(photo_id)
         boxrow = store.box(photo_id)
-        refs = list(store.references())
+        refs = oriented_refs(store)
         individuals = {ind.code: ind for ind in store.individuals()}
         yield Step(0, 1, f"Matching against {len(refs)} catalog photos")
     finally:
@@ -204,37 +248,37 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Iter
     model, matcher = yield from _prepared_matcher(folder, engine, refs)
     query = _image_item(ImageItem, photo.path, boxrow)
     ranked = matcher.rank(query, top=engine.top)
-    ref_box = {str(p): b for p, _c, b in refs}
+    ref_box = {str(p): (b, r, f) for p, _c, b, r, f in refs}
     candidates = []
     for c in ranked:
         ind = individuals.get(c.individual)
         img = Path(c.image) if c.image is not None else None
+        box, rot, flip = ref_box.get(str(img), (None, 0, False)) if img is not None else (None, 0, False)
+        inliers = getattr(c, "inliers", None)
         candidates.append(CandidateView(
             rank=int(c.rank), code=c.individual, score=float(c.score),
             individual_id=ind.id if ind else None, name=ind.name if ind else None,
-            image=img, box=ref_box.get(str(img)) if img is not None else None,
-            n_photos=ind.n_photos if ind else 0,
+            image=img, box=box, n_photos=ind.n_photos if ind else 0,
             last_seen=ind.last_seen if ind else None, last_place=ind.last_place if ind else None,
+            inliers=int(inliers) if inliers is not None else None, rotation=rot, flip=flip,
         ))
     yield Step(1, 1, "Done")
     return MatchResult(
         photo_id=photo_id, candidates=candidates, threshold=matcher.threshold,
         weights_id=str(getattr(model, "weights_id", "?")),
         device=device_label(getattr(model, "device", "cpu")),
-        catalog_photos=len(refs), catalog_individuals=len({c for _p, c, _b in refs}),
+        catalog_photos=len(refs), catalog_individuals=len({r[1] for r in refs}),
         ran_at=time.strftime("%H:%M:%S"), seconds=time.perf_counter() - t0,
+        rerank="keypoints" if hasattr(matcher, "reranker") and matcher.reranker.model is not None else "none",
+        query_rotation=query.rotation, query_flip=query.flip,
     )
 
 
 def _image_item(ImageItem, path, boxrow):
-    """The query as the engine takes it (rotation/flip passed when the engine knows them)."""
-    box = boxrow.box if boxrow is not None else None
-    if boxrow is not None and (boxrow.rotation or boxrow.flip):
-        try:
-            return ImageItem(Path(path), box, rotation=boxrow.rotation, flip=boxrow.flip)
-        except TypeError:
-            pass
-    return ImageItem(Path(path), box)
+    """The query as the engine takes it: box, and the scientist's rotation/flip."""
+    if boxrow is None:
+        return ImageItem(Path(path), None)
+    return ImageItem(Path(path), boxrow.box, rotation=int(boxrow.rotation or 0), flip=bool(boxrow.flip))
 
 
 # ------------------------------------------------------------------------------- images
@@ -479,3 +523,238 @@ def export_catalog(folder: str | Path, kind: str, out_path: str | Path) -> Any:
     finally:
         store.close()
     return str(out_path)
+
+
+# ------------------------------------------------------------------------------- training
+@dataclass(frozen=True)
+class TrainSettings:
+    """What the training panel asks for (plain data: the job runs in a worker)."""
+
+    out: str  # the weights file to write (project/models/<timestamp>.pt); resume continues it
+    branch: str = "efficientnet-lite0"  # or "reference"
+    objective: str = "siamese"  # or "arcface"
+    fast: bool = True  # frozen early backbone (the CPU mode)
+    epochs: int = 10
+    image_size: int = 384
+    learning_rate: float = 64e-5
+    k_values: tuple[float, ...] | None = None  # None: the preset scaled to the epochs
+    device: str = "auto"
+    validation_fraction: float = 0.2
+    seed: int = 0
+    batch_size: int = 16
+    mine_every: int = 5
+    init_weights: str | None = None  # start from these weights (the active ones); None = default
+    resume: bool = False
+
+
+@dataclass(frozen=True)
+class TrainOutcome:
+    weights: str
+    weights_id: str
+    card: str  # the model card written beside the weights (JSON)
+    reports: list
+    summary: Any  # core.training_data.DataSummary
+    settings: TrainSettings
+    started_at: str
+    finished_at: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Validation MAP@5 (leave-one-out over the held-out individuals) of both models."""
+
+    active_id: str
+    active_map5: float
+    new_id: str
+    new_map5: float
+    val_photos: int
+    val_individuals: int
+
+
+def k_preset(epochs: int) -> list[float]:
+    """SIAMESE.md's K schedule scaled to the epochs (core.mining.k_schedule; numpy only)."""
+    from whaleid_gui.core.mining import k_schedule
+
+    return list(k_schedule(max(int(epochs), 1)))
+
+
+def device_report(requested: str = "auto") -> tuple[str, str]:
+    """(device, why) for the training panel: auto takes CUDA when torch sees a GPU (worker job)."""
+    import torch
+
+    if requested == "cpu":
+        return "cpu", "CPU: chosen in the panel"
+    if torch.cuda.is_available():
+        name = torch.cuda.get_device_name(0)
+        return "cuda", f"GPU ({name}): CUDA is available" + ("" if requested == "cuda" else ", so auto uses it")
+    if requested == "cuda":
+        return "cpu", "CPU: CUDA was asked for, but torch sees no CUDA GPU here"
+    why = "this torch build has no CUDA" if torch.version.cuda is None else "no CUDA GPU was found"
+    return "cpu", f"CPU: {why} (fast mode recommended)"
+
+
+def training_summary(folder: str | Path, fraction: float, seed: int) -> Any:
+    """The data the panel shows before a run: photos, individuals, train/validation split."""
+    from whaleid_gui.core import training_data
+    from whaleid_gui.core.catalog.store import ProjectStore
+
+    store = ProjectStore.open(folder, read_only=True)
+    try:
+        data = training_data.gather(store)
+    finally:
+        store.close()
+    return training_data.summarize(data, fraction, seed)
+
+
+def _initial_model(s: TrainSettings):
+    from whaleid_gui.core.model import build_model, load_model, resolve_device
+
+    device = resolve_device(s.device)
+    if s.resume:  # continue the interrupted run from the state saved beside its weights
+        model = None
+        if Path(s.out).exists():
+            model = load_model(s.out, device=str(device), image_size=s.image_size)
+    else:
+        model = None
+    if model is None:
+        if s.branch == "reference":
+            model = build_model("reference", image_size=s.image_size, imagenet=False, distance_head=False)
+        else:
+            model = load_model(s.init_weights, device=str(device), image_size=s.image_size)
+            if model.card.architecture != s.branch:  # active weights of another branch: start fresh
+                model = build_model(s.branch, image_size=s.image_size)
+    model.card.image_size = int(s.image_size)
+    return model.to(device)
+
+
+def train_project(folder: str | Path, s: TrainSettings) -> Iterator[Any]:
+    """Worker job: fine-tune on the project's confirmed photos. Yields core Progress and
+    EpochReport events (the panel plots them); returns a TrainOutcome. Pause and cancel act
+    between two yields (workers.Worker); a cancelled run resumes from its .resume file."""
+    import json
+
+    from whaleid_gui.core import training_data
+    from whaleid_gui.core.catalog.store import ProjectStore
+    from whaleid_gui.core.model.checkpoint import weights_id_of
+
+    started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    yield Step(0, 1, "Reading the catalog")
+    store = ProjectStore.open(folder, read_only=True)
+    try:
+        data = training_data.gather(store)
+    finally:
+        store.close()
+    yield Step(0, 1, "Loading the model")
+    from whaleid_gui.core.training import TrainConfig, train_job
+
+    summary = training_data.summarize(data, s.validation_fraction, s.seed)
+    model = _initial_model(s)
+    config = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
+                         mine_every=s.mine_every, k_values=list(s.k_values) if s.k_values else None,
+                         seed=s.seed, validation_fraction=s.validation_fraction, objective=s.objective,
+                         fast=s.fast, weight_decay=4e-4 if s.branch == "reference" else 0.0)
+    Path(s.out).parent.mkdir(parents=True, exist_ok=True)
+    reports = yield from sub(train_job(model, data.items(), data.ids, s.out, config, resume=s.resume,
+                                       known_negatives=data.known_negatives))
+    card_path = Path(s.out).with_suffix(".card.json")
+    card = model.card.to_dict() if hasattr(model.card, "to_dict") else {}
+    card = {**card, "weights_file": Path(s.out).name, "trained_in": "WhaleID training panel",
+            "data_summary": summary.__dict__, "settings": {k: v for k, v in s.__dict__.items()}}
+    tmp = card_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(card, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, card_path)
+    return TrainOutcome(weights=str(s.out), weights_id=weights_id_of(s.out), card=str(card_path),
+                        reports=list(reports or []), summary=summary, settings=s, started_at=started,
+                        finished_at=time.strftime("%Y-%m-%dT%H:%M:%S"))
+
+
+def compare_models(folder: str | Path, new_weights: str, engine: EngineConfig, fraction: float,
+                   seed: int) -> Iterator[Any]:
+    """Worker job: leave-one-out MAP@5 of the active and the new model on the validation split."""
+    from whaleid_gui.core import training_data
+    from whaleid_gui.core.catalog.store import ProjectStore
+    from whaleid_gui.core.features import iter_features
+    from whaleid_gui.core.model import load_model
+    from whaleid_gui.core.training import leave_one_out_map5
+
+    store = ProjectStore.open(folder, read_only=True)
+    try:
+        data = training_data.gather(store)
+    finally:
+        store.close()
+    _train, val = training_data.split(data, fraction, seed)
+    if not val:
+        raise RuntimeError("no validation individuals (set a validation share above 0, with 3+ individuals "
+                           "of 2+ photos)")
+    items = [data.items()[i] for i in val]
+    ids = [data.ids[i] for i in val]
+    out = []
+    for n, (label, path, size) in enumerate((("active", engine.weights, engine.image_size),
+                                             ("new", new_weights, None))):
+        yield Step(n, 2, f"Scoring the validation photos with the {label} model")
+        if label == "active" and engine.model_factory is not None:
+            model = engine.model_factory()
+        else:
+            model = load_model(path, device=engine.device, image_size=size)
+        fs = yield from sub(iter_features(model, items))
+        feats = fs.features
+        if fs.errors:  # unreadable photos would score NaN: rank the readable ones only
+            keep = [i for i in range(len(ids)) if i not in fs.errors]
+            feats, scored_ids = feats[keep], [ids[i] for i in keep]
+        else:
+            scored_ids = ids
+        out.append((str(getattr(model, "weights_id", "?")), float(leave_one_out_map5(model, feats, scored_ids))))
+    yield Step(2, 2, "Done")
+    return Comparison(out[0][0], out[0][1], out[1][0], out[1][1], len(ids), len(set(ids)))
+
+
+# ------------------------------------------------------------------------------- keypoint evidence
+@dataclass(frozen=True)
+class KeypointLines:
+    lines: Any  # (K, 4) float32 (uq, vq, uc, vc): fractions of the displayed query and candidate crops
+    inliers: int
+    tentative: int
+
+
+def _display_fractions(points, box: BoundingBox | None, image_size: tuple[int, int], rotation: int, flip: bool,
+                       margin: float = 0.05):
+    """Photo pixels -> fractions (u, v) of the crop that crop_rgb displays (same margin, oriented)."""
+    import numpy as np
+
+    w, h = image_size
+    if box is not None:
+        b = box.clipped(w, h)
+        mx, my = b.width * margin, b.height * margin
+        x0, y0 = int(max(b.x0 - mx, 0)), int(max(b.y0 - my, 0))
+        x1, y1 = int(min(b.x1 + mx, w)), int(min(b.y1 + my, h))
+    else:
+        x0, y0, x1, y1 = 0, 0, w, h
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+    u = (pts[:, 0] - x0) / max(x1 - x0, 1)
+    v = (pts[:, 1] - y0) / max(y1 - y0, 1)
+    if rotation == 180:
+        u, v = 1.0 - u, 1.0 - v
+    if flip:
+        u = 1.0 - u
+    return np.stack([u, v], axis=1)
+
+
+def keypoint_lines(folder: str | Path | None, query: tuple, candidate: tuple) -> KeypointLines:
+    """Worker job: verify the query against one candidate photo by keypoints and return the
+    matched pairs ready to draw. query / candidate: (path, box, rotation, flip)."""
+    import numpy as np
+
+    from whaleid_gui.core.keypoints import KeypointVerifier
+
+    verifier = KeypointVerifier(cache_dir=keypoint_cache_dir(folder) if folder is not None else None)
+    qd = verifier.describe(query[0], query[1])
+    cd = verifier.describe(candidate[0], candidate[1])
+    result = verifier.verify(qd, cd)
+    m = np.asarray(result.matches, dtype=np.float32).reshape(-1, 4)
+    if not len(m):
+        return KeypointLines(np.zeros((0, 4), np.float32), int(result.inliers), int(result.tentative))
+    qf = _display_fractions(qd.photo_points(m[:, :2]), query[1], qd.image_size, query[2], query[3])
+    cf = _display_fractions(cd.photo_points(m[:, 2:]), candidate[1], cd.image_size, candidate[2], candidate[3])
+    lines = np.concatenate([qf, cf], axis=1)
+    inside = np.all((lines >= 0.0) & (lines <= 1.0), axis=1)  # the keypoint crop is a bit wider than shown
+    return KeypointLines(lines[inside].astype(np.float32), int(result.inliers), int(result.tentative))

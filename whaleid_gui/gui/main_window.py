@@ -7,6 +7,7 @@ new demo project) runs in workers so the window is usable at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
@@ -31,6 +32,7 @@ from whaleid_gui.gui.dialogs import ShortcutsDialog
 from whaleid_gui.gui.match_review import ComparePanel, MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.review_controller import ReviewController
+from whaleid_gui.gui.training_panel import TrainingPanel
 from whaleid_gui.workers import Worker, WorkerPool
 
 MAX_RECENT = 8
@@ -52,7 +54,8 @@ class MainWindow(QMainWindow):
         self.setObjectName("mainWindow")
         self.setWindowTitle("WhaleID")
         self.setAcceptDrops(True)
-        self.engine = engine or jobs.EngineConfig()
+        self.base_engine = engine or jobs.EngineConfig()  # before the project's settings (weights, rerank)
+        self.engine = self.base_engine
         self.store = None
         self.folder: Path | None = None
         self.pool = WorkerPool(self)
@@ -93,6 +96,8 @@ class MainWindow(QMainWindow):
         self.pages.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.pages.addTab(split, "Review")
         self.pages.addTab(self.catalog, "Catalog")
+        self.training = TrainingPanel(self._start_job)
+        self.pages.addTab(self.training, "Training")
         self.pages.currentChanged.connect(self._on_page)
 
         self.banner = QLabel()
@@ -115,6 +120,8 @@ class MainWindow(QMainWindow):
         self.controller.engine_known.connect(self._set_engine_label)
         self.catalog.status_message.connect(self.say)
         self.catalog.changed.connect(self._on_catalog_changed)
+        self.training.status_message.connect(self.say)
+        self.training.activate_requested.connect(self.activate_weights)
         self._catalog_stale = True
 
         self._build_status_bar()
@@ -192,6 +199,11 @@ class MainWindow(QMainWindow):
         self.act_blind = A("&Blind mode (hide IDs)", "B", lambda: self.review.blind_box.toggle())
         self.act_catalog = A("Show the &catalog", "Ctrl+2", lambda: self.pages.setCurrentIndex(1))
         self.act_review = A("Show the &review", "Ctrl+1", lambda: self.pages.setCurrentIndex(0))
+        self.act_training = A("Show the &training", "Ctrl+3", lambda: self.pages.setCurrentIndex(2))
+        self.act_rerank = A("&Keypoint re-ranking (verify the top candidates)", None, self.set_rerank,
+                            "Re-rank the candidates by verified keypoint matches (project setting)")
+        self.act_rerank.setCheckable(True)
+        self.act_rerank.setChecked(True)
         self.act_help = A("&Keyboard shortcuts", ["F1", "?"], self.show_shortcuts)
         self.act_about = A("&About WhaleID", None, self._about)
         # The review keys must not fire while typing a name or a note.
@@ -228,7 +240,7 @@ class MainWindow(QMainWindow):
         e.addAction(self.act_redo)
         v = mb.addMenu("&View")
         for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_rotate, self.act_flip,
-                  self.act_compare, self.act_blind, self.act_review, self.act_catalog):
+                  self.act_compare, self.act_blind, self.act_review, self.act_catalog, self.act_training):
             v.addAction(a)
         b = mb.addMenu("&Box")
         for a in (self.act_delete_box, self.act_accept):
@@ -237,6 +249,8 @@ class MainWindow(QMainWindow):
         for a in (self.act_confirm, self.act_reject, self.act_newind, self.act_skip, self.act_rematch,
                   self.act_next, self.act_prev, self.act_next_c, self.act_prev_c):
             r.addAction(a)
+        r.addSeparator()
+        r.addAction(self.act_rerank)
         h = mb.addMenu("&Help")
         h.addAction(self.act_help)
         h.addAction(self.act_about)
@@ -399,8 +413,10 @@ class MainWindow(QMainWindow):
         for a in (self.act_import, self.act_import_folder, self.act_import_csv):
             a.setEnabled(not store.read_only)
         self._remember(str(folder_p))
+        self._apply_project_settings(store, folder_p)
         self.controller.set_store(store, folder_p)
         self.catalog.set_store(store)
+        self.training.set_project(store, folder_p, self.engine)
         self._catalog_stale = False
         self._load_engine_info()
         self.project_opened.emit(str(folder_p))
@@ -414,12 +430,70 @@ class MainWindow(QMainWindow):
         self.pool.shutdown(30000)
         self.controller.set_store(None, None)
         self.catalog.set_store(None)
+        self.training.set_project(None, None, self.base_engine)
         try:
             self.store.close()
         finally:
             self.store, self.folder = None, None
         self.banner.hide()
         self.project_label.setText("No project")
+
+    # ------------------------------------------------------------------ model settings
+    def _apply_project_settings(self, store, folder: Path) -> None:
+        """The project's active weights and re-ranking (settings.json) on top of the base engine."""
+        settings = store.settings
+        weights = self.base_engine.weights
+        factory = self.base_engine.model_factory
+        rel = settings.get("weights")
+        if rel:
+            path = Path(rel) if Path(rel).is_absolute() else folder / rel
+            if path.exists():
+                weights, factory = str(path), None
+            else:
+                self.say(f"The project's active weights {path} are missing; using the default model")
+        rerank = settings.get("rerank", "keypoints")
+        self.act_rerank.blockSignals(True)
+        self.act_rerank.setChecked(rerank == "keypoints")
+        self.act_rerank.blockSignals(False)
+        self._set_engine(replace(self.base_engine, weights=weights, model_factory=factory,
+                                 rerank="keypoints" if rerank == "keypoints" else "none"))
+
+    def _set_engine(self, engine: jobs.EngineConfig) -> None:
+        self.engine = engine
+        self.controller.engine = engine
+        self.training.set_engine(engine)
+
+    def activate_weights(self, path: str) -> None:
+        """Make trained weights the project's active model and rank the current photo again."""
+        if self.store is None or self.folder is None:
+            return
+        p = Path(path)
+        try:
+            rel = str(p.relative_to(self.folder)) if p.is_relative_to(self.folder) else str(p)
+            self.store.update_settings(weights=rel)
+        except Exception as exc:
+            self.show_error(f"Cannot make {p.name} active: {exc}")
+            return
+        self._set_engine(replace(self.engine, weights=str(p), model_factory=None))
+        self._rank_again(f"Active model: {p.name}")
+
+    def set_rerank(self, on: bool) -> None:
+        if self.store is not None and not self.store.read_only:
+            try:
+                self.store.update_settings(rerank="keypoints" if on else "none")
+            except Exception as exc:
+                self.say(f"Setting not saved: {exc}")
+        self._set_engine(replace(self.engine, rerank="keypoints" if on else "none"))
+        self._rank_again("Keypoint re-ranking " + ("on" if on else "off"))
+
+    def _rank_again(self, message: str) -> None:
+        self.controller.results.clear()
+        if self.store is not None:
+            self._load_engine_info()
+            pid = self.controller.photo_id
+            if pid is not None and self.store.box(pid) is not None:
+                self.controller.rematch()
+        self.say(message)
 
     def _load_engine_info(self) -> None:
         """Load the model in a worker (torch is imported there, after the window is up)."""

@@ -20,12 +20,14 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from whaleid_gui.gui.image_view import ImageView, SyncedPair
 from whaleid_gui.gui.jobs import CandidateView, MatchResult
+from whaleid_gui.gui.keypoint_view import KeypointPairView
 
 CARD_THUMB = QSize(132, 62)
 
@@ -85,7 +87,16 @@ class CandidateCard(QFrame):
         c = self.candidate
         who = "individual #" + str(c.rank) if blind else (
             f"{c.code}" + (f" \u2014 {c.name}" if c.name else ""))
-        self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b> &nbsp; score <b>{score_text(c.score)}</b>")
+        kp = ""
+        if c.inliers is not None:  # keypoint re-ranking verified this candidate
+            colour = "#1a7f37" if c.inliers >= 6 else "#777"
+            kp = f" &nbsp; <span style='color:{colour}'>\u2713 {c.inliers} keypoints</span>"
+        self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b> &nbsp; score <b>{score_text(c.score)}</b>{kp}")
+        self.title.setToolTip("score: the fused embedding + keypoint score" if c.inliers is not None else
+                              "score: the Siamese model's score")
+        if c.inliers is not None:
+            self.title.setToolTip(self.title.toolTip() + f"; {c.inliers} keypoint matches verified by geometry "
+                                  "with the shown photo (6 or more is convincing)")
         last = c.last_seen[:10] if c.last_seen else "never"
         place = f", {c.last_place}" if c.last_place else ""
         photos = "1 photo" if c.n_photos == 1 else f"{c.n_photos} photos"
@@ -461,6 +472,7 @@ class ComparePanel(QWidget):
     photos of the candidate individual to browse with one click."""
 
     browse_photo = Signal(int)  # photo id picked in the strip
+    keypoints_wanted = Signal()  # the keypoint toggle is on and the pair changed: compute the lines
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -482,6 +494,17 @@ class ComparePanel(QWidget):
         self.link.toggled.connect(self._set_linked)
         fit = _no_focus_button("Fit", "Fit both images", "compareFit")
         fit.clicked.connect(self.fit)
+        self.show_keypoints = QCheckBox("Show matching keypoints")
+        self.show_keypoints.setObjectName("showKeypoints")
+        self.show_keypoints.setToolTip("Lines join the keypoints that geometric verification matched between "
+                                       "the query and this photo")
+        self.show_keypoints.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.show_keypoints.toggled.connect(self._on_keypoints_toggled)
+        self.keypoint_view = KeypointPairView()
+        self.keypoint_label = QLabel("")
+        self.keypoint_label.setObjectName("keypointLabel")
+        self._query_image: QImage | None = None
+        self._other_image: QImage | None = None
         self.strip = QListWidget()
         self.strip.setObjectName("individualPhotos")
         self.strip.setViewMode(QListWidget.ViewMode.IconMode)
@@ -495,16 +518,31 @@ class ComparePanel(QWidget):
         self.strip_label = QLabel("All photos of the candidate")
         top = QHBoxLayout()
         top.addWidget(self.link)
+        top.addWidget(self.show_keypoints)
         top.addStretch(1)
         top.addWidget(fit)
+        pair_page = QWidget()
+        pl = QVBoxLayout(pair_page)
+        pl.setContentsMargins(0, 0, 0, 0)
+        pl.setSpacing(2)
+        pl.addWidget(self.query_label)
+        pl.addWidget(self.query, 1)
+        pl.addWidget(self.other_label)
+        pl.addWidget(self.other, 1)
+        kp_page = QWidget()
+        kl = QVBoxLayout(kp_page)
+        kl.setContentsMargins(0, 0, 0, 0)
+        kl.setSpacing(2)
+        kl.addWidget(self.keypoint_label)
+        kl.addWidget(self.keypoint_view, 1)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(pair_page)
+        self.stack.addWidget(kp_page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.setSpacing(2)
         layout.addLayout(top)
-        layout.addWidget(self.query_label)
-        layout.addWidget(self.query, 1)
-        layout.addWidget(self.other_label)
-        layout.addWidget(self.other, 1)
+        layout.addWidget(self.stack, 1)
         layout.addWidget(self.strip_label)
         layout.addWidget(self.strip)
 
@@ -517,6 +555,8 @@ class ComparePanel(QWidget):
         self.query.set_image(image, text)
         self.query_label.setText(caption)
         self.query.fit()
+        self._query_image = image
+        self._pair_changed()
 
     def set_candidate(self, image: QImage | None, caption: str, text: str = "") -> None:
         self.other.set_image(image, text)
@@ -525,6 +565,41 @@ class ComparePanel(QWidget):
             self.other.copy_view_from(self.query)
         else:
             self.other.fit()
+        self._other_image = image
+        self._pair_changed()
+
+    # ------------------------------------------------------------------ keypoint evidence
+    def _on_keypoints_toggled(self, on: bool) -> None:
+        self.link.setEnabled(not on)
+        self.stack.setCurrentIndex(1 if on else 0)
+        self._pair_changed()
+
+    def _pair_changed(self) -> None:
+        if not self.show_keypoints.isChecked():
+            return
+        self.keypoint_view.set_images(self._query_image, self._other_image)
+        if self._query_image is None or self._other_image is None:
+            self.set_keypoint_message("Select a candidate (with a boxed query) to see the matching keypoints.")
+            return
+        self.set_keypoint_message("Matching keypoints\u2026")
+        self.keypoints_wanted.emit()
+
+    def set_keypoint_message(self, text: str) -> None:
+        self.keypoint_label.setText(text)
+
+    def set_keypoint_lines(self, lines, inliers: int, tentative: int = 0) -> None:
+        """Lines (K, 4) as fractions of the two crops; K may be below `inliers` when some fall
+        outside the displayed crops."""
+        self.keypoint_view.set_lines(lines)
+        if inliers:
+            self.set_keypoint_message(f"{inliers} keypoint matches verified by geometry (of {tentative} "
+                                      "candidate matches): top = query, bottom = candidate")
+        else:
+            self.set_keypoint_message(f"No geometrically consistent keypoint matches ({tentative} candidate "
+                                      "matches were rejected)")
+
+    def keypoint_line_count(self) -> int:
+        return len(self.keypoint_view.line_items)
 
     def set_photos(self, title: str, photos: list[tuple[int, str]]) -> None:
         """(photo id, caption) of every photo of the candidate individual."""
@@ -546,3 +621,4 @@ class ComparePanel(QWidget):
     def fit(self) -> None:
         self.query.fit()
         self.other.fit() if not self.pair.linked else self.other.copy_view_from(self.query)
+        self.keypoint_view.fit()

@@ -82,6 +82,9 @@ class ReviewController(QObject):
         review.rematch_requested.connect(self.rematch)
         review.candidate_selected.connect(self._on_candidate)
         compare.browse_photo.connect(self._browse_candidate_photo)
+        compare.keypoints_wanted.connect(self.show_keypoints)
+        self._compare_target: tuple | None = None  # (path, box, rotation, flip) of the compared photo
+        self._kp_token = 0
 
     # ------------------------------------------------------------------ project
     def set_store(self, store, folder: Path | None) -> None:
@@ -313,7 +316,9 @@ class ReviewController(QObject):
             self.compare.set_candidate(None, "Candidate", "no candidate")
             self.compare.set_photos("All photos of the candidate", [])
             return
-        self._show_compare_image(cand.image, cand.box, f"{cand.code} \u00b7 score {cand.score:.2f}")
+        kp = f" \u00b7 {cand.inliers} keypoints" if cand.inliers is not None else ""
+        self._show_compare_image(cand.image, cand.box, f"{cand.code} \u00b7 score {cand.score:.2f}{kp}",
+                                 cand.rotation, cand.flip)
         if self.store is None or cand.individual_id is None:
             return
         try:
@@ -330,11 +335,13 @@ class ReviewController(QObject):
                                        and self.compare.set_photo_thumbnail(ev[1], qimage_from_array(ev[2]))))
         self.pool.start("individual-photos", w)
 
-    def _show_compare_image(self, path, box, caption: str) -> None:
+    def _show_compare_image(self, path, box, caption: str, rotation: int = 0, flip: bool = False) -> None:
         if path is None:
+            self._compare_target = None
             self.compare.set_candidate(None, caption, "no photo")
             return
-        w = Worker(jobs.crop_rgb, str(path), box, 0, False, 800, name="candidate crop")
+        self._compare_target = (str(path), box, int(rotation or 0), bool(flip))
+        w = Worker(jobs.crop_rgb, str(path), box, rotation, flip, 800, name="candidate crop")
         cap = f"{caption} \u00b7 {Path(path).name}"
         w.result.connect(lambda arr: self.compare.set_candidate(qimage_from_array(arr), cap))
         w.errored.connect(lambda reason: self.compare.set_candidate(None, cap, reason))
@@ -347,7 +354,28 @@ class ReviewController(QObject):
         b = self.store.box(photo_id)
         cand = self.review.selected()
         self._show_compare_image(p.path, b.box if b else None,
-                                 f"{cand.code if cand else ''} \u00b7 {_caption(p)}")
+                                 f"{cand.code if cand else ''} \u00b7 {_caption(p)}",
+                                 b.rotation if b else 0, b.flip if b else False)
+
+    def show_keypoints(self) -> None:
+        """Compute the keypoint matches between the query and the compared photo (worker)."""
+        if self.photo_id is None or self.store is None or self._compare_target is None:
+            return
+        q = self.store.box(self.photo_id)
+        if q is None:
+            self.compare.set_keypoint_message("Draw the query's box first.")
+            return
+        photo = self.store.photo(self.photo_id)
+        self._kp_token += 1
+        token = self._kp_token
+        query = (str(photo.path), q.box, int(q.rotation or 0), bool(q.flip))
+        w = Worker(jobs.keypoint_lines, str(self.folder) if self.folder else None, query, self._compare_target,
+                   name="keypoints")
+        w.result.connect(lambda r, t=token: t == self._kp_token and self.compare.set_keypoint_lines(
+            r.lines, r.inliers, r.tentative))
+        w.errored.connect(lambda reason, t=token: t == self._kp_token and self.compare.set_keypoint_message(
+            f"Keypoints failed: {reason}"))
+        self.pool.start("keypoints", w)
 
     # ------------------------------------------------------------------ decisions
     def _decide(self, kind: str, cand=None, new_code: str | None = None, new_name: str | None = None):
