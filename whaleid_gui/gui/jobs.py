@@ -383,12 +383,12 @@ def create_demo_project(target: str | Path, small: bool = True) -> Iterator[Any]
     return str(project)
 
 
-PROPOSALS_CSV = "proposed_boxes.csv"  # Image (absolute path),x0,y0,x1,y1: boxes to accept with one key
-
-
 def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path, project: Path) -> None:
-    """Demo: the catalog photos get their boxes; the survey photos' boxes become proposals
-    (drawn dashed, accepted with one key) so the scientist still decides every box."""
+    """Demo: the catalog photos get their boxes. Without a box model, the survey photos' true
+    boxes become the proposals (drawn dashed, accepted with one key), so the one-key flow can be
+    tried; with a box model the app proposes them itself (box_proposals)."""
+    from whaleid_gui.gui import box_proposals
+
     import csv
 
     from whaleid_gui.core.catalog.import_boxes import import_boxes
@@ -405,29 +405,19 @@ def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path, projec
         w.writeheader()
         w.writerows({k: r[k] for k in fields} for r in ref_rows)
     import_boxes(store, tmp)
-    with open(project / PROPOSALS_CSV, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        for r in other:
-            w.writerow({**{k: r[k] for k in fields[1:]}, "Image": str((boxes_csv.parent / r["Image"]).resolve())})
+    if box_proposals.box_model_available():
+        return
+    box_proposals.save(project, {
+        str((boxes_csv.parent / r["Image"]).resolve()):
+            (BoundingBox(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])), "demo")
+        for r in other})
 
 
 def load_proposals(project: str | Path) -> dict[str, BoundingBox]:
     """Proposed boxes of a project (resolved photo path -> box); empty when there are none."""
-    import csv
+    from whaleid_gui.gui import box_proposals
 
-    path = Path(project) / PROPOSALS_CSV
-    if not path.exists():
-        return {}
-    out = {}
-    with open(path, newline="", encoding="utf-8") as fh:
-        for r in csv.DictReader(fh):
-            try:
-                out[str(Path(r["Image"]).resolve())] = BoundingBox(
-                    float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"]))
-            except (KeyError, ValueError):
-                continue
-    return out
+    return {k: b for k, (b, _model) in box_proposals.load(project).items()}
 
 
 def _read_csv_images(csv_path: Path) -> list[Path]:

@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.controller.status_message.connect(self.say)
         self.controller.store_changed.connect(self._catalog_dirty)
         self.controller.engine_known.connect(self._set_engine_label)
+        self.controller.box_model_state.connect(lambda text: self.box_label.setText(text))
         self.catalog.status_message.connect(self.say)
         self.catalog.changed.connect(self._on_catalog_changed)
         self.training.status_message.connect(self.say)
@@ -150,7 +151,10 @@ class MainWindow(QMainWindow):
         self.project_label = QLabel("No project")
         self.engine_label = QLabel("Model: not loaded yet \u00b7 device: ?")
         self.engine_label.setObjectName("engineLabel")
+        self.box_label = QLabel("")
+        self.box_label.setObjectName("boxModelLabel")
         sb.addPermanentWidget(self.project_label)
+        sb.addPermanentWidget(self.box_label)
         sb.addPermanentWidget(self.engine_label)
         self._job: Worker | None = None
 
@@ -564,6 +568,7 @@ class MainWindow(QMainWindow):
                 self.show_error(summary + ":\n" + "\n".join(errors[:10]))
             self.controller.refresh_queue()
             self.controller.load_thumbnails()
+            self.controller.propose_missing()
         return self.run_job("import", "Importing photos", jobs.import_photos, str(self.folder), list(paths),
                             on_result=done)
 

@@ -13,7 +13,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from whaleid_gui.gui import jobs
+from whaleid_gui.gui import box_proposals, jobs
 from whaleid_gui.gui.box_editor import BoxEditor, BoxState, qimage_from_array
 from whaleid_gui.gui.match_review import ComparePanel, MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
@@ -49,6 +49,7 @@ class ReviewController(QObject):
     status_message = Signal(str)  # one line for the status bar
     store_changed = Signal()  # a decision or an individual changed: refresh the catalog view
     engine_known = Signal(str, str)  # weights id, device
+    box_model_state = Signal(str)  # one line on the box model (proposals on / none)
 
     def __init__(self, queue: PhotoQueue, editor: BoxEditor, review: MatchReviewPanel,
                  compare: ComparePanel, pool: WorkerPool, engine: jobs.EngineConfig,
@@ -108,6 +109,36 @@ class ReviewController(QObject):
         self.proposals = jobs.load_proposals(folder) if folder is not None else {}
         self.refresh_queue()
         self.load_thumbnails()
+        self.propose_missing()
+
+    # ------------------------------------------------------------------ box proposals
+    def propose_missing(self) -> None:
+        """Every photo still without a box gets a proposal from the box model (worker)."""
+        if self.store is None or self.folder is None:
+            return
+        if not box_proposals.box_model_available():
+            self.box_model_state.emit("Box model: none (model_weights/box_proposer.pt missing) \u2014 draw boxes")
+            return
+        if self.read_only:
+            self.box_model_state.emit("Box model: read-only project, no new proposals")
+            return
+        photos = [(p.id, str(p.path)) for p in self.store.photos(status="needs_box")]
+        self.box_model_state.emit("Box model: proposing\u2026" if photos else "Box model: on")
+        if not photos:
+            return
+        w = Worker(box_proposals.propose_missing, str(self.folder), photos, name="box proposals")
+        w.progress.connect(self._on_proposal)
+        w.result.connect(lambda n: self.box_model_state.emit(f"Box model: on ({n} new proposals)"))
+        w.errored.connect(lambda reason: self.box_model_state.emit(f"Box model failed: {reason}"))
+        self.pool.start("box-proposals", w)
+
+    def _on_proposal(self, event) -> None:
+        if not (isinstance(event, tuple) and event and event[0] == "proposal"):
+            return
+        _tag, pid, path, box = event
+        self.proposals[path] = box
+        if pid == self.photo_id and self._photo_state.box is None and self.editor.has_image():
+            self.editor.set_proposal(box)
 
     def refresh_queue(self, keep: int | None = None) -> None:
         if self.store is None:
@@ -155,15 +186,17 @@ class ReviewController(QObject):
         self._photo_state = state
         self.editor.show_message(f"Loading {photo.path.name}\u2026")
         w = Worker(jobs.load_view, str(photo.path), name="photo")
-        proposal = None if state.box is not None else self.proposals.get(str(Path(photo.path).resolve()))
-        w.result.connect(lambda arr, pid=photo_id, st=state, pr=proposal: self._on_photo_loaded(pid, arr, st, pr))
+        key = str(Path(photo.path).resolve())
+        w.result.connect(lambda arr, pid=photo_id, st=state, k=key: self._on_photo_loaded(pid, arr, st, k))
         w.errored.connect(lambda reason, pid=photo_id: self._on_photo_error(pid, reason))
         self.pool.start("photo", w)
         self._show_review_for(photo, state)
 
-    def _on_photo_loaded(self, photo_id: int, arr, state: BoxState, proposal=None) -> None:
+    def _on_photo_loaded(self, photo_id: int, arr, state: BoxState, key: str = "") -> None:
         if photo_id != self.photo_id:
             return
+        # looked up now: the box model may have proposed it while the photo was loading
+        proposal = self.proposals.get(key) if state.box is None else None
         self.editor.set_image(qimage_from_array(arr), state, proposal)
 
     def _on_photo_error(self, photo_id: int, reason: str) -> None:

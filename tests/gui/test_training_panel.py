@@ -1,0 +1,84 @@
+"""The training panel driven as a scientist would: start a short run on the demo project, watch
+the plots fill, cancel (the app stays usable), resume, read the comparison, make the new weights
+active and get rankings computed with them. Real engine at 64 px, fast mode, 4 epochs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+TRAIN_TIMEOUT = 180_000
+
+
+def test_train_cancel_resume_compare_activate(qtbot, window, demo_project):
+    assert window.open_project(str(demo_project))
+    store = window.store
+    panel = window.training
+    window.pages.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: "confirmed photos" in panel.data_label.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "Training runs on" in panel.device_label.text(), timeout=60_000)
+    assert "CPU" in panel.device_label.text()  # no GPU on the test machine: says so, and why
+    assert "individuals" in panel.data_label.text() and "validation" in panel.data_label.text()
+    panel.epochs.setValue(4)
+    assert len(panel.k_edit.text().split(",")) == 4  # the preset follows the epochs
+    panel.image_size.setValue(64)
+    panel.device.setCurrentIndex(panel.device.findData("cpu"))
+    panel.val_share.setValue(0.3)
+    assert panel.fast.isChecked()
+
+    # Start; the plots receive points; cancel after the first epoch.
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert panel.is_running() and not panel.start_button.isEnabled()
+    qtbot.waitUntil(lambda: panel.point_counts()["loss"] >= 1, timeout=TRAIN_TIMEOUT)
+    assert "pyqtgraph" in type(panel.curves["loss"]).__module__
+    assert len(panel.curves["loss"].getData()[0]) >= 1 and panel.point_counts()["k"] >= 1
+    assert panel.progress.value() > 0 and "left" in panel.time_label.text()
+    qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.resume_button.isEnabled(), timeout=60_000)
+    assert panel.outcome is None and not panel.is_running() and "Cancelled" in panel.run_label.text()
+    done = panel.point_counts()["loss"]
+    assert 1 <= done < 4
+    # The app stays usable: the review page works and the store answers.
+    window.pages.setCurrentIndex(0)
+    assert window.queue.step(1) or True
+    assert store.photos() and window.last_error is None
+
+    # Resume continues from the last finished epoch: the plots go on to epoch 4.
+    window.pages.setCurrentIndex(2)
+    qtbot.mouseClick(panel.resume_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.outcome is not None, timeout=TRAIN_TIMEOUT)
+    xs = list(panel.curves["loss"].getData()[0])
+    assert xs == [1, 2, 3, 4]
+    weights = Path(panel.outcome.weights)
+    assert weights.exists() and weights.parent == Path(demo_project) / "models"
+    assert weights.with_suffix(".card.json").exists()
+    assert any(r.weights_id == panel.outcome.weights_id for r in store.model_runs())
+
+    # The comparison on the validation split shows both numbers before activation.
+    qtbot.waitUntil(lambda: panel.comparison is not None, timeout=TRAIN_TIMEOUT)
+    qtbot.waitUntil(lambda: panel.activate_button.isEnabled(), timeout=10_000)
+    for label in (panel.active_score, panel.new_score):
+        assert 0.0 <= float(label.text()) <= 1.0
+    assert panel.comparison.new_id == panel.outcome.weights_id != panel.comparison.active_id
+
+    # A boxed photo with a ranking by the old model...
+    window.pages.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    pid = window.controller.photo_id
+    qtbot.waitUntil(lambda: window.editor.proposal is not None, timeout=20_000)
+    window.editor.accept_proposal()
+    qtbot.waitUntil(lambda: pid in window.controller.results, timeout=120_000)
+    old_id = window.controller.results[pid].weights_id
+    assert old_id != panel.outcome.weights_id
+
+    # ... Make active: stored in the project settings, matching runs again with the new weights.
+    window.pages.setCurrentIndex(2)
+    qtbot.mouseClick(panel.activate_button, Qt.MouseButton.LeftButton)
+    assert store.settings["weights"] == str(weights.relative_to(demo_project))
+    assert window.engine.weights == str(weights)
+    qtbot.waitUntil(lambda: pid in window.controller.results
+                    and window.controller.results[pid].weights_id == panel.outcome.weights_id, timeout=120_000)
+    assert store.candidates_weights_id(pid) == panel.outcome.weights_id
+    qtbot.waitUntil(lambda: panel.outcome.weights_id in window.engine_label.text(), timeout=60_000)
+    assert window.last_error is None
