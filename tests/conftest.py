@@ -11,11 +11,9 @@ import os
 
 # One intra-op thread for torch (set before anything imports torch or numba). The tests' tensors are
 # tiny, and on a busy 2-core machine OpenMP threads spin-wait for each other: a training step of 8 pairs
-# at 64 px took 5-15 s with 2 threads and 0.2 s with one. numba's default "omp" threading layer would
-# reset the shared OpenMP thread count to the core count after the first score matrix, so its parallel
-# kernel runs on the "workqueue" layer here (still parallel). Set either variable yourself to override.
+# at 64 px took 5-15 s with 2 threads and 0.2 s with one. The score kernel follows torch's thread count
+# (head_kernel._match_torch_threads), so numba does not raise it again. Set it yourself to override.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("NUMBA_THREADING_LAYER", "workqueue")
 
 import pytest  # noqa: E402
 

@@ -73,9 +73,17 @@ def test_card_is_inside_the_file(saved):
 
 def test_image_size_override_changes_the_weights_id(saved):
     _, path = saved
-    loaded = load_model(path, device="cpu", image_size=48)
-    assert loaded.image_size == 48
-    assert loaded.weights_id == f"{weights_id_of(path)}@48"
+    loaded = load_model(path, device="cpu", image_size=96)
+    assert loaded.image_size == 96
+    assert loaded.weights_id == f"{weights_id_of(path)}@96"
+
+
+def test_image_size_below_the_branch_stride_is_refused(saved):
+    from whaleid_gui.core.errors import WhaleIDError
+
+    _, path = saved
+    with pytest.raises(WhaleIDError, match="too small for the reference branch"):
+        load_model(path, device="cpu", image_size=48)
 
 
 def test_weights_id_is_the_content(tmp_path, saved):

@@ -14,7 +14,7 @@ from .progress_bar import ProgressBar
 
 
 def _initial_model(args):
-    from ..core.model import build_model, load_model, resolve_device
+    from ..core.model import build_model, check_image_size, load_model, resolve_device
 
     device = resolve_device(args.device)
     if args.init == "scratch":
@@ -29,7 +29,7 @@ def _initial_model(args):
         if args.branch and args.branch != model.card.architecture:
             raise WhaleIDError(f"{args.init}: holds a {model.card.architecture} model, not {args.branch}")
     if args.image_size:
-        model.card.image_size = args.image_size
+        model.card.image_size = check_image_size(model.card.architecture, args.image_size)
     return model.to(device)
 
 

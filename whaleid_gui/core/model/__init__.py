@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .checkpoint import load_model_file, save_model
 from .head import PairHead
-from .siamese import BRANCHES, DEFAULT_IMAGE_SIZE, ModelCard, SiameseModel, make_branch, resolve_device
+from .siamese import (BRANCHES, DEFAULT_IMAGE_SIZE, ModelCard, SiameseModel, check_image_size, make_branch,
+                      resolve_device)
 
 UNTRAINED_ID = "untrained-lite0-distance-v1"
 SHIPPED_WEIGHTS = Path(__file__).resolve().parents[3] / "model_weights" / "whaleid-siamese.pt"
@@ -31,17 +32,22 @@ def build_model(branch: str = "efficientnet-lite0", image_size: int = DEFAULT_IM
     return SiameseModel(net, head, card, weights_id)
 
 
+UNTRAINED = "untrained"  # `--weights untrained`: the ImageNet branch with the distance head, for baselines
+
+
 def load_model(path: str | Path | None = None, device: str = "auto", image_size: int | None = None) -> SiameseModel:
-    """The model in a weights file, or the default (see module doc). image_size overrides the card's."""
+    """The model in a weights file, or the default (see module doc). image_size overrides the card's.
+
+    path "untrained" gives the untrained default even when trained weights ship."""
     dev = resolve_device(device)
     if path is None and SHIPPED_WEIGHTS.exists():
         path = SHIPPED_WEIGHTS
-    if path is None:
+    if path is None or str(path) == UNTRAINED:
         model = build_model().to(dev)
     else:
         model = load_model_file(path, dev)
     if image_size is not None and image_size != model.card.image_size:
-        model.card.image_size = int(image_size)
+        model.card.image_size = check_image_size(model.card.architecture, int(image_size))
         model.weights_id = f"{model.weights_id}@{image_size}"
     model.eval()
     return model

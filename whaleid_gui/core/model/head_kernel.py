@@ -86,6 +86,8 @@ def pair_logits(a: np.ndarray, b: np.ndarray, weights: dict, block_rows: int = 2
     bt = np.ascontiguousarray(np.asarray(b, dtype=np.float32).T)
     args = (weights["w1"], weights["b1"], weights["w2"], weights["u"], np.float32(weights["const"]))
     fn = _logits_numba if HAVE_NUMBA else _logits_python
+    if HAVE_NUMBA:
+        _match_torch_threads()
     out = np.empty((a.shape[0], bt.shape[1]), dtype=np.float32)
     for start in range(0, a.shape[0], block_rows):
         stop = min(start + block_rows, a.shape[0])
@@ -93,6 +95,15 @@ def pair_logits(a: np.ndarray, b: np.ndarray, weights: dict, block_rows: int = 2
         if progress is not None:
             progress(stop, a.shape[0])
     return out
+
+
+def _match_torch_threads() -> None:
+    """Run the kernel on as many threads as torch uses. numba's OpenMP layer sets the OpenMP thread
+    count that torch shares; asking for torch's own count keeps torch where the user put it."""
+    import numba
+    import torch
+
+    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:

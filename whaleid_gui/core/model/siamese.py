@@ -16,6 +16,18 @@ BRANCHES = ("efficientnet-lite0", "reference")
 DEFAULT_IMAGE_SIZE = 384
 
 
+MIN_IMAGE_SIZE = {"reference": 64, "efficientnet-lite0": 32}  # the branches' total stride
+
+
+def check_image_size(architecture: str, size: int) -> int:
+    from ..errors import WhaleIDError
+
+    smallest = MIN_IMAGE_SIZE.get(architecture, 32)
+    if size < smallest:
+        raise WhaleIDError(f"image size {size} px is too small for the {architecture} branch (at least {smallest})")
+    return size
+
+
 def make_branch(name: str, imagenet: bool = True) -> nn.Module:
     if name == "reference":
         from .reference_branch import ReferenceBranch
@@ -130,8 +142,9 @@ class SiameseModel(nn.Module):
     def _score_matrix_torch(self, a: np.ndarray, b: np.ndarray, progress) -> np.ndarray:
         self.head.eval()
         bt = torch.as_tensor(b, device=self.device)
-        # (rows * len(b) * D * 32) floats per chunk: keep it near 512 MB of float32.
-        rows = max(1, int(2**27 // max(1, len(b) * self.feature_size * 8)))
+        # The hidden layer holds rows * len(b) * D * 32 float32 (128 bytes per pair-feature): keep it
+        # near 512 MB (2**29 bytes) per chunk.
+        rows = max(1, int(2**22 // max(1, len(b) * self.feature_size)))
         out = np.empty((len(a), len(b)), dtype=np.float32)
         for start in range(0, len(a), rows):
             at = torch.as_tensor(a[start:start + rows], device=self.device)
