@@ -2,8 +2,10 @@
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/screenshots.py
 
-Writes ./screenshots/*.png (git-ignored). Uses a fresh small demo project in a temporary data
-folder and the real engine (input size 128 px so that it runs in seconds on a laptop CPU).
+Writes ./screenshots/*.png (git-ignored). Uses a fresh demo project (the full-size one: the
+small demo's photos are too small for keypoints) in a temporary data folder, temporary
+QSettings, and the real engine (input size 128 px so that it runs in seconds on a laptop CPU).
+The training panel is shown after a short real run (fast mode, 64 px, 6 epochs).
 Screenshots are for people to look at, not asserts.
 """
 
@@ -56,10 +58,11 @@ def main() -> int:
         (widget or w).grab().save(str(OUT / f"{name}.png"))
         print("saved", OUT / f"{name}.png")
 
-    w.start(None)
+    w.start_demo(small=False)
     pump(lambda: w._job is not None, 5)
     shot("01_first_run_creating_demo")
-    pump(lambda: w.store is not None and w.editor.has_image(), 120)
+    pump(lambda: w.store is not None and w.editor.has_image(), 300)
+    pump(lambda: w.editor.proposal is not None, 60)
     shot("02_queue_photo_with_proposed_box")
 
     ed = w.editor
@@ -74,6 +77,17 @@ def main() -> int:
     pump(seconds=2)
     w.compare.query.zoom_by(2.0, QPointF(200, 60))
     shot("04_compare_synced_zoom")
+    # keypoint evidence: the candidate with the most verified matches, lines on
+    cards = w.review.cards
+    best = max(range(len(cards)), key=lambda i: cards[i].candidate.inliers or 0)
+    w.review.select(best)
+    pump(seconds=1.5)
+    w.compare.show_keypoints.setChecked(True)
+    pump(lambda: w.compare.keypoint_line_count() > 0 or "No geometrically" in w.compare.keypoint_label.text(), 60)
+    print("keypoint lines:", w.compare.keypoint_line_count(), "|", w.compare.keypoint_label.text())
+    shot("11_compare_keypoint_lines")
+    w.compare.show_keypoints.setChecked(False)
+    w.review.select(0)
     w.center.setCurrentIndex(0)
     w.controller.begin_new_individual()
     w.review.new_bar.name.setText("Splash")
@@ -103,6 +117,18 @@ def main() -> int:
                                  "image is truncated or corrupt")
     shot("10_read_only_banner_and_unreadable_photo")
     w.banner.hide()
+    # the training panel after a short real run, with the comparison
+    w.pages.setCurrentIndex(2)
+    t = w.training
+    t.epochs.setValue(6)
+    t.image_size.setValue(64)
+    t.device.setCurrentIndex(t.device.findData("cpu"))
+    pump(lambda: "Training runs on" in t.device_label.text(), 60)
+    t.start()
+    pump(lambda: t.outcome is not None, 600)
+    pump(lambda: t.comparison is not None, 300)
+    pump(seconds=1)
+    shot("12_training_panel_after_run")
     w.close()
     pump(seconds=0.5)
     QApplication.quit()

@@ -592,8 +592,9 @@ class ComparePanel(QWidget):
         outside the displayed crops."""
         self.keypoint_view.set_lines(lines)
         if inliers:
+            weak = " \u2014 few: near chance level, not evidence" if inliers < 6 else ""
             self.set_keypoint_message(f"{inliers} keypoint matches verified by geometry (of {tentative} "
-                                      "candidate matches): top = query, bottom = candidate")
+                                      f"candidate matches){weak}. Top: query, bottom: candidate")
         else:
             self.set_keypoint_message(f"No geometrically consistent keypoint matches ({tentative} candidate "
                                       "matches were rejected)")

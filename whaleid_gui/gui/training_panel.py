@@ -239,6 +239,7 @@ class TrainingPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(left_w)
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(400)
         scroll.setMaximumWidth(470)
 
