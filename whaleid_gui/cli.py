@@ -102,6 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--small", action="store_true", help="a tiny set (for tests)")
 
+    p = sub.add_parser("synth", help="write a synthetic catalog of N individuals (training data for the shipped model)")
+    p.add_argument("dir", help="folder to write: images/, catalog.csv (Image,Id), boxes.csv")
+    p.add_argument("--individuals", type=_positive_int, default=300)
+    p.add_argument("--photos", default="3-5", help="photos per individual, MIN-MAX (default 3-5)")
+    p.add_argument("--seed", type=int, default=11, help="the demo uses seed 0; keep training seeds different")
+    p.add_argument("--prefix", default="SY", help="individual code prefix (default SY)")
+    p.add_argument("--first-number", type=_positive_int, default=5001)
+
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("project", nargs="?", help="project folder (default: the last one, or a demo project)")
 
@@ -174,10 +182,26 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _cmd_synth(args) -> int:
+    from .commands.progress_bar import ProgressBar
+    from .core.synthetic import generate_catalog
+
+    try:
+        low, high = (int(v) for v in args.photos.split("-"))
+    except ValueError:
+        raise WhaleIDError(f"--photos must be MIN-MAX, e.g. 3-5, not {args.photos!r}")
+    with ProgressBar() as bar:
+        rows = generate_catalog(args.dir, n_individuals=args.individuals, photos_per_individual=(low, high),
+                                seed=args.seed, prefix=args.prefix, first_number=args.first_number, progress=bar)
+    print(f"wrote {len(rows)} photos of {args.individuals} individuals to {args.dir} (catalog.csv, boxes.csv)")
+    return 0
+
+
 def _cmd_gui(args) -> int:
     from .gui.app import run_app
 
     return run_app(args.project)
 
 
-_HANDLERS = {"match": _cmd_match, "evaluate": _cmd_evaluate, "train": _cmd_train, "demo": _cmd_demo, "gui": _cmd_gui}
+_HANDLERS = {"match": _cmd_match, "evaluate": _cmd_evaluate, "train": _cmd_train, "demo": _cmd_demo, "synth": _cmd_synth,
+             "gui": _cmd_gui}

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
@@ -18,7 +19,8 @@ class ProgressBar:
         self.interactive = sys.stderr.isatty() if interactive is None else interactive
 
     def __call__(self, event: Progress) -> None:
-        phase = event.message.split(":")[0]
+        # One bar per kind of work: numbers (file names, epochs) do not start a new phase.
+        phase = re.sub(r"\d+", "#", event.message.split(":")[0])
         if phase != self.phase:
             self.close()
             self.phase = phase
