@@ -104,6 +104,27 @@ def test_review_panel_renders_candidates_threshold_and_actions(qtbot):
     assert not p.new_button.isEnabled()
 
 
+# ------------------------------------------------------------------ review controller
+def test_undo_of_a_box_on_another_photo_shows_the_restored_box(qtbot, window, demo_project, monkeypatch):
+    """Undo goes back to the edited photo; the photo loads in a worker, and when it arrives the
+    editor must show the box as it is after the undo, not as it was when loading began."""
+    from whaleid_gui.core.boxes import BoundingBox
+
+    c = window.controller
+    monkeypatch.setattr(c, "start_matching", lambda: None)  # the ranking is not what this test is about
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    first = c.photo_id
+    window.editor.set_box(BoundingBox(10, 10, 200, 120))
+    assert window.store.box(first) is not None
+    assert window.queue.step(1) and c.photo_id != first
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    c.undo()
+    assert c.photo_id == first and window.store.box(first) is None
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    assert window.editor.box is None
+
+
 # ------------------------------------------------------------------ catalog view
 def test_catalog_view_rename_notes_merge(qtbot, demo_project):
     store = ProjectStore.open(demo_project)

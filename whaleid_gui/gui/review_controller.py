@@ -187,14 +187,16 @@ class ReviewController(QObject):
         self.editor.show_message(f"Loading {photo.path.name}\u2026")
         w = Worker(jobs.load_view, str(photo.path), name="photo")
         key = str(Path(photo.path).resolve())
-        w.result.connect(lambda arr, pid=photo_id, st=state, k=key: self._on_photo_loaded(pid, arr, st, k))
+        w.result.connect(lambda arr, pid=photo_id, k=key: self._on_photo_loaded(pid, arr, k))
         w.errored.connect(lambda reason, pid=photo_id: self._on_photo_error(pid, reason))
         self.pool.start("photo", w)
         self._show_review_for(photo, state)
 
-    def _on_photo_loaded(self, photo_id: int, arr, state: BoxState, key: str = "") -> None:
+    def _on_photo_loaded(self, photo_id: int, arr, key: str = "") -> None:
         if photo_id != self.photo_id:
             return
+        # the state now, not when loading began: an undo/redo may have changed the box meanwhile
+        state = self._photo_state
         # looked up now: the box model may have proposed it while the photo was loading
         proposal = self.proposals.get(key) if state.box is None else None
         self.editor.set_image(qimage_from_array(arr), state, proposal)
