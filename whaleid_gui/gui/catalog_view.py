@@ -244,7 +244,7 @@ class CatalogView(QWidget):
         self.name_edit.setText(ind.name or "")
         self.notes.setPlainText(ind.notes or "")
         photos = jobs.photos_of(self.store, individual_id)
-        boxes = self.store.current_boxes() if hasattr(self.store, "current_boxes") else {}
+        boxes = self.store.current_boxes()
         for p in photos:
             item = QListWidgetItem(f"{p.path.name}\n{(p.taken_at or '')[:10]}")
             item.setData(Qt.ItemDataRole.UserRole, p.id)
@@ -256,14 +256,14 @@ class CatalogView(QWidget):
             w.progress.connect(self._on_thumb)
             self._start_job("catalog-thumbs", w)
         names = {p.id: p.path.name for p in photos}
-        sightings = self.store.sightings(individual_id=individual_id) if hasattr(self.store, "sightings") else []
+        sightings = self.store.sightings(individual_id=individual_id)
         self.sightings.setRowCount(len(sightings))
         for i, s in enumerate(sightings):
             for c, text in enumerate(((s.date or "")[:16], s.place or "", s.survey or "",
                                       names.get(s.photo_id, str(s.photo_id)), s.confirmed_by or "")):
                 self.sightings.setItem(i, c, _ro_item(text))
         self.sightings.resizeColumnsToContents()
-        events = self.store.individual_history(individual_id) if hasattr(self.store, "individual_history") else []
+        events = self.store.individual_history(individual_id)
         self.history.setRowCount(len(events))
         for i, e in enumerate(events):
             detail = e.get("detail") or {}
@@ -337,11 +337,7 @@ class CatalogView(QWidget):
         if self._last_merge is None or self.store is None:
             return
         keep, absorb, kc, ac = self._last_merge
-        unmerge = getattr(self.store, "unmerge_individuals", None) or getattr(self.store, "undo_merge", None)
-        if unmerge is None:
-            self.status_message.emit("This project store cannot undo a merge yet")
-            return
-        if self._do("Undo merge", lambda: unmerge(keep, absorb)):
+        if self._do("Undo merge", lambda: self.store.unmerge_individuals(keep, absorb)):
             self._last_merge = None
             self.undo_merge_button.hide()
             self.status_message.emit(f"Merge undone: {ac} is separate from {kc} again")

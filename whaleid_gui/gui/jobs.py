@@ -216,7 +216,7 @@ def oriented_refs(store) -> list[tuple]:
     """(path, code, box, rotation, flip) of every catalog photo: references() plus the
     orientation of each photo's current box."""
     refs = list(store.references())
-    boxes = store.current_boxes() if hasattr(store, "current_boxes") else {}
+    boxes = store.current_boxes()
     if not any(b.rotation or b.flip for b in boxes.values()):
         return [(p, c, b, 0, False) for p, c, b in refs]
     pid = {str(p.path): p.id for p in store.photos()}
@@ -327,16 +327,8 @@ def load_view(path: str | Path):
 
 
 def photos_of(store, individual_id: int) -> list:
-    """The individual's photos; falls back to its sightings if store.photos_of fails."""
-    try:
-        return list(store.photos_of(individual_id))
-    except Exception:
-        seen, out = set(), []
-        for s in store.sightings(individual_id=individual_id):
-            if s.photo_id not in seen:
-                seen.add(s.photo_id)
-                out.append(store.photo(s.photo_id))
-        return out
+    """The individual's photos (a store error reaches the caller: it says what failed)."""
+    return list(store.photos_of(individual_id))
 
 
 # ------------------------------------------------------------------------------- projects
@@ -428,30 +420,11 @@ def _read_csv_images(csv_path: Path) -> list[Path]:
 
 
 def _import_catalog_csv(store, csv_path: Path) -> Iterator[Any]:
-    """Catalog CSV (Image,Id) -> confirmed references, via the store's importer when present."""
-    try:
-        from whaleid_gui.core.catalog.importers import iter_import_catalog
-    except ImportError:
-        iter_import_catalog = None
-    if iter_import_catalog is not None:
-        report = yield from sub(iter_import_catalog(store, csv_path))
-        return report
-    import csv
+    """Catalog CSV (Image,Id) -> confirmed references, by the store's importer; returns its report."""
+    from whaleid_gui.core.catalog.importers import iter_import_catalog
 
-    with open(csv_path, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    codes = {ind.code: ind.id for ind in store.individuals()}
-    for i, row in enumerate(rows):
-        code = row["Id"]
-        if code == NEW_WHALE:
-            continue
-        photo = store.add_photo(csv_path.parent / row["Image"])
-        if code not in codes:
-            codes[code] = store.create_individual(code).id
-        store.decide(photo.id, "confirmed", individual_id=codes[code])
-        if i % 10 == 0:
-            yield Step(i, len(rows), "Importing the reference catalog")
-    return None
+    report = yield from sub(iter_import_catalog(store, csv_path))
+    return report
 
 
 def import_catalog(folder: str | Path, csv_path: str | Path) -> Iterator[Any]:
@@ -504,15 +477,11 @@ def export_catalog(folder: str | Path, kind: str, out_path: str | Path) -> Any:
 
     store = ProjectStore.open(folder, read_only=True)
     try:
-        fn = getattr(exporters, f"export_{kind}")
-        try:
-            out = fn(store, out_path, overwrite=True)
-        except TypeError:
-            out = fn(store, out_path)
-        out = yield from sub(out)
+        # the save dialog has already asked before replacing an existing file
+        out = getattr(exporters, f"export_{kind}")(store, out_path, overwrite=True)
     finally:
         store.close()
-    return str(out_path)
+    return str(out)
 
 
 # ------------------------------------------------------------------------------- training

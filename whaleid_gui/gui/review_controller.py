@@ -151,7 +151,7 @@ class ReviewController(QObject):
             return
         if photo_ids is None:
             rows = self.queue._photos
-            boxes = self.store.current_boxes() if hasattr(self.store, "current_boxes") else {}
+            boxes = self.store.current_boxes()
         else:  # one photo after an edit: do not read every box of the project
             rows = [self.store.photo(p) for p in photo_ids]
             boxes = {p: b for p in photo_ids if (b := self.store.box(p)) is not None}
@@ -363,7 +363,7 @@ class ReviewController(QObject):
             return
         self.compare.set_photos(f"All {len(photos)} photos of {cand.code} (click to compare)",
                                 [(p.id, _caption(p)) for p in photos])
-        boxes = self.store.current_boxes() if hasattr(self.store, "current_boxes") else {}
+        boxes = self.store.current_boxes()
         items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in photos]
         w = Worker(jobs.thumbnails, items, 120, name="individual photos")
         w.progress.connect(lambda ev: (isinstance(ev, tuple) and not isinstance(ev[2], str)
