@@ -30,6 +30,18 @@ def test_create_open_settings(tmp_path):
         assert s.pragma("PRAGMA foreign_keys")[0][0] == 1
 
 
+def test_unreadable_settings_are_not_overwritten(tmp_path):
+    with ProjectStore.create(tmp_path / "p") as s:
+        s.update_settings(weights="models/a.pt", rerank="none")
+        path = s.folder / "settings.json"
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text[: len(text) // 2], encoding="utf-8")  # e.g. a hand edit gone wrong
+        assert s.settings == {"format": 1}  # reading falls back to the defaults
+        with pytest.raises(CatalogError, match="settings.json"):
+            s.update_settings(rerank="keypoints")
+        assert path.read_text(encoding="utf-8") == text[: len(text) // 2]  # nothing lost
+
+
 def test_photo_status_and_queue(filled):
     ph = filled.photos(sort="path")
     assert [p.status for p in ph] == ["done", "done", "done", "needs_decision", "needs_decision", "needs_box"]

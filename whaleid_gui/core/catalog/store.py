@@ -189,15 +189,29 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
     # ----------------------------------------------------------------- settings / meta
     @property
     def settings(self) -> dict:
+        """The project's settings; the defaults when the file is missing or unreadable."""
         try:
-            return json.loads((self.folder / SETTINGS_NAME).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return self._read_settings()
+        except CatalogError:
             return {"format": SETTINGS_FORMAT}
+
+    def _read_settings(self) -> dict:
+        path = self.folder / SETTINGS_NAME
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {"format": SETTINGS_FORMAT}
+        except (OSError, ValueError) as err:
+            raise CatalogError(f"{path}: cannot read the project settings ({err})") from err
+        if not isinstance(data, dict):
+            raise CatalogError(f"{path}: the project settings are not a JSON object")
+        return data
 
     def update_settings(self, **values) -> dict:
         if self.read_only:
             raise ProjectReadOnlyError(f"{self.folder}: project is open read-only; settings not saved")
-        data = self.settings
+        # an unreadable file is not replaced by defaults plus these values: that would lose the rest
+        data = self._read_settings()
         data.update(values)
         self._write_settings(data)
         return data
