@@ -65,6 +65,13 @@ def result(threshold=0.5) -> MatchResult:
     return MatchResult(7, cands, threshold, "w1", "CPU", 10, 3, "12:00", 0.2)
 
 
+def test_clicking_a_candidate_opens_the_compare_view(qtbot, window):
+    window.review.set_result(result())
+    assert window.center.currentIndex() == 0  # a new ranking selects its first card without jumping
+    qtbot.mouseClick(window.review.cards[1], Qt.MouseButton.LeftButton)
+    assert window.center.currentIndex() == 1 and window.review.selected().code == "HW-2"
+
+
 def test_review_panel_renders_candidates_threshold_and_actions(qtbot):
     p = MatchReviewPanel()
     qtbot.addWidget(p)

@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
 
         self.controller = ReviewController(self.queue, self.editor, self.review, self.compare,
                                            self.pool, self.engine, error_sink=self.show_error)
+        self.review.candidate_clicked.connect(lambda _i: self.center.setCurrentIndex(1))  # README: a click opens Compare
         self.controller.status_message.connect(self.say)
         self.controller.store_changed.connect(self._catalog_dirty)
         self.controller.engine_known.connect(self._set_engine_label)

@@ -213,6 +213,7 @@ class MatchReviewPanel(QWidget):
     cancel_requested = Signal()
     rematch_requested = Signal()
     candidate_selected = Signal(object)  # CandidateView (None when there is none)
+    candidate_clicked = Signal(int)  # a card clicked by the user: the window opens the compare view
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -376,6 +377,7 @@ class MatchReviewPanel(QWidget):
                 line_done = True
             card = CandidateCard(idx, cand, self._blind)
             card.clicked.connect(self.select)
+            card.clicked.connect(self.candidate_clicked)
             card.set_rejected(cand.code in rejected)
             self.cards_box.addWidget(card)
             self.cards.append(card)
