@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.progress import Finished, Progress
 
 NEW_WHALE = "new_whale"
 
@@ -32,8 +33,6 @@ def sub(job) -> Iterator[Any]:
     """``yield from`` for core jobs: passes their progress on, returns their Finished value."""
     if not hasattr(job, "__next__"):
         return job  # a plain return value (not a generator)
-    from whaleid_gui.core.progress import Finished
-
     while True:
         try:
             event = next(job)
@@ -45,13 +44,8 @@ def sub(job) -> Iterator[Any]:
         yield event
 
 
-@dataclass(frozen=True)
-class Step:
-    """A progress event of a GUI job (core Progress events are passed through as they are)."""
-
-    done: int
-    total: int
-    message: str = ""
+# A GUI job's progress event is the core's own (done, total, message): one type for both.
+Step = Progress
 
 
 # ------------------------------------------------------------------------------- engine config
