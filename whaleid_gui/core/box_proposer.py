@@ -184,18 +184,10 @@ def save_box_proposer(net: BoxNet, path: str | Path, card: dict) -> str:
 
 def read_box_weights(path: str | Path) -> dict:
     """The validated payload of a box proposer weights file; WeightsError names the file and fault."""
+    from .model.checkpoint import load_plain_payload
+
     path = Path(path)
-    if not path.exists():
-        raise WeightsError(path, "weights file not found")
-    if path.is_dir():
-        raise WeightsError(path, "is a directory, not a weights file")
-    if path.stat().st_size == 0:
-        raise WeightsError(path, "weights file is empty (0 bytes)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # corrupt zip, pickle with code in it, not a torch file at all...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(path, f"not a readable weights file (corrupt or not made by WhaleID): {first}") from exc
+    payload = load_plain_payload(path)
     if not isinstance(payload, dict):
         raise WeightsError(path, "not a WhaleID box proposer weights file")
     if payload.get("format") != FORMAT:

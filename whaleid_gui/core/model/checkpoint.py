@@ -61,8 +61,10 @@ def weights_id_of(path: str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def read_weights_file(path: str | Path) -> dict:
-    """The raw payload, validated; WeightsError names the file and the fault."""
+def load_plain_payload(path: str | Path) -> object:
+    """torch.load(weights_only=True) of a file, with every fault as a one-line WeightsError naming it.
+
+    Shared by every kind of weights file: no pickled code is ever executed."""
     path = Path(path)
     if not path.exists():
         raise WeightsError(path, "weights file not found")
@@ -71,13 +73,19 @@ def read_weights_file(path: str | Path) -> dict:
     if path.stat().st_size == 0:
         raise WeightsError(path, "weights file is empty (0 bytes)")
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt zip/pickle data
         # One line: torch's messages span many lines (and advise weights_only=False, which we never use).
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if "Weights only load failed" in detail:
             detail = "its content is not plain tensor data (refused: loading it could run code)"
         raise WeightsError(path, f"not a readable weights file (corrupt or not made by WhaleID): {detail}") from exc
+
+
+def read_weights_file(path: str | Path) -> dict:
+    """The raw payload of a Siamese weights file, validated; WeightsError names the file and the fault."""
+    path = Path(path)
+    payload = load_plain_payload(path)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise WeightsError(path, "not a WhaleID weights file (no WhaleID model card inside)")
     if payload.get("format_version", 0) > FORMAT_VERSION:
