@@ -82,3 +82,85 @@ def test_train_cancel_resume_compare_activate(qtbot, window, demo_project):
     assert store.candidates_weights_id(pid) == panel.outcome.weights_id
     qtbot.waitUntil(lambda: panel.outcome.weights_id in window.engine_label.text(), timeout=60_000)
     assert window.last_error is None
+
+
+def _interrupted(project: Path, name: str = "20200101-000000.pt") -> Path:
+    models = Path(project) / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    out = models / name
+    out.with_name(out.name + ".resume").write_bytes(b"state")
+    return out
+
+
+def test_resume_uses_the_settings_the_run_started_with(qtbot, window, demo_project, monkeypatch):
+    """Resume reads <out>.settings.json (written by the job), not the form as it is now; the form
+    shows the interrupted run's values."""
+    from dataclasses import replace
+
+    from whaleid_gui.gui import jobs
+
+    out = _interrupted(demo_project)
+    started = jobs.TrainSettings(out=str(out), branch="reference", objective="arcface", fast=False, epochs=3,
+                                 image_size=96, learning_rate=1e-4, k_values=(50.0, 5.0), device="cpu",
+                                 validation_fraction=0.35, seed=7)
+    jobs.write_train_settings(started, jobs._train_config(started))
+    panel = window.training
+    panel.epochs.setValue(9)
+    panel.image_size.setValue(320)
+    panel.k_edit.setText("abc")
+    assert window.open_project(str(demo_project))
+    assert panel.settings == started
+    assert panel.epochs.value() == 3 and panel.image_size.value() == 96
+    assert panel.branch.currentData() == "reference" and panel.objective.currentData() == "arcface"
+    assert not panel.fast.isChecked() and abs(panel.val_share.value() - 0.35) < 1e-9
+    assert panel.k_edit.text() == "50, 5" and panel.k_error.isHidden()
+    assert panel.resume_button.isEnabled() and "Resume continues" in panel.run_label.text()
+
+    seen = []
+
+    def fake_train(folder, s):
+        seen.append(s)
+        raise RuntimeError("not training in this test")
+
+    monkeypatch.setattr(jobs, "train_project", fake_train)
+    panel.epochs.setValue(12)  # edits after opening do not change what Resume continues
+    w = panel.start(resume=True)
+    assert w is not None
+    qtbot.waitUntil(lambda: not panel.is_running(), timeout=10_000)
+    assert seen == [replace(started, resume=True)]
+
+
+def test_unparsable_k_does_not_break_open_project(qtbot, window, demo_project):
+    _interrupted(demo_project)  # a run from before settings were saved: no .settings.json
+    panel = window.training
+    panel.k_edit.setText("1000, abc")
+    assert window.open_project(str(demo_project))
+    assert window.store is not None and window.last_error is None
+    assert not panel.k_error.isHidden() and "'abc' is not a number" in panel.k_error.text()
+    assert panel.settings is None and not panel.resume_button.isEnabled()
+    assert "cannot be resumed" in panel.run_label.text()
+    assert panel.start() is None and not panel.is_running()
+    panel.reset_k()
+    assert panel.k_error.isHidden()
+
+
+def test_train_job_writes_its_settings_at_start(demo_project):
+    import json
+
+    from whaleid_gui.gui import jobs
+
+    out = Path(demo_project) / "models" / "run.pt"
+    s = jobs.TrainSettings(out=str(out), epochs=2, image_size=64, k_values=(10.0, 1.0), device="cpu",
+                           validation_fraction=0.3, seed=5, branch="reference")
+    gen = jobs.train_project(str(demo_project), s)
+    next(gen)  # the first step: the settings are on disk before any training
+    gen.close()
+    assert jobs.read_train_settings(out) == s
+    saved = json.loads(jobs.settings_path(out).read_text())
+    assert saved["train_config"]["seed"] == 5 and saved["train_config"]["epochs"] == 2
+    assert saved["train_config"]["weight_decay"] > 0  # reference branch
+    # a resumed run keeps the file it started with
+    gen = jobs.train_project(str(demo_project), jobs.TrainSettings(out=str(out), epochs=8, resume=True))
+    next(gen)
+    gen.close()
+    assert jobs.read_train_settings(out).epochs == 2

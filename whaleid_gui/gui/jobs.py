@@ -559,6 +559,61 @@ def training_summary(folder: str | Path, fraction: float, seed: int) -> Any:
     return training_data.summarize(data, fraction, seed)
 
 
+def settings_path(out: str | Path) -> Path:
+    """Where a run keeps the settings it started with: ``<out>.settings.json`` (Resume reads it)."""
+    return Path(str(out) + ".settings.json")
+
+
+def _train_config(s: TrainSettings):
+    from whaleid_gui.core.training import TrainConfig
+
+    return TrainConfig(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
+                       mine_every=s.mine_every, k_values=list(s.k_values) if s.k_values else None,
+                       seed=s.seed, validation_fraction=s.validation_fraction, objective=s.objective,
+                       fast=s.fast, weight_decay=4e-4 if s.branch == "reference" else 0.0)
+
+
+def write_train_settings(s: TrainSettings, config: Any) -> Path:
+    """Write the run's settings (the TrainConfig values, branch, image size, split seed) beside it."""
+    import json
+    from dataclasses import asdict
+
+    path = settings_path(s.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {"weights_file": Path(s.out).name, "written_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "settings": {k: v for k, v in asdict(s).items() if k not in ("out", "resume")},
+            "train_config": asdict(config)}
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_train_settings(out: str | Path) -> TrainSettings:
+    """The settings an (interrupted) run started with; OSError / ValueError when missing or unreadable."""
+    import json
+    from dataclasses import fields
+
+    path = settings_path(out)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        saved = data["settings"]
+        if not isinstance(saved, dict):
+            raise TypeError("'settings' is not an object")
+    except OSError:
+        raise
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: unreadable ({exc})") from None
+    known = {f.name for f in fields(TrainSettings)} - {"out", "resume"}
+    values = {k: v for k, v in saved.items() if k in known}
+    if values.get("k_values") is not None:
+        values["k_values"] = tuple(float(v) for v in values["k_values"])
+    try:
+        return TrainSettings(out=str(out), resume=False, **values)
+    except TypeError as exc:
+        raise ValueError(f"{path}: unreadable ({exc})") from None
+
+
 def _initial_model(s: TrainSettings):
     from whaleid_gui.core.model import build_model, load_model, resolve_device
 
@@ -591,6 +646,9 @@ def train_project(folder: str | Path, s: TrainSettings) -> Iterator[Any]:
     from whaleid_gui.core.model.checkpoint import weights_id_of
 
     started = time.strftime("%Y-%m-%dT%H:%M:%S")
+    config = _train_config(s)
+    if not (s.resume and settings_path(s.out).exists()):  # Resume reads these back, never the form
+        write_train_settings(s, config)
     yield Step(0, 1, "Reading the catalog")
     store = ProjectStore.open(folder, read_only=True)
     try:
@@ -598,15 +656,10 @@ def train_project(folder: str | Path, s: TrainSettings) -> Iterator[Any]:
     finally:
         store.close()
     yield Step(0, 1, "Loading the model")
-    from whaleid_gui.core.training import TrainConfig, train_job
+    from whaleid_gui.core.training import train_job
 
     summary = training_data.summarize(data, s.validation_fraction, s.seed)
     model = _initial_model(s)
-    config = TrainConfig(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
-                         mine_every=s.mine_every, k_values=list(s.k_values) if s.k_values else None,
-                         seed=s.seed, validation_fraction=s.validation_fraction, objective=s.objective,
-                         fast=s.fast, weight_decay=4e-4 if s.branch == "reference" else 0.0)
-    Path(s.out).parent.mkdir(parents=True, exist_ok=True)
     reports = yield from sub(train_job(model, data.items(), data.ids, s.out, config, resume=s.resume,
                                        known_negatives=data.known_negatives))
     card_path = Path(s.out).with_suffix(".card.json")

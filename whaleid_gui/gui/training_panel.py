@@ -138,6 +138,12 @@ class TrainingPanel(QWidget):
         self.k_edit.setToolTip("K per epoch (comma list; the last value repeats). The preset is SIAMESE.md's "
                                "schedule scaled to the epochs.")
         self.k_edit.textEdited.connect(lambda _t: setattr(self, "_k_edited", True))
+        self.k_edit.textChanged.connect(lambda _t: self.check_k())
+        self.k_error = QLabel("")  # an unparsable K schedule is said here, next to the field
+        self.k_error.setObjectName("kScheduleError")
+        self.k_error.setWordWrap(True)
+        self.k_error.setStyleSheet("color:#b02020;")
+        self.k_error.hide()
         k_reset = QPushButton("Preset")
         k_reset.setToolTip("The preset schedule for this number of epochs")
         k_reset.clicked.connect(self.reset_k)
@@ -162,6 +168,7 @@ class TrainingPanel(QWidget):
         ml.addRow("Image size", self.image_size)
         ml.addRow("Learning rate", self.lr)
         ml.addRow("K schedule", krow)
+        ml.addRow("", self.k_error)
         ml.addRow("Device", self.device)
         ml.addRow(self.device_label)
 
@@ -175,7 +182,8 @@ class TrainingPanel(QWidget):
         self.cancel_button.setObjectName("trainCancel")
         self.resume_button = QPushButton("Resume")
         self.resume_button.setObjectName("trainResume")
-        self.resume_button.setToolTip("Continue the last stopped run from its last finished epoch")
+        self.resume_button.setToolTip("Continue the last stopped run from its last finished epoch, with the "
+                                      "settings it started with")
         self.start_button.clicked.connect(lambda: self.start(resume=False))
         self.pause_button.toggled.connect(self.set_paused)
         self.cancel_button.clicked.connect(self.cancel)
@@ -261,7 +269,13 @@ class TrainingPanel(QWidget):
     def set_project(self, store, folder: Path | None, engine: jobs.EngineConfig) -> None:
         self.store, self.folder, self.engine = store, folder, engine
         self.outcome = self.comparison = None
+        self.settings = None
+        self.run_label.clear()
         self.settings = self._interrupted_run()
+        if self.settings is not None:
+            self.show_settings(self.settings)
+            self.run_label.setText(f"Interrupted run {Path(self.settings.out).name}: Resume continues it with the "
+                                   "settings it started with (shown above).")
         self.activate_button.setEnabled(False)
         self.active_score.setText("\u2013")
         self.new_score.setText("\u2013")
@@ -275,7 +289,8 @@ class TrainingPanel(QWidget):
         self.engine = engine
 
     def _interrupted_run(self) -> jobs.TrainSettings | None:
-        """The newest run of this project with a .resume file (a cancelled or crashed run)."""
+        """The settings of the newest run of this project with a .resume file (a cancelled or crashed
+        run), read from the <out>.settings.json the job wrote when it started (never from the form)."""
         if self.folder is None:
             return None
         states = sorted((p for p in (self.folder / "models").glob("*.pt.resume")
@@ -284,7 +299,15 @@ class TrainingPanel(QWidget):
         if not states:
             return None
         out = str(states[-1])[: -len(".resume")]
-        return self._form_settings(out)
+        try:
+            return jobs.read_train_settings(out)
+        except OSError:
+            why = f"its settings were not saved ({jobs.settings_path(out).name} is missing)"
+        except ValueError as exc:
+            why = str(exc)
+        self.run_label.setText(f"Run {Path(out).name} was interrupted, but it cannot be resumed: {why}. "
+                               "Start a new run.")
+        return None
 
     def refresh_summary(self) -> None:
         if self.folder is None:
@@ -316,6 +339,37 @@ class TrainingPanel(QWidget):
         self.k_edit.setText(k_text(jobs.k_preset(self.epochs.value())))
         self._k_edited = False
 
+    def check_k(self) -> bool:
+        """Show a K schedule that does not parse next to the field; True when it parses."""
+        try:
+            parse_k_values(self.k_edit.text())
+        except ValueError as exc:
+            self.k_error.setText(str(exc))
+            self.k_error.show()
+            return False
+        self.k_error.clear()
+        self.k_error.hide()
+        return True
+
+    def show_settings(self, s: jobs.TrainSettings) -> None:
+        """Put a run's settings in the form (an interrupted run: the values Resume will use)."""
+        for combo, value in ((self.branch, s.branch), (self.objective, s.objective), (self.device, s.device)):
+            i = combo.findData(value)
+            if i >= 0:
+                combo.setCurrentIndex(i)
+        self.fast.setChecked(bool(s.fast))
+        self.epochs.setValue(int(s.epochs))
+        self.image_size.setValue(int(s.image_size))
+        self.lr.setValue(float(s.learning_rate))
+        self.val_share.blockSignals(True)  # set_project refreshes the summary once
+        self.val_share.setValue(float(s.validation_fraction))
+        self.val_share.blockSignals(False)
+        if s.k_values:
+            self.k_edit.setText(k_text(list(s.k_values)))
+            self._k_edited = True
+        else:
+            self.reset_k()
+
     def _form_settings(self, out: str, resume: bool = False) -> jobs.TrainSettings:
         ks = parse_k_values(self.k_edit.text())
         return jobs.TrainSettings(
@@ -341,6 +395,7 @@ class TrainingPanel(QWidget):
                 out = self.folder / "models" / (time.strftime("%Y%m%d-%H%M%S") + ".pt")
                 settings = self._form_settings(str(out))
         except ValueError as exc:
+            self.check_k()
             self.status_message.emit(str(exc))
             self.run_label.setText(str(exc))
             return None
