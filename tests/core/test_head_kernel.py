@@ -119,3 +119,21 @@ def test_sigmoid_is_stable():
     out = head_kernel.sigmoid(np.array([-1e4, 0.0, 1e4], dtype=np.float32))
     assert out.dtype == np.float32 and np.isfinite(out).all()
     np.testing.assert_allclose(out, [0.0, 0.5, 1.0], atol=1e-6)
+
+
+def test_score_kernel_leaves_torch_thread_count_alone():
+    """numba's OpenMP layer resets the shared OpenMP thread count when it starts; the kernel must put
+    torch's back (with one thread asked for, torch silently ran on all cores, 10-30x slower)."""
+    import torch
+
+    from whaleid_gui.core.model.head import PairHead
+    from whaleid_gui.core.model.head_kernel import pair_logits
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        a = np.random.default_rng(0).standard_normal((5, 512)).astype(np.float32)
+        pair_logits(a, a, PairHead().kernel_weights())
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -86,24 +86,39 @@ def pair_logits(a: np.ndarray, b: np.ndarray, weights: dict, block_rows: int = 2
     bt = np.ascontiguousarray(np.asarray(b, dtype=np.float32).T)
     args = (weights["w1"], weights["b1"], weights["w2"], weights["u"], np.float32(weights["const"]))
     fn = _logits_numba if HAVE_NUMBA else _logits_python
-    if HAVE_NUMBA:
-        _match_torch_threads()
+    torch_threads = _match_torch_threads() if HAVE_NUMBA else None
     out = np.empty((a.shape[0], bt.shape[1]), dtype=np.float32)
-    for start in range(0, a.shape[0], block_rows):
-        stop = min(start + block_rows, a.shape[0])
-        out[start:stop] = fn(a[start:stop], bt, *args)
-        if progress is not None:
-            progress(stop, a.shape[0])
+    try:
+        for start in range(0, a.shape[0], block_rows):
+            stop = min(start + block_rows, a.shape[0])
+            out[start:stop] = fn(a[start:stop], bt, *args)
+            if progress is not None:
+                progress(stop, a.shape[0])
+    finally:
+        if torch_threads is not None:
+            _restore_torch_threads(torch_threads)
     return out
 
 
-def _match_torch_threads() -> None:
-    """Run the kernel on as many threads as torch uses. numba's OpenMP layer sets the OpenMP thread
-    count that torch shares; asking for torch's own count keeps torch where the user put it."""
+def _match_torch_threads() -> int:
+    """Run the kernel on as many threads as torch uses; returns torch's count.
+
+    numba's OpenMP layer sets the OpenMP thread count that torch shares when it starts (to all
+    cores), which silently doubled torch's threads where the user had asked for one and made
+    training steps 10-30x slower on a busy machine; _restore_torch_threads puts it back."""
     import numba
     import torch
 
-    numba.set_num_threads(max(1, min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    threads = torch.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    return threads
+
+
+def _restore_torch_threads(threads: int) -> None:
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
