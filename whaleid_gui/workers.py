@@ -224,7 +224,24 @@ class WorkerPool(QObject):
             ok = w.wait(msecs) and ok
         return ok
 
-    def shutdown(self, msecs: int = 30000) -> bool:
-        """Cancel everything and wait; returns False if a job did not stop in time."""
-        self.cancel_all()
-        return self.wait_all(msecs)
+    def shutdown(self, msecs: int = 30000, keep_alive: Callable[[], None] | None = None) -> bool:
+        """Cancel everything and wait; returns False if a job did not stop in time.
+
+        keep_alive: called every few milliseconds while waiting (the window processes its paint
+        events there, so a long wait never looks like a frozen app); jobs started meanwhile are
+        cancelled too.
+        """
+        if keep_alive is None:
+            self.cancel_all()
+            return self.wait_all(msecs)
+        import time
+
+        deadline = time.monotonic() + msecs / 1000.0
+        while True:
+            self.cancel_all()
+            pending = [w for w in list(self._all) if not w.wait(20)]
+            if not pending:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            keep_alive()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -43,11 +43,16 @@ EXPORTS = [  # (name in core.catalog.exporters.EXPORTERS, menu text, default fil
     ("submission", "Top-5 predictions (CSV)\u2026", "submission.csv"),
     ("coco", "Boxes (COCO JSON)\u2026", "boxes.json"),
 ]
+# Jobs that only show something (thumbnails, a photo, the model's name): stopped without asking.
+QUIET_JOBS = frozenset({"thumbnails", "catalog thumbs", "candidate thumbs", "individual photos", "engine", "photo",
+                        "query", "candidate crop", "keypoints", "training data", "device"})
 
 
 class MainWindow(QMainWindow):
     project_opened = Signal(str)
     busy_changed = Signal(bool)
+    CLOSE_WAIT_MS = 30000  # closing a project: how long to wait for cancelled work to stop
+    QUIT_WAIT_MS = 60000  # quitting (closeEvent)
 
     def __init__(self, engine: jobs.EngineConfig | None = None) -> None:
         super().__init__()
@@ -395,7 +400,8 @@ class MainWindow(QMainWindow):
         from whaleid_gui.core.catalog import ProjectInUseError, ProjectStore
 
         folder_p = Path(folder)
-        self.close_project()
+        if not self.close_project():
+            return False
         banner = ""
         try:
             store = ProjectStore.open(folder_p)
@@ -429,10 +435,22 @@ class MainWindow(QMainWindow):
         self.say(f"Opened {folder_p} \u2014 {n} photos")
         return True
 
-    def close_project(self) -> None:
+    def close_project(self) -> bool:
+        """Close the open project; work still running is stopped after asking (like quitting).
+
+        False when the project stays open: the user kept it, or a job did not stop in time.
+        """
         if self.store is None:
-            return
-        self.pool.shutdown(30000)
+            return True
+        running = self.running_work()
+        if running and not self.ask("Work is running",
+                                    f"{', '.join(running)} still running. Stop it and close the project?"):
+            self.say("The project stays open: work is still running")
+            return False
+        if not self.stop_work(self.CLOSE_WAIT_MS):
+            self.show_error(f"{', '.join(self.running_work(all_jobs=True))} did not stop within "
+                            f"{self.CLOSE_WAIT_MS / 1000:g} s; the project stays open. Try again when it has stopped.")
+            return False
         self.controller.set_store(None, None)
         self.catalog.set_store(None)
         self.training.set_project(None, None, self.base_engine)
@@ -442,6 +460,26 @@ class MainWindow(QMainWindow):
             self.store, self.folder = None, None
         self.banner.hide()
         self.project_label.setText("No project")
+        return True
+
+    def running_work(self, all_jobs: bool = False) -> list[str]:
+        """Names of the running jobs worth asking about (all of them with all_jobs)."""
+        return sorted({w.name for w in self.pool.running() if all_jobs or w.name not in QUIET_JOBS})
+
+    def stop_work(self, msecs: int) -> bool:
+        """Cancel every job and wait up to msecs for them to end, with the window still painting and
+        saying so (never a silent freeze). False if a job is still running after the wait."""
+        from PySide6.QtWidgets import QApplication
+
+        if not self.pool.running():
+            return self.pool.shutdown(msecs)
+        self.say("Stopping background work\u2026")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            return self.pool.shutdown(msecs, keep_alive=lambda: QApplication.processEvents(
+                QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents))
+        finally:
+            QApplication.restoreOverrideCursor()
 
     # ------------------------------------------------------------------ model settings
     def _apply_project_settings(self, store, folder: Path) -> None:
@@ -618,13 +656,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ quit
     def closeEvent(self, event) -> None:
         """Work still running: ask, then cancel it and wait for it before closing."""
-        running = [w.name for w in self.pool.running() if w.name not in ("thumbnails", "engine")]
-        if running and not self.ask("Work is running",
-                                    f"{', '.join(sorted(set(running)))} still running. Stop it and quit?"):
+        running = self.running_work()
+        if running and not self.ask("Work is running", f"{', '.join(running)} still running. Stop it and quit?"):
             event.ignore()
             return
-        self.say("Stopping background work\u2026")
-        self.pool.shutdown(60000)
+        self.stop_work(self.QUIT_WAIT_MS)
         QSettings().setValue("window/geometry", self.saveGeometry())
         if self.store is not None:
             self.store.close()

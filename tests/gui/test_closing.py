@@ -1,0 +1,56 @@
+"""Closing a project or the window while work runs: ask first, keep painting while waiting, and
+never close over a job that did not stop."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QTimer
+
+from whaleid_gui.workers import Worker
+
+
+def slow_to_stop(seconds_after_cancel: float = 0.3):
+    """A generator job that runs until cancelled and then takes a while to clean up."""
+    try:
+        while True:
+            time.sleep(0.02)
+            yield None
+    finally:
+        time.sleep(seconds_after_cancel)
+
+
+def test_close_project_asks_before_stopping_training(qtbot, window, demo_project, tmp_path):
+    assert window.open_project(str(demo_project))
+    store = window.store
+    asked = []
+    window.ask = lambda title, text: asked.append(text) or False
+    job = window.pool.start("training", Worker(slow_to_stop, name="training"))
+    other = tmp_path / "other"
+    assert window.new_project(str(other)) is False  # the user keeps the project open
+    assert asked and "training" in asked[0] and "close the project" in asked[0]
+    assert window.store is store and job.is_running() and not job.cancelled
+
+    # Yes: the job is cancelled and waited for, with the window still processing events.
+    window.ask = lambda title, text: True
+    seen_busy = []
+    QTimer.singleShot(50, lambda: seen_busy.append(window.pool.busy()))
+    assert window.open_project(str(other))
+    assert seen_busy == [True]  # the timer fired while the job was still stopping: no frozen GUI
+    assert job.cancelled and job.wait(0)
+    assert window.folder == other
+
+
+def test_close_project_keeps_it_open_while_a_job_does_not_stop(qtbot, window, demo_project):
+    assert window.open_project(str(demo_project))
+    release = threading.Event()
+    job = window.pool.start("export", Worker(lambda: release.wait(30), name="export"))
+    window.CLOSE_WAIT_MS = 200
+    try:
+        assert window.close_project() is False
+        assert window.store is not None and "stays open" in window.last_error
+    finally:
+        release.set()
+    assert job.wait(10_000)
+    assert window.close_project() is True and window.store is None
