@@ -42,6 +42,21 @@ def test_close_project_asks_before_stopping_training(qtbot, window, demo_project
     assert window.folder == other
 
 
+def test_quit_keeps_the_window_open_while_a_job_does_not_stop(qtbot, window):
+    release = threading.Event()
+    job = window.pool.start("export", Worker(lambda: release.wait(30), name="export"))  # ignores cancel
+    window.QUIT_WAIT_MS = 200
+    try:
+        assert window.close() is False
+        assert window.isVisible() and job.is_running()
+        assert "export" in window.last_error and "stays open" in window.last_error
+    finally:
+        release.set()
+    assert job.wait(10_000)
+    window.QUIT_WAIT_MS = 60000
+    assert window.close() is True
+
+
 def test_close_project_keeps_it_open_while_a_job_does_not_stop(qtbot, window, demo_project):
     assert window.open_project(str(demo_project))
     release = threading.Event()

@@ -52,7 +52,7 @@ class MainWindow(QMainWindow):
     project_opened = Signal(str)
     busy_changed = Signal(bool)
     CLOSE_WAIT_MS = 30000  # closing a project: how long to wait for cancelled work to stop
-    QUIT_WAIT_MS = 60000  # quitting (closeEvent)
+    QUIT_WAIT_MS = 60000  # quitting
 
     def __init__(self, engine: jobs.EngineConfig | None = None) -> None:
         super().__init__()
@@ -660,7 +660,11 @@ class MainWindow(QMainWindow):
         if running and not self.ask("Work is running", f"{', '.join(running)} still running. Stop it and quit?"):
             event.ignore()
             return
-        self.stop_work(self.QUIT_WAIT_MS)
+        if not self.stop_work(self.QUIT_WAIT_MS):  # Qt must never destroy a running QThread
+            self.show_error(f"{', '.join(self.running_work(all_jobs=True))} did not stop within "
+                            f"{self.QUIT_WAIT_MS / 1000:g} s, so WhaleID stays open. Quit again once it has stopped.")
+            event.ignore()
+            return
         QSettings().setValue("window/geometry", self.saveGeometry())
         if self.store is not None:
             self.store.close()
