@@ -178,9 +178,11 @@ class Worker(QObject):
 
 
 class WorkerPool(QObject):
-    """Keeps every running worker alive, one per kind: a new job of a kind cancels the old one."""
+    """Keeps every running worker alive, one per kind: a new job of a kind cancels the old one
+    (and says so with ``superseded(kind, old_worker)``)."""
 
     busy_changed = Signal(bool)
+    superseded = Signal(str, object)  # kind, the running worker a newer job of that kind cancelled
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -191,6 +193,7 @@ class WorkerPool(QObject):
         old = self._by_kind.get(kind)
         if old is not None and old.is_running():
             old.cancel()
+            self.superseded.emit(kind, old)
         self._by_kind[kind] = worker
         self._all.add(worker)
         worker.finished.connect(lambda w=worker, k=kind: self._forget(k, w))

@@ -69,3 +69,28 @@ def test_close_project_keeps_it_open_while_a_job_does_not_stop(qtbot, window, de
         release.set()
     assert job.wait(10_000)
     assert window.close_project() is True and window.store is None
+
+
+def _until_cancelled(*_a, **_k):
+    while True:
+        time.sleep(0.02)
+        yield None
+
+
+def test_photo_and_catalog_imports_do_not_cancel_each_other(qtbot, window, demo_project, monkeypatch, tmp_path):
+    from whaleid_gui.gui import jobs
+
+    monkeypatch.setattr(jobs, "import_photos", _until_cancelled)
+    monkeypatch.setattr(jobs, "import_catalog", _until_cancelled)
+    assert window.open_project(str(demo_project))
+    photos = window.import_paths([str(tmp_path)])
+    catalog = window.import_catalog(str(tmp_path / "catalog.csv"))
+    qtbot.wait(100)
+    assert photos.is_running() and catalog.is_running()
+    assert not photos.cancelled and not catalog.cancelled
+    assert "cancelled" not in window.statusBar().currentMessage()
+    # A second photo import replaces the first, and the status bar says so.
+    again = window.import_paths([str(tmp_path)])
+    assert photos.cancelled and not again.cancelled and not catalog.cancelled
+    assert "Importing photos: cancelled" in window.statusBar().currentMessage()
+    assert window.pool.shutdown(10_000)

@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self.folder: Path | None = None
         self.pool = WorkerPool(self)
         self.pool.busy_changed.connect(self.busy_changed)
+        self.pool.superseded.connect(self._on_superseded)
         self.last_error: str | None = None
 
         # ---- review page
@@ -331,6 +332,7 @@ class MainWindow(QMainWindow):
     def run_job(self, kind: str, label: str, fn, *args, on_result=None) -> Worker:
         """A long job shown in the status bar with progress and Cancel; failure -> its reason."""
         w = Worker(fn, *args, name=kind)
+        w.label = label  # named in the status bar if a newer job of this kind cancels it
         self._job = w
         self.job_label.setText(label)
         self.job_bar.setRange(0, 0)
@@ -338,6 +340,8 @@ class MainWindow(QMainWindow):
             x.show()
 
         def progress(ev):
+            if self._job is not w:  # the status bar shows the newest job
+                return
             total = getattr(ev, "total", 0)
             if total:
                 self.job_bar.setRange(0, total)
@@ -358,6 +362,11 @@ class MainWindow(QMainWindow):
         w.errored.connect(lambda reason: self.show_error(f"{label} failed: {reason}"))
         w.finished.connect(done)
         return self.pool.start(kind, w)
+
+    def _on_superseded(self, kind: str, old: Worker) -> None:
+        label = getattr(old, "label", "")
+        if label:  # a status-bar job; view jobs (thumbnails, matching) are replaced without a word
+            self.say(f"{label}: cancelled because a newer one started")
 
     def _cancel_job(self) -> None:
         if self._job is not None:
@@ -608,7 +617,7 @@ class MainWindow(QMainWindow):
             self.controller.refresh_queue()
             self.controller.load_thumbnails()
             self.controller.propose_missing()
-        return self.run_job("import", "Importing photos", jobs.import_photos, str(self.folder), list(paths),
+        return self.run_job("import-photos", "Importing photos", jobs.import_photos, str(self.folder), list(paths),
                             on_result=done)
 
     def import_catalog_dialog(self) -> None:
@@ -626,7 +635,7 @@ class MainWindow(QMainWindow):
             self.controller.results.clear()
             self.controller.refresh_queue()
             self._catalog_dirty()
-        return self.run_job("import", "Importing the catalog", jobs.import_catalog, str(self.folder), path,
+        return self.run_job("import-catalog", "Importing the catalog", jobs.import_catalog, str(self.folder), path,
                             on_result=done)
 
     def export_dialog(self, kind: str, default_name: str) -> None:
