@@ -82,3 +82,17 @@ def test_closing_while_work_runs_asks_cancels_and_waits(qtbot, window, demo_proj
     window.ask = lambda title, text: True
     window.close()
     assert not w.is_running() and w.cancelled
+
+
+def test_new_individual_says_why_no_code_is_suggested(qtbot, window, demo_project, monkeypatch):
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.controller.photo_id is not None, timeout=20_000)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("individuals table is locked")
+
+    monkeypatch.setattr(window.store, "next_free_code", broken)
+    window.controller.begin_new_individual()
+    assert "individuals table is locked" in window.review.message.text()
+    assert "individuals table is locked" in window.statusBar().currentMessage()
+    assert window.review.new_bar.isVisibleTo(window.review)  # a code can still be typed

@@ -457,8 +457,9 @@ class ReviewController(QObject):
             return
         try:
             code = self.store.next_free_code()
-        except Exception:
+        except Exception as exc:  # the user can still type a code; say why none is suggested
             code = ""
+            self._fail(f"No code suggested for the new individual ({exc}); type one")
         self.review.start_new(code)
 
     def new_individual(self, code: str, name: str = "") -> None:
