@@ -240,3 +240,46 @@ def test_box_editor_qimage_from_gray_and_rgb():
 
     assert qimage_from_array(np.zeros((5, 7), np.uint8)).size().width() == 7
     assert qimage_from_array(np.zeros((5, 7, 3), np.uint8)).size().height() == 5
+
+
+def test_keypoint_rerank_off_is_said_not_printed(qtbot, window, demo_project, monkeypatch, tmp_path):
+    """A catalog too small for keypoint re-ranking: the matcher falls back, and the reason reaches the
+    review panel and the status bar (it was only printed)."""
+    import whaleid_gui.core.keypoint_matching as km
+    import whaleid_gui.core.matching as matching
+    from whaleid_gui.gui import jobs
+
+    class TooSmall:
+        def __init__(self, *a, **k):
+            pass
+
+        def prepare_job(self):
+            raise ValueError("no individual with two photos yet")
+            yield  # a generator, like the real one
+
+    class Plain:
+        def __init__(self, *a, **k):
+            pass
+
+        def prepare_job(self):
+            yield Progress(1, 1, "prepared")
+
+    monkeypatch.setattr(jobs, "_model_for", lambda engine: object())
+    monkeypatch.setattr(km, "KeypointRerankMatcher", TooSmall)
+    monkeypatch.setattr(matching, "Matcher", Plain)
+    gen = jobs._prepared_matcher(tmp_path / "p", replace(jobs.EngineConfig(), rerank="keypoints"), [])
+    try:
+        while True:
+            next(gen)
+    except StopIteration as stop:
+        _model, matcher, note = stop.value
+    jobs._MATCHERS.clear()
+    assert isinstance(matcher, Plain) and "no individual with two photos yet" in note
+    assert "re-ranking off" in note
+
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.controller.photo_id is not None, timeout=20_000)
+    r = replace(result(), photo_id=window.controller.photo_id, rerank_note=note)
+    window.controller._on_match_result(r)
+    assert "no individual with two photos yet" in window.review.scope.text()
+    assert "no individual with two photos yet" in window.statusBar().currentMessage()

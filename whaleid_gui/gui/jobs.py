@@ -104,11 +104,12 @@ class MatchResult:
     rerank: str = "none"  # what ranked it: "keypoints" (fused score) or "none" (embedding only)
     query_rotation: int = 0
     query_flip: bool = False
+    rerank_note: str = ""  # why keypoint re-ranking was asked for but is off (shown to the user)
 
 
 # The prepared matcher is kept between queries (reference features computed once); a new
 # catalog (after a confirmation) reuses the model and the feature cache on disk.
-_MATCHERS: dict[tuple, tuple[Any, Any, tuple]] = {}  # (folder, engine) -> (model, matcher, refs)
+_MATCHERS: dict[tuple, tuple[Any, Any, tuple, str]] = {}  # (folder, engine) -> (model, matcher, refs, note)
 _MATCHERS_LOCK = threading.Lock()
 
 
@@ -163,11 +164,12 @@ def engine_info(engine: EngineConfig) -> tuple[str, str]:
 
 
 def _prepared_matcher(folder: Path, engine: EngineConfig, refs: list) -> Iterator[Any]:
-    """Generator: yields progress while preparing; returns (model, matcher).
+    """Generator: yields progress while preparing; returns (model, matcher, note).
 
     refs: (path, code, box, rotation, flip) of the catalog photos. With engine.rerank ==
     "keypoints" the matcher verifies the top candidates by keypoints and fuses the scores; a
-    catalog too small to fit that fusion falls back to the embedding ranking (said in the log).
+    catalog too small to fit that fusion falls back to the embedding ranking, and note says why
+    (the review panel and the status bar show it); note is "" otherwise.
     """
     from whaleid_gui.core.features import FeatureCache, ImageItem
     from whaleid_gui.core.matching import Matcher
@@ -177,13 +179,14 @@ def _prepared_matcher(folder: Path, engine: EngineConfig, refs: list) -> Iterato
     with _MATCHERS_LOCK:
         cached = _MATCHERS.get(key)
     if cached is not None and cached[2] == signature:
-        return cached[0], cached[1]
+        return cached[0], cached[1], cached[3]
     model = _model_for(engine)
     yield Step(0, len(refs), "Preparing the catalog features")
     items = [ImageItem(Path(p), b, rotation=r, flip=f) for p, _c, b, r, f in refs]
     ids = [c for _p, c, _b, _r, _f in refs]
     cache = FeatureCache(Path(folder) / "cache" / "features")
     matcher = None
+    note = ""
     if engine.rerank == "keypoints":
         from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
 
@@ -192,14 +195,14 @@ def _prepared_matcher(folder: Path, engine: EngineConfig, refs: list) -> Iterato
         try:
             yield from sub(matcher.prepare_job())
         except ValueError as exc:  # e.g. no individual with two photos yet: rank by the embedding
-            print(f"keypoint re-ranking off for this catalog: {exc}")
+            note = f"Keypoint re-ranking off for this catalog: {exc}"
             matcher = None
     if matcher is None:
         matcher = Matcher(model, items, ids, threshold="auto", cache=cache)
         yield from sub(matcher.prepare_job())
     with _MATCHERS_LOCK:
-        _MATCHERS[key] = (model, matcher, signature)
-    return model, matcher
+        _MATCHERS[key] = (model, matcher, signature, note)
+    return model, matcher, note
 
 
 def keypoint_cache_dir(folder: str | Path) -> Path:
@@ -239,7 +242,7 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Iter
         store.close()
     if not refs:
         raise RuntimeError("the catalog has no confirmed reference photos to match against yet")
-    model, matcher = yield from _prepared_matcher(folder, engine, refs)
+    model, matcher, rerank_note = yield from _prepared_matcher(folder, engine, refs)
     query = _image_item(ImageItem, photo.path, boxrow)
     ranked = matcher.rank(query, top=engine.top)
     ref_box = {str(p): (b, r, f) for p, _c, b, r, f in refs}
@@ -264,7 +267,7 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Iter
         catalog_photos=len(refs), catalog_individuals=len({r[1] for r in refs}),
         ran_at=time.strftime("%H:%M:%S"), seconds=time.perf_counter() - t0,
         rerank="keypoints" if hasattr(matcher, "reranker") and matcher.reranker.model is not None else "none",
-        query_rotation=query.rotation, query_flip=query.flip,
+        query_rotation=query.rotation, query_flip=query.flip, rerank_note=rerank_note,
     )
 
 

@@ -386,7 +386,8 @@ class MatchReviewPanel(QWidget):
             self.cards_box.addWidget(ThresholdLine(thr))
         self.scope.setText(
             f"Model {result.weights_id} on {result.device} \u00b7 {result.catalog_photos} catalog photos of "
-            f"{result.catalog_individuals} individuals \u00b7 ran {result.ran_at} ({result.seconds:.1f} s)")
+            f"{result.catalog_individuals} individuals \u00b7 ran {result.ran_at} ({result.seconds:.1f} s)"
+            + (f"\n{result.rerank_note}" if result.rerank_note else ""))
         first = next((c.index for c in self.cards if not c.rejected), 0 if self.cards else -1)
         self.select(first)
         self._update_buttons()

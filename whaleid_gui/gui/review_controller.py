@@ -319,7 +319,8 @@ class ReviewController(QObject):
         self.review.set_result(result, self.rejected.get(result.photo_id, set()))
         self._load_candidate_thumbs(result)
         self.status_message.emit(f"{len([c for c in result.candidates if not c.is_new])} candidates "
-                                 f"in {result.seconds:.1f} s")
+                                 f"in {result.seconds:.1f} s"
+                                 + (f" \u00b7 {result.rerank_note}" if result.rerank_note else ""))
 
     def _on_match_error(self, photo_id: int, reason: str) -> None:
         if photo_id == self.photo_id:
