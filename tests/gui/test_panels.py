@@ -283,3 +283,26 @@ def test_keypoint_rerank_off_is_said_not_printed(qtbot, window, demo_project, mo
     window.controller._on_match_result(r)
     assert "no individual with two photos yet" in window.review.scope.text()
     assert "no individual with two photos yet" in window.statusBar().currentMessage()
+
+
+def test_merge_keeps_the_individual_the_tooltip_names(qtbot, demo_project):
+    """Click A, Ctrl+click B: B (the last clicked, shown in the details) keeps its code, as the tooltip says."""
+    store = ProjectStore.open(demo_project)
+    try:
+        asked = []
+        view = CatalogView(lambda kind, w: w.start(), lambda t, m: asked.append(m) or True)
+        qtbot.addWidget(view)
+        view.show()
+        view.set_store(store)
+        vp = view.table.viewport()
+        for code, mod in (("HW-0002", Qt.KeyboardModifier.NoModifier), ("HW-0003", Qt.KeyboardModifier.ControlModifier)):
+            rect = view.table.visualItemRect(view.table.item(view.row_of(code), 0))
+            qtbot.mouseClick(vp, Qt.MouseButton.LeftButton, mod, rect.center())
+        keep, gone = store.individual_by_code("HW-0003"), store.individual_by_code("HW-0002")
+        assert sorted(view.selected_ids()) == sorted([keep.id, gone.id]) and view._current_id == keep.id
+        assert "last clicked" in view.merge_button.toolTip() and "keeps its code" in view.merge_button.toolTip()
+        qtbot.mouseClick(view.merge_button, Qt.MouseButton.LeftButton)
+        assert asked and asked[0].startswith("Merge HW-0002") and "into HW-0003" in asked[0]
+        assert store.individual(keep.id).n_photos == keep.n_photos + gone.n_photos
+    finally:
+        store.close()

@@ -75,7 +75,8 @@ class CatalogView(QWidget):
         self.new_button.clicked.connect(self.new_individual)
         self.merge_button = QPushButton("Merge selected\u2026")
         self.merge_button.setObjectName("mergeButton")
-        self.merge_button.setToolTip("Select two individuals: the first selected keeps its code")
+        self.merge_button.setToolTip("Select two individuals (Ctrl+click): the one whose details are shown (the last "
+                                     "clicked) keeps its code; the other's photos and sightings become its")
         self.merge_button.clicked.connect(self.merge_selected)
         self.undo_merge_button = QPushButton("Undo merge")
         self.undo_merge_button.setObjectName("undoMergeButton")
