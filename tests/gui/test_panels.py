@@ -306,3 +306,16 @@ def test_merge_keeps_the_individual_the_tooltip_names(qtbot, demo_project):
         assert store.individual(keep.id).n_photos == keep.n_photos + gone.n_photos
     finally:
         store.close()
+
+
+def test_export_dialog_filter_matches_the_format(qtbot, window, demo_project, monkeypatch):
+    from whaleid_gui.gui import main_window
+
+    assert window.open_project(str(demo_project))
+    asked = []
+    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda parent, title, start, filt: asked.append((start, filt)) or ("", "")))
+    window.export_actions["coco"].trigger()
+    window.export_actions["catalog"].trigger()
+    assert asked[0][0].endswith("boxes.json") and asked[0][1] == "JSON (*.json)"
+    assert asked[1][0].endswith("catalog.csv") and asked[1][1] == "CSV (*.csv)"

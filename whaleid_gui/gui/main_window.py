@@ -641,7 +641,8 @@ class MainWindow(QMainWindow):
     def export_dialog(self, kind: str, default_name: str) -> None:
         if self.store is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Export", str(Path.home() / default_name), "CSV (*.csv)")
+        file_filter = "JSON (*.json)" if default_name.endswith(".json") else "CSV (*.csv)"  # coco: JSON
+        path, _ = QFileDialog.getSaveFileName(self, "Export", str(Path.home() / default_name), file_filter)
         if path:
             self.export_to(kind, path)
 
