@@ -164,3 +164,18 @@ def test_train_job_writes_its_settings_at_start(demo_project):
     next(gen)
     gen.close()
     assert jobs.read_train_settings(out).epochs == 2
+
+
+def test_comparison_without_scorable_validation_photos_says_na(qtbot):
+    from whaleid_gui.gui import jobs
+    from whaleid_gui.gui.training_panel import TrainingPanel
+
+    panel = TrainingPanel(lambda kind, w: w.start())
+    qtbot.addWidget(panel)
+    nan = float("nan")
+    panel._on_comparison(jobs.Comparison("old", nan, "new", nan, 3, 3))
+    assert panel.active_score.text() == "n/a" and panel.new_score.text() == "n/a"
+    assert "nan" not in panel.compare_label.text().lower()
+    assert panel.compare_label.text().startswith("n/a: validation needs individuals with 2+ photos")
+    panel._on_comparison(jobs.Comparison("old", 0.5, "new", 0.75, 6, 3))
+    assert panel.new_score.text() == "0.750" and "better" in panel.compare_label.text()

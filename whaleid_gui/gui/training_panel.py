@@ -39,6 +39,10 @@ PLOTS = [("loss", "Loss", ""), ("accuracy", "Pair accuracy", ""), ("hard", "Mean
          ("k", "K (mining randomness)", ""), ("val", "Validation MAP@5", "")]
 
 
+NO_VALIDATION_MATCHES = ("n/a: validation needs individuals with 2+ photos (leave-one-out MAP@5 scores a photo "
+                         "only when another photo of its individual is held out with it)")
+
+
 def _fmt_seconds(s: float) -> str:
     s = int(max(s, 0))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
@@ -541,10 +545,16 @@ class TrainingPanel(QWidget):
 
     def _on_comparison(self, c: jobs.Comparison) -> None:
         self.comparison = c
-        self.active_score.setText(f"{c.active_map5:.3f}")
-        self.new_score.setText(f"{c.new_map5:.3f}")
         self.active_caption.setText(f"Active model\n{c.active_id}")
         self.new_caption.setText(f"New model\n{c.new_id}")
+        if c.active_map5 != c.active_map5 or c.new_map5 != c.new_map5:  # NaN: no photo had a match to find
+            for lab, v in ((self.active_score, c.active_map5), (self.new_score, c.new_map5)):
+                lab.setText("n/a" if v != v else f"{v:.3f}")
+            self.compare_label.setText(NO_VALIDATION_MATCHES)
+            self.run_label.setText(self.run_label.text().replace("Comparing with the active model\u2026", ""))
+            return
+        self.active_score.setText(f"{c.active_map5:.3f}")
+        self.new_score.setText(f"{c.new_map5:.3f}")
         better = c.new_map5 - c.active_map5
         verdict = ("<b style='color:#1a7f37'>better</b>" if better > 1e-9 else
                    "<b style='color:#b02020'>worse</b>" if better < -1e-9 else "<b>the same</b>")
