@@ -319,3 +319,25 @@ def test_export_dialog_filter_matches_the_format(qtbot, window, demo_project, mo
     window.export_actions["catalog"].trigger()
     assert asked[0][0].endswith("boxes.json") and asked[0][1] == "JSON (*.json)"
     assert asked[1][0].endswith("catalog.csv") and asked[1][1] == "CSV (*.csv)"
+
+
+def test_window_and_application_icon_is_the_fluke(qtbot, window, monkeypatch, tmp_path):
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from whaleid_gui.gui import app as app_module
+
+    svg = app_module.resources_dir() / "whaleid.svg"
+    assert svg.is_file() and "<path" in svg.read_text()
+    assert not window.windowIcon().isNull()
+    assert window.windowIcon().pixmap(32, 32).toImage().pixelColor(16, 16).alpha() > 0  # the tail stock
+    org, name = QCoreApplication.organizationName(), QCoreApplication.applicationName()
+    try:
+        assert app_module.make_app() is QApplication.instance()
+        assert not QApplication.windowIcon().isNull()
+    finally:
+        QCoreApplication.setOrganizationName(org)
+        QCoreApplication.setApplicationName(name)
+    # Without the resources folder the app starts without an icon, silently.
+    monkeypatch.setattr(app_module, "resources_dir", lambda: tmp_path / "absent")
+    assert app_module.app_icon() is None

@@ -7,9 +7,28 @@ needs them, after the window is on screen.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 ORG = "WhaleID"
 APP = "WhaleID"
+
+
+def resources_dir() -> Path:
+    """The repository's resources/ folder (next to the package); it may be absent (an installed wheel)."""
+    import whaleid_gui
+
+    return Path(whaleid_gui.__file__).parents[1] / "resources"
+
+
+def app_icon():
+    """The WhaleID fluke icon as a QIcon, or None when resources/whaleid.svg is absent or unreadable."""
+    from PySide6.QtGui import QIcon
+
+    path = resources_dir() / "whaleid.svg"
+    if not path.is_file():
+        return None
+    icon = QIcon(str(path))
+    return None if icon.isNull() else icon
 
 
 def make_app(argv: list[str] | None = None):
@@ -21,6 +40,9 @@ def make_app(argv: list[str] | None = None):
     app.setOrganizationName(ORG)
     app.setApplicationName(APP)
     app.setApplicationDisplayName("WhaleID")
+    icon = app_icon()
+    if icon is not None:
+        app.setWindowIcon(icon)
     return app
 
 

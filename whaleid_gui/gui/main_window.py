@@ -58,6 +58,11 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("WhaleID")
+        from whaleid_gui.gui.app import app_icon
+
+        icon = app_icon()
+        if icon is not None:
+            self.setWindowIcon(icon)
         self.setAcceptDrops(True)
         self.base_engine = engine or jobs.EngineConfig()  # before the project's settings (weights, rerank)
         self.engine = self.base_engine
