@@ -39,18 +39,36 @@ def write_csvs(folder: Path) -> tuple[Path, Path]:
     return refs, queries
 
 
+def write_apache_train_csv(folder: Path) -> Path:
+    """Image,Id of the catalog (role reference) photos licensed Apache-2.0 (curvrank/, finfindr/):
+    the real photos a lab could fine-tune on. GPL photos (darwin/) and the queries are left out."""
+    with open(FINS / "labels.csv", newline="", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r["role"] == "reference" and r["license"] == "Apache-2.0"]
+    out = folder / "fins_train_apache.csv"
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["Image", "Id"])
+        writer.writerows([str((FINS / r["Image"]).resolve()), r["Id"]] for r in rows)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--weights")
     parser.add_argument("--image-size", default="384")
     parser.add_argument("--rerank", default="none")
     parser.add_argument("--work", help="folder for the CSVs and predictions (default: a temp folder)")
+    parser.add_argument("--write-train", action="store_true",
+                        help="only write WORK/fins_train_apache.csv (fine-tuning data) and stop")
     args = parser.parse_args()
     if not FINS.exists():
         print(f"{FINS} not found", file=sys.stderr)
         return 1
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="whaleid-fins-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.write_train:
+        print(write_apache_train_csv(work))
+        return 0
     refs, queries = write_csvs(work)
     common = ["--image-size", args.image_size, "--rerank", args.rerank] + (["--weights", args.weights] if args.weights else [])
     whaleid = [sys.executable, "-m", "whaleid_gui"]

@@ -48,8 +48,9 @@ def _add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: CUDA if present")
     p.add_argument("--image-size", type=_positive_int, help="model input size in px (default: the weights' own)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/whaleid)")
-    p.add_argument("--rerank", choices=["keypoints", "none"], default="none",
-                   help="re-rank the top candidates by keypoint verification (see README)")
+    p.add_argument("--rerank", choices=["keypoints", "none"], default="keypoints",
+                   help="keypoints (default): verify the top 20 individuals by local features and fuse both "
+                        "scores; none: the embedding alone (see README)")
 
 
 def build_parser() -> argparse.ArgumentParser:

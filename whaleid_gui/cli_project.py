@@ -144,7 +144,7 @@ def run_match_project(args) -> int:
             result = match_project(
                 store, photos=args.photos, weights=args.weights, top=args.top, threshold=args.new_threshold,
                 device=args.device, image_size=args.image_size, cache_dir=args.cache_dir,
-                include_unboxed=args.include_unboxed, progress=bar,
+                include_unboxed=args.include_unboxed, progress=bar, rerank=getattr(args, "rerank", "keypoints"),
             )
     for path, reason in result.errors:
         _err(f"not matched: {path}: {reason}")
@@ -163,6 +163,8 @@ def add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/whaleid)")
     p.add_argument("--include-unboxed", action="store_true",
                    help="also match queue photos without a box (whole photo)")
+    p.add_argument("--rerank", choices=["keypoints", "none"], default="keypoints",
+                   help="keypoints (default): verify the top candidates by local features; none: embedding only")
 
 
 def register(subparsers) -> None:

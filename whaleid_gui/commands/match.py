@@ -44,6 +44,8 @@ def predict(args, queries: list[LabelledImage]) -> tuple[list[list[str] | None],
         matcher.prepare(bar)
     for i, err in sorted(matcher.errors.items()):
         _warn(f"skipped reference {err}")
+    if getattr(matcher, "note", ""):
+        _warn(matcher.note)
     with ProgressBar() as bar:
         results = matcher.rank_many(_items(queries, boxes), top=args.top, progress=bar)
     predictions: list[list[str] | None] = []
@@ -74,7 +76,8 @@ def _describe(matcher) -> str:
     return (f"model {matcher.model.weights_id} ({matcher.model.card.architecture}, {matcher.model.image_size} px); "
             f"catalog {len(matcher.ids)} photos of {len(set(matcher.ids))} individuals; "
             f"new_whale threshold {'none' if t is None else f'{t:.4f}'}"
-            + ("; keypoint re-ranking (fused score)" if getattr(matcher, "reranker", None) else ""))
+            + ("; keypoint re-ranking (fused score)" if getattr(getattr(matcher, "reranker", None), "model", None)
+               else ""))
 
 
 def run_match(args) -> int:

@@ -9,7 +9,7 @@ from ..core.csv_io import read_boxes, read_labels
 from ..core.errors import WhaleIDError
 from ..core.features import ImageItem
 from ..core.progress import Finished, Progress
-from ..core.training import EpochReport, TrainConfig, state_path, train_job
+from ..core.training import EpochReport, TrainConfig, state_path, train_job, training_set
 from .progress_bar import ProgressBar
 
 
@@ -50,8 +50,11 @@ def run_train(args) -> int:
                          mine_every=args.mine_every, seed=args.seed, validation_fraction=args.validation, fast=args.fast,
                          objective=args.objective,
                          weight_decay=4e-4 if model.card.architecture == "reference" else 0.0)
+    usable_items, usable_ids = training_set(items, ids)
     print(f"training {model.card.architecture} at {model.image_size} px on {model.device.type} "
-          f"({len(items)} photos, {len(set(ids))} individuals), {args.epochs} epochs -> {args.out}", file=sys.stderr)
+          f"({len(usable_items)} photos of {len(set(usable_ids))} individuals with 2+ photos; "
+          f"{len(items) - len(usable_items)} new_whale or single photos left out), {args.epochs} epochs -> {args.out}",
+          file=sys.stderr)
     last: EpochReport | None = None
     try:
         with ProgressBar() as bar:

@@ -25,6 +25,7 @@ class KeypointRerankMatcher(Matcher):
         self.reranker = KeypointReranker(self.verifier, top_n=top_n)
         self.top_n = top_n
         self.fusion_threshold: float | None = None
+        self.note = ""  # why re-ranking is off, when it had to be (shown to the user)
 
     def prepare_job(self):
         for event in super().prepare_job():
@@ -45,7 +46,12 @@ class KeypointRerankMatcher(Matcher):
         e, kp, labels, anchors = reference_pairs(
             ids, emb, lambda i, j: self.verifier.verify(descriptors[i], descriptors[j]), return_anchors=True)
         if labels.min(initial=1) == labels.max(initial=0):
-            raise ValueError("keypoint re-ranking needs references of at least two individuals, some with 2 photos")
+            # Nothing to fit the fusion on: rank by the embedding alone rather than fail.
+            self.note = ("keypoint re-ranking off: the catalog needs individuals with 2+ photos and others "
+                         "to calibrate it")
+            self.reranker.model = None
+            yield Finished(self)
+            return
         self.reranker.model = fit_fusion(e, kp, labels)
         self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
         self.threshold = self.fusion_threshold
@@ -71,6 +77,8 @@ class KeypointRerankMatcher(Matcher):
         return calibrate_threshold(top, truth_rank, truth_new)
 
     def rank_query(self, query, row: np.ndarray, top: int) -> list[Candidate]:
+        if self.reranker.model is None:
+            return super().rank_query(query, row, top)
         best = self.index.best_per_individual(row)
         order = np.argsort(-best, kind="stable")[: self.top_n]
         candidates = []

@@ -24,8 +24,10 @@ class MatchResult:
 
 
 def match_project(store, photos=None, weights=None, top=5, threshold="auto", device="auto", image_size=None,
-                  cache_dir=None, include_unboxed=False, progress=None, model=None) -> MatchResult:
-    """photos: paths to match (added to the project if needed) or None/[] for the queue."""
+                  cache_dir=None, include_unboxed=False, progress=None, model=None,
+                  rerank: str = "keypoints") -> MatchResult:
+    """photos: paths to match (added to the project if needed) or None/[] for the queue.
+    rerank: "keypoints" (verify and fuse, as the app and `whaleid match` do) or "none"."""
     from whaleid_gui.core.features import FeatureCache, ImageItem
     from whaleid_gui.core.matching import Matcher
 
@@ -48,8 +50,13 @@ def match_project(store, photos=None, weights=None, top=5, threshold="auto", dev
         model = load_model(weights, device=device, image_size=image_size)
     result.weights_id = model.weights_id
     cache = FeatureCache(cache_dir) if cache_dir else FeatureCache()
-    matcher = Matcher(model, [ImageItem(p, b) for p, _c, b in refs], [c for _p, c, b in refs],
-                      threshold=threshold, cache=cache)
+    matcher_type, extra = Matcher, {}
+    if rerank == "keypoints":
+        from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
+
+        matcher_type, extra = KeypointRerankMatcher, {"keypoint_cache_dir": cache.folder / "keypoints"}
+    matcher = matcher_type(model, [ImageItem(p, b) for p, _c, b in refs], [c for _p, c, b in refs],
+                           threshold=threshold, cache=cache, **extra)
     matcher.prepare(progress)
     result.threshold = matcher.threshold
     boxes = store.current_boxes()
