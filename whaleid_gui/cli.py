@@ -11,42 +11,21 @@ import sys
 import time
 from pathlib import Path
 
+from .cli_args import positive_int, threshold
 from .core.errors import WhaleIDError
 
 EXIT_BAD_INPUT = 2
 EXIT_FAILED = 1
 
 
-def _threshold(value: str):
-    if value in ("auto", "none"):
-        return None if value == "none" else "auto"
-    try:
-        t = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be auto, none or a number in [0, 1], not {value!r}")
-    if not 0.0 <= t <= 1.0:
-        raise argparse.ArgumentTypeError(f"threshold {t} is outside [0, 1]")
-    return t
-
-
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number")
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{n} must be at least 1")
-    return n
-
-
 def _add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="weights file (default: the shipped model, see README)")
     p.add_argument("--boxes", help="BOXES.csv: Image,x0,y0,x1,y1 for any image (others use the whole photo)")
-    p.add_argument("--top", type=_positive_int, default=5, help="how many IDs per query (default 5)")
-    p.add_argument("--new-threshold", type=_threshold, default="auto",
+    p.add_argument("--top", type=positive_int, default=5, help="how many IDs per query (default 5)")
+    p.add_argument("--new-threshold", type=threshold, default="auto",
                    help="auto (calibrated on the references, default), none, or a score in [0, 1]")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: CUDA if present")
-    p.add_argument("--image-size", type=_positive_int, help="model input size in px (default: the weights' own)")
+    p.add_argument("--image-size", type=positive_int, help="model input size in px (default: the weights' own)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/whaleid)")
     p.add_argument("--rerank", choices=["keypoints", "none"], default="keypoints",
                    help="keypoints (default): verify the top 20 individuals by local features and fuse both "
@@ -82,11 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="weights file to write (checkpointed every epoch)")
     p.add_argument("--init", default="default", help="default | scratch | PATH of weights to start from")
     p.add_argument("--branch", choices=["reference", "efficientnet-lite0"], help="with --init scratch/default")
-    p.add_argument("--epochs", type=_positive_int, default=20)
-    p.add_argument("--image-size", type=_positive_int, help="input size in px (default 384)")
-    p.add_argument("--batch-size", type=_positive_int, default=16)
+    p.add_argument("--epochs", type=positive_int, default=20)
+    p.add_argument("--image-size", type=positive_int, help="input size in px (default 384)")
+    p.add_argument("--batch-size", type=positive_int, default=16)
     p.add_argument("--lr", type=float, default=64e-5, help="base learning rate (SIAMESE.md: 64e-5)")
-    p.add_argument("--mine-every", type=_positive_int, default=5, help="epochs between score recomputations")
+    p.add_argument("--mine-every", type=positive_int, default=5, help="epochs between score recomputations")
     p.add_argument("--boxes", help="BOXES.csv for the training photos")
     p.add_argument("--validation", type=float, default=0.0, help="share of individuals held out (default 0)")
     p.add_argument("--seed", type=int, default=0)
@@ -105,11 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("synth", help="write a synthetic catalog of N individuals (training data for the shipped model)")
     p.add_argument("dir", help="folder to write: images/, catalog.csv (Image,Id), boxes.csv")
-    p.add_argument("--individuals", type=_positive_int, default=300)
+    p.add_argument("--individuals", type=positive_int, default=300)
     p.add_argument("--photos", default="3-5", help="photos per individual, MIN-MAX (default 3-5)")
     p.add_argument("--seed", type=int, default=11, help="the demo uses seed 0; keep training seeds different")
     p.add_argument("--prefix", default="SY", help="individual code prefix (default SY)")
-    p.add_argument("--first-number", type=_positive_int, default=5001)
+    p.add_argument("--first-number", type=positive_int, default=5001)
 
     p = sub.add_parser("gui", help="open the desktop app")
     p.add_argument("project", nargs="?", help="project folder (default: the last one, or a demo project)")

@@ -17,6 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .cli_args import positive_int
 from .core.errors import BadInputError, WhaleIDError
 
 EXIT_FAILED = 1
@@ -26,18 +27,8 @@ def _err(message: str) -> None:
     print(f"whaleid: {message}", file=sys.stderr)
 
 
-def _positive_int(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"{n} must be at least 1")
-    return n
-
-
 def _count(value: str) -> int:
-    n = _positive_int(value) if value != "0" else 0
+    n = positive_int(value) if value != "0" else 0
     return n
 
 
@@ -236,21 +227,21 @@ def register(subparsers) -> None:
     p.add_argument("photos", nargs="+", metavar="PHOTOS", help="photo files or folders (searched recursively)")
     p.add_argument("--out", required=True, help="BOXES.csv to write (Image paths relative to its folder)")
     p.add_argument("--weights", help="box proposer weights (default: the shipped model_weights/box_proposer.pt)")
-    p.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default 1)")
+    p.add_argument("--threads", type=positive_int, help="CPU threads for torch (default 1)")
     p.set_defaults(handler=_cmd_propose)
 
     p = sub.add_parser("train", help="train a box proposer on photos with boxes (and/or synthetic photos)")
     p.add_argument("boxes_csv", nargs="?", metavar="TRAIN_BOXES.csv", help="Image,x0,y0,x1,y1 of the lab's photos")
     p.add_argument("--out", required=True, help="weights file to write")
-    p.add_argument("--epochs", type=_positive_int, default=30)
+    p.add_argument("--epochs", type=positive_int, default=30)
     p.add_argument("--synthetic", type=_count, default=0, metavar="N", help="also render N synthetic fluke photos")
     p.add_argument("--synthetic-seed", type=int, default=1)
     p.add_argument("--synthetic-dir", help="keep the synthetic photos here (reused when it holds the same set)")
     p.add_argument("--init", default="scratch", help="scratch (default) | default (fine-tune the shipped model) "
                                                      "| PATH of box proposer weights")
-    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--validation", type=_share, default=0.1, help="share of photos held out (default 0.1)")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default 1)")
+    p.add_argument("--threads", type=positive_int, help="CPU threads for torch (default 1)")
     p.set_defaults(handler=_cmd_train)

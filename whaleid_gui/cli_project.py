@@ -12,6 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cli_args import threshold
 from .core.errors import WhaleIDError
 
 EXIT_BAD_INPUT = 2
@@ -20,18 +21,6 @@ EXPORT_KINDS = ("catalog", "sightings", "decisions", "submission", "coco")
 
 def _err(message: str) -> None:
     print(f"whaleid: {message}", file=sys.stderr)
-
-
-def _threshold(value: str):
-    if value in ("auto", "none"):
-        return None if value == "none" else "auto"
-    try:
-        v = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError("use auto, none or a score between 0 and 1") from None
-    if not 0.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError("use auto, none or a score between 0 and 1")
-    return v
 
 
 def _open(args, read_only: bool = False):
@@ -156,7 +145,7 @@ def run_match_project(args) -> int:
 def add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", help="weights file (default: the shipped model)")
     p.add_argument("--top", type=int, default=5, help="candidates recorded per photo (default 5)")
-    p.add_argument("--new-threshold", type=_threshold, default="auto",
+    p.add_argument("--new-threshold", type=threshold, default="auto",
                    help="auto (calibrated), none, or a score in [0, 1] for the new_whale line")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--image-size", type=int, help="model input size in px (default: the weights' own)")
