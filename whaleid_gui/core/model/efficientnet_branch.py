@@ -108,7 +108,9 @@ class EfficientNetLite0Branch(nn.Module):
         backbone = _timm_model()
         self.mapped_tensors = load_imagenet_weights(backbone) if imagenet else 0
         backbone.reset_classifier(0)
-        self.backbone = backbone
+        # channels_last doubles CPU throughput of this network here (oneDNN's depthwise kernels):
+        # 17 vs 9 img/s fp32 and 29 vs 13 img/s bf16 at 384 px on 2 cores.
+        self.backbone = backbone.to(memory_format=torch.channels_last)
         self.projection = nn.Linear(BACKBONE_CHANNELS, FEATURE_SIZE, bias=False)
         # A fixed orthogonal projection keeps the distances between backbone features, so the untrained
         # model ranks by ImageNet feature distance rather than at random.
@@ -121,7 +123,7 @@ class EfficientNetLite0Branch(nn.Module):
     @staticmethod
     def preprocess(x: torch.Tensor) -> torch.Tensor:
         # The packaged weights expect mean = std = 0.5 per channel on RGB; grayscale goes to 3 channels.
-        return ((x - 0.5) / 0.5).expand(-1, 3, -1, -1)
+        return ((x - 0.5) / 0.5).expand(-1, 3, -1, -1).contiguous(memory_format=torch.channels_last)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.backbone.forward_features(self.preprocess(x))
