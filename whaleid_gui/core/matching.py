@@ -185,9 +185,6 @@ class Matcher:
             self.prepare()
         return self.model.score_matrix(np.atleast_2d(query_features), self.features)
 
-    def rank_features(self, query_features: np.ndarray, top: int = 5) -> list[list[Candidate]]:
-        return [self.rank_scores(row, top) for row in self.score_rows(query_features)]
-
     def rank_scores(self, row: np.ndarray, top: int = 5) -> list[Candidate]:
         """Ranking of one query's score row (the hook a re-ranking stage overrides)."""
         return rank_row(row, self.index, self.threshold, top, self.paths)

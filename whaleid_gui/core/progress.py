@@ -5,7 +5,7 @@ cleanly at the next yield."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Generator, Iterator
+from typing import Any, Callable, Iterator
 
 from .errors import WhaleIDError
 
@@ -24,9 +24,6 @@ class Finished:
 
 class Cancelled(WhaleIDError):
     """The user stopped a long job; nothing half-done was recorded."""
-
-
-Job = Generator[Any, None, None]
 
 
 def drive(job: Iterator, on_progress: Callable[[Progress], None] | None = None,
