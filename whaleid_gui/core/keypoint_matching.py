@@ -37,7 +37,7 @@ class KeypointRerankMatcher(Matcher):
             subset = np.sort(rng.choice(subset, FUSION_MAX_REFERENCES, replace=False))
         descriptors = []
         for n, i in enumerate(subset):
-            descriptors.append(self.verifier.describe(self.items[i].path, self.items[i].box))
+            descriptors.append(self.verifier.describe(self.items[i].path, self.items[i].box, self.items[i].flip))
             if n % 8 == 0 or n + 1 == len(subset):
                 yield Progress(n + 1, len(subset), "reference keypoints")
         ids = [self.ids[i] for i in subset]
@@ -85,8 +85,8 @@ class KeypointRerankMatcher(Matcher):
         for group in order:
             members = self.index.order[self.index.starts[group]:self.index.starts[group] + self.index.counts[group]]
             candidates.append((self.index.names[group], float(best[group]),
-                               [(self.items[m].path, self.items[m].box) for m in members], members))
-        ranked = self.reranker.rerank((query.path, query.box), [c[:3] for c in candidates])
+                               [(self.items[m].path, self.items[m].box, self.items[m].flip) for m in members], members))
+        ranked = self.reranker.rerank((query.path, query.box, query.flip), [c[:3] for c in candidates])
         members_of = {c[0]: c[3] for c in candidates}
         lines: list[Candidate] = []
         new_placed = self.threshold is None

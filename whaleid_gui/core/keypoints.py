@@ -51,6 +51,10 @@ class Descriptors:
     # many x units in the photo's true geometry. Verification works in (x, y * yscale) so that an
     # in-plane rotation of the fluke stays a similarity.
     yscale: float = 1.0
+    # The scientist marked the photo mirrored: the crop was mirrored before description, so that
+    # it matches normally oriented photos (a mirror is no similarity transform). Points are in the
+    # mirrored crop; photo_points undoes the mirror.
+    flipped: bool = False
 
     def __len__(self) -> int:
         return int(self.points.shape[0])
@@ -59,7 +63,9 @@ class Descriptors:
         """Crop coordinates -> photo pixels (for drawing on the original photo)."""
         if self.image_size is None:
             raise ValueError("these descriptors were not computed from a photo; no photo mapping")
-        pts = self.points if points is None else points
+        pts = np.array(self.points if points is None else points, dtype=np.float64, copy=True)
+        if self.flipped:
+            pts[:, 0] = self.size - pts[:, 0]
         return crop_to_photo(pts, self.box, self.image_size, self.size)
 
 
@@ -351,13 +357,14 @@ class KeypointVerifier:
     def method(self) -> str:
         return f"{METHOD_VERSION}:n{self.nfeatures}:clahe{int(self.clahe)}"
 
-    def cache_key(self, sha1: str, box: BoundingBox | None) -> str:
+    def cache_key(self, sha1: str, box: BoundingBox | None, flip: bool = False) -> str:
         box_key = "whole" if box is None else box.key()
-        raw = f"{sha1}|{box_key}|{self.size}|{self.method}"
+        raw = f"{sha1}|{box_key}|{self.size}|{self.method}" + ("|mirrored" if flip else "")
         return hashlib.sha1(raw.encode()).hexdigest()
 
-    def describe(self, path: str | Path, box: BoundingBox | None = None) -> Descriptors:
-        """RootSIFT of the photo's crop (cached). Raises ImageError for unreadable photos."""
+    def describe(self, path: str | Path, box: BoundingBox | None = None, flip: bool = False) -> Descriptors:
+        """RootSIFT of the photo's crop (cached), mirrored first when flip. Raises ImageError for
+        unreadable photos. (A 180-degree rotation needs nothing: verification is rotation-invariant.)"""
         path = Path(path)
         try:
             sha1 = self._sha1(path)
@@ -365,16 +372,16 @@ class KeypointVerifier:
             from .errors import ImageError
 
             raise ImageError(path, f"cannot read file ({exc.strerror or exc})") from exc
-        key = self.cache_key(sha1, box)
+        key = self.cache_key(sha1, box, flip)
         with self._lock:
             hit = self._mem.get(key)
             if hit is not None:
                 self._mem.move_to_end(key)
                 self.stats["memory_hits"] += 1
                 return hit
-        d = self._load(key, path, box)
+        d = self._load(key, path, box, flip)
         if d is None:
-            d = self._compute(path, box)
+            d = self._compute(path, box, flip)
             self._save(key, d)
             self.stats["computed"] += 1
         else:
@@ -385,7 +392,7 @@ class KeypointVerifier:
                 self._mem.popitem(last=False)
         return d
 
-    def _compute(self, path: Path, box: BoundingBox | None) -> Descriptors:
+    def _compute(self, path: Path, box: BoundingBox | None, flip: bool = False) -> Descriptors:
         import cv2
 
         from .images import crop_array, load_image
@@ -405,6 +412,8 @@ class KeypointVerifier:
             pts, desc = np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32)
         else:
             crop = crop_array(image, box, self.size)
+            if flip:
+                crop = np.ascontiguousarray(crop[:, ::-1])
             # The square crop squeezes a 2.15:1 region (x downsampled ~2x more than y); SIFT is not
             # invariant to that and loses the horizontal detail, so describe an isotropic version:
             # same region, size px wide, size * yscale px high (area-averaged in y).
@@ -414,12 +423,12 @@ class KeypointVerifier:
             pts = pts * np.array([1.0, self.size / iso_h], np.float32)  # back to square-crop coordinates
         # Stored as float16 on disk; return exactly what a later cache hit returns.
         desc = desc.astype(np.float16).astype(np.float32)
-        return Descriptors(pts.astype(np.float32), desc, self.size, box, (int(w), int(h)), str(path), yscale)
+        return Descriptors(pts.astype(np.float32), desc, self.size, box, (int(w), int(h)), str(path), yscale, flip)
 
     def _file(self, key: str) -> Path | None:
         return None if self.cache_dir is None else self.cache_dir / key[:2] / f"{key}.npz"
 
-    def _load(self, key: str, path: Path, box: BoundingBox | None) -> Descriptors | None:
+    def _load(self, key: str, path: Path, box: BoundingBox | None, flip: bool = False) -> Descriptors | None:
         f = self._file(key)
         if f is None or not f.exists():
             return None
@@ -433,7 +442,7 @@ class KeypointVerifier:
                 yscale = float(z["yscale"])
         except Exception:  # noqa: BLE001 - a corrupt cache file is recomputed, never trusted
             return None
-        return Descriptors(pts, desc, self.size, box, image_size, str(path), yscale)
+        return Descriptors(pts, desc, self.size, box, image_size, str(path), yscale, flip)
 
     def _save(self, key: str, d: Descriptors) -> None:
         f = self._file(key)

@@ -756,8 +756,9 @@ def keypoint_lines(folder: str | Path | None, query: tuple, candidate: tuple) ->
     from whaleid_gui.core.keypoints import KeypointVerifier
 
     verifier = KeypointVerifier(cache_dir=keypoint_cache_dir(folder) if folder is not None else None)
-    qd = verifier.describe(query[0], query[1])
-    cd = verifier.describe(candidate[0], candidate[1])
+    # A mirrored photo is described mirrored (as the matcher does); photo_points undoes it.
+    qd = verifier.describe(query[0], query[1], bool(query[3]))
+    cd = verifier.describe(candidate[0], candidate[1], bool(candidate[3]))
     result = verifier.verify(qd, cd)
     m = np.asarray(result.matches, dtype=np.float32).reshape(-1, 4)
     if not len(m):
