@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.gui.display_adjust import adjust_image
 
 HANDLE_PX = 9  # handle size on screen, independent of zoom
 MIN_BOX_PX = 4  # a drag shorter than this (in photo pixels) is a click, not a box
@@ -138,6 +139,8 @@ class BoxEditor(QGraphicsView):
         self._undo: list[BoxState] = []
         self._redo: list[BoxState] = []
         self._read_only = False
+        self._original: QImage | None = None  # the photo as loaded; the pixmap may be adjusted
+        self._adjust: tuple[int, int] = (0, 0)  # brightness, contrast (display only)
         # drag state
         self._mode: str | None = None  # "draw" | "move" | "resize" | "pan"
         self._press_scene = QPointF()
@@ -152,10 +155,12 @@ class BoxEditor(QGraphicsView):
         """Show a new photo with its stored box; clears undo history (it is per photo)."""
         self._message.hide()
         if image is None or image.isNull():
+            self._original = None
             self._pixmap_item.setPixmap(QPixmap())
             self._image_size = (0, 0)
         else:
-            self._pixmap_item.setPixmap(QPixmap.fromImage(image))
+            self._original = image
+            self._pixmap_item.setPixmap(QPixmap.fromImage(adjust_image(image, *self._adjust)))
             self._image_size = (image.width(), image.height())
         self._pixmap_item.show()
         self._state = state or BoxState()
@@ -171,6 +176,7 @@ class BoxEditor(QGraphicsView):
 
     def show_message(self, text: str) -> None:
         """Replace the photo by a message (unreadable photo, no photo selected)."""
+        self._original = None
         self._pixmap_item.setPixmap(QPixmap())
         self._pixmap_item.hide()
         self._image_size = (0, 0)
@@ -185,6 +191,19 @@ class BoxEditor(QGraphicsView):
         r = self._message.boundingRect()
         self._scene.setSceneRect(r.adjusted(-20, -20, 20, 20))
         self.centerOn(r.center())
+
+    def set_adjust(self, brightness: int, contrast: int) -> None:
+        """Brightness/contrast of the shown photo (display only: the box, zoom and files stay)."""
+        self._adjust = (int(brightness), int(contrast))
+        if self._original is not None:
+            self._pixmap_item.setPixmap(QPixmap.fromImage(adjust_image(self._original, *self._adjust)))
+
+    def adjustment(self) -> tuple[int, int]:
+        return self._adjust
+
+    def displayed_image(self) -> QImage:
+        """What is on screen now (tests compare it with the photo as loaded)."""
+        return self._pixmap_item.pixmap().toImage()
 
     def set_read_only(self, read_only: bool) -> None:
         self._read_only = read_only

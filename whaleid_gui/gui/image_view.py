@@ -37,11 +37,25 @@ class ImageView(QGraphicsView):
         self.horizontalScrollBar().valueChanged.connect(lambda _v: self._user_changed())
         self.verticalScrollBar().valueChanged.connect(lambda _v: self._user_changed())
         self._quiet = False
+        self._original: QImage | None = None
+        self._adjust: tuple[int, int] = (0, 0)  # brightness, contrast (display only)
+
+    def set_adjust(self, brightness: int, contrast: int) -> None:
+        """Brightness/contrast of the shown image; zoom and pan stay as they are."""
+        from whaleid_gui.gui.display_adjust import adjust_image
+
+        self._adjust = (int(brightness), int(contrast))
+        if self._original is not None:
+            self._item.setPixmap(QPixmap.fromImage(adjust_image(self._original, *self._adjust)))
+
+    def displayed_image(self) -> QImage:
+        return self._item.pixmap().toImage()
 
     def set_image(self, image: QImage | None, text: str = "") -> None:
         self._quiet = True
         try:
             if image is None or image.isNull():
+                self._original = None
                 self._item.setPixmap(QPixmap())
                 self._has_image = False
                 self._text.setText(text or "no image")
@@ -51,7 +65,10 @@ class ImageView(QGraphicsView):
                 self.resetTransform()
                 return
             self._text.hide()
-            pm = QPixmap.fromImage(image)
+            from whaleid_gui.gui.display_adjust import adjust_image
+
+            self._original = image
+            pm = QPixmap.fromImage(adjust_image(image, *self._adjust))
             self._item.setPixmap(pm)
             s = SCENE_WIDTH / max(pm.width(), 1)
             self._item.setScale(s)

@@ -29,6 +29,7 @@ from whaleid_gui.gui import jobs
 from whaleid_gui.gui.box_editor import BoxEditor
 from whaleid_gui.gui.catalog_view import CatalogView
 from whaleid_gui.gui.dialogs import ShortcutsDialog
+from whaleid_gui.gui.display_adjust import DisplayAdjustBar
 from whaleid_gui.gui.match_review import ComparePanel, MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.review_controller import ReviewController
@@ -91,10 +92,21 @@ class MainWindow(QMainWindow):
         ev.addWidget(self.editor_hint)
         self.center.addTab(editor_page, "Photo && box")
         self.center.addTab(self.compare, "Compare")
+        # display-only brightness/contrast for both tabs; reset when another photo is shown
+        self.adjust = DisplayAdjustBar()
+        self.adjust.changed.connect(self.editor.set_adjust)
+        self.adjust.changed.connect(self.compare.set_adjust)
+        self.queue.photo_selected.connect(lambda _pid: self.adjust.reset())
+        center_box = QWidget()
+        cb = QVBoxLayout(center_box)
+        cb.setContentsMargins(0, 0, 0, 0)
+        cb.setSpacing(2)
+        cb.addWidget(self.center, 1)
+        cb.addWidget(self.adjust)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setObjectName("reviewSplitter")
         split.addWidget(self.queue)
-        split.addWidget(self.center)
+        split.addWidget(center_box)
         split.addWidget(self.review)
         split.setStretchFactor(1, 1)
         split.setSizes([230, 640, 420])
@@ -198,6 +210,11 @@ class MainWindow(QMainWindow):
         self.act_100 = A("Actual size (1:1)", "1", self.editor.one_to_one)
         self.act_zoom_in = A("Zoom in", "+", lambda: self.editor.zoom_by(1.25))
         self.act_zoom_out = A("Zoom out", "-", lambda: self.editor.zoom_by(0.8))
+        self.act_brighter = A("Brighter (display only)", "Ctrl+Up", lambda: self.adjust.step_brightness(1))
+        self.act_darker = A("Darker (display only)", "Ctrl+Down", lambda: self.adjust.step_brightness(-1))
+        self.act_more_contrast = A("More contrast (display only)", "Ctrl+Right", lambda: self.adjust.step_contrast(1))
+        self.act_less_contrast = A("Less contrast (display only)", "Ctrl+Left", lambda: self.adjust.step_contrast(-1))
+        self.act_adjust_reset = A("Reset brightness/contrast", "Ctrl+0", self.adjust.reset)
         self.act_rotate = A("&Rotate 180\u00b0", "R", self.editor.rotate_180)
         self.act_flip = A("F&lip (mirror)", "M", self.editor.toggle_flip)
         self.act_delete_box = A("&Delete box", [QKeySequence.StandardKey.Delete, "Backspace"], self.editor.delete_box)
@@ -226,7 +243,9 @@ class MainWindow(QMainWindow):
         self._review_keys = [self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_rotate,
                              self.act_flip, self.act_delete_box, self.act_accept, self.act_compare,
                              self.act_confirm, self.act_reject, self.act_newind, self.act_skip, self.act_next,
-                             self.act_prev, self.act_next_c, self.act_prev_c, self.act_blind, self.act_help]
+                             self.act_prev, self.act_next_c, self.act_prev_c, self.act_blind, self.act_help,
+                             self.act_brighter, self.act_darker, self.act_more_contrast, self.act_less_contrast,
+                             self.act_adjust_reset]
         from PySide6.QtWidgets import QApplication
 
         QApplication.instance().focusChanged.connect(self._on_focus)
@@ -257,6 +276,10 @@ class MainWindow(QMainWindow):
         v = mb.addMenu("&View")
         for a in (self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_rotate, self.act_flip,
                   self.act_compare, self.act_blind, self.act_review, self.act_catalog, self.act_training):
+            v.addAction(a)
+        v.addSeparator()
+        for a in (self.act_brighter, self.act_darker, self.act_more_contrast, self.act_less_contrast,
+                  self.act_adjust_reset):
             v.addAction(a)
         b = mb.addMenu("&Box")
         for a in (self.act_delete_box, self.act_accept):

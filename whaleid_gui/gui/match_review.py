@@ -549,6 +549,11 @@ class ComparePanel(QWidget):
         layout.addWidget(self.strip_label)
         layout.addWidget(self.strip)
 
+    def set_adjust(self, brightness: int, contrast: int) -> None:
+        """Display-only brightness/contrast of both compared images."""
+        self.query.set_adjust(brightness, contrast)
+        self.other.set_adjust(brightness, contrast)
+
     def _set_linked(self, on: bool) -> None:
         self.pair.linked = on
         if on:

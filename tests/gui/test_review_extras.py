@@ -1,0 +1,80 @@
+"""Review-screen extras: display-only brightness/contrast, per-photo quality and comment,
+sibling photos of the same encounter."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+
+from whaleid_gui.gui.display_adjust import adjust_image
+from whaleid_gui.gui.box_editor import qimage_from_array
+
+
+def key(qtbot, window, k, mod=Qt.KeyboardModifier.NoModifier) -> None:
+    window.activateWindow()
+    qtbot.keyClick(window.editor, k, mod)
+
+
+def rgb(img: QImage) -> np.ndarray:
+    img = img.convertToFormat(QImage.Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits(), np.uint8, img.bytesPerLine() * img.height())
+    return arr.reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3].copy()
+
+
+def mean_grey(img: QImage) -> float:
+    return float(rgb(img).mean())
+
+
+def test_adjust_image_brightens_and_stretches():
+    arr = np.full((4, 6, 3), 100, np.uint8)
+    arr[:, 3:] = 140
+    img = qimage_from_array(arr)
+    assert adjust_image(img, 0, 0) is img  # identity: no copy
+    brighter = adjust_image(img, 40, 0)
+    assert mean_grey(brighter) > mean_grey(img) + 50
+    stretched = adjust_image(img, 0, 50)  # x2 around mid-grey: 100 -> 72, 140 -> 152
+    px = stretched.pixelColor(0, 0).red(), stretched.pixelColor(5, 0).red()
+    assert px == (72, 152)
+    assert img.pixelColor(0, 0).red() == 100  # the source image is untouched
+
+
+def test_brightness_contrast_keys_display_only_and_reset_when_paging(qtbot, window, demo_project):
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    ed, bar = window.editor, window.adjust
+    first = window.controller.photo_id
+    path = window.store.photo(first).path
+    file_hash = hashlib.sha1(path.read_bytes()).hexdigest()
+    before = mean_grey(ed.displayed_image())
+    size = ed.image_size
+    key(qtbot, window, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, window, Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert bar.values() == (20, 0) and ed.adjustment() == (20, 0)
+    assert mean_grey(ed.displayed_image()) > before + 10
+    assert ed.image_size == size and window.controller.photo_id == first  # Ctrl+Up is not "previous candidate"
+    key(qtbot, window, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, window, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    key(qtbot, window, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    assert bar.values() == (20, -10) and "+20 / -10" in bar.value_label.text()
+    # the compare views get the same adjustment, on every image they show
+    q = qimage_from_array(np.full((20, 40, 3), 90, np.uint8))
+    window.compare.set_query(q, "Query")
+    assert abs(mean_grey(window.compare.query.displayed_image()) - 90) > 5
+    # display only: the file is unchanged, the store has nothing new
+    assert hashlib.sha1(path.read_bytes()).hexdigest() == file_hash
+    assert bar.reset_button.isEnabled() and bar.reset_button.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert bar.brightness.focusPolicy() == Qt.FocusPolicy.NoFocus
+    # paging to another photo resets it
+    key(qtbot, window, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: window.controller.photo_id != first, timeout=5_000)
+    assert bar.values() == (0, 0) and ed.adjustment() == (0, 0) and not bar.reset_button.isEnabled()
+    # the Reset button
+    bar.step_brightness(-3)
+    assert ed.adjustment() == (-30, 0)
+    qtbot.mouseClick(bar.reset_button, Qt.MouseButton.LeftButton)
+    assert ed.adjustment() == (0, 0) and window.compare.query._adjust == (0, 0)
+    qtbot.waitUntil(lambda: ed.has_image(), timeout=20_000)
+    assert np.array_equal(rgb(ed.displayed_image()), rgb(ed._original))
