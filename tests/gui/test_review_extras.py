@@ -78,3 +78,66 @@ def test_brightness_contrast_keys_display_only_and_reset_when_paging(qtbot, wind
     assert ed.adjustment() == (0, 0) and window.compare.query._adjust == (0, 0)
     qtbot.waitUntil(lambda: ed.has_image(), timeout=20_000)
     assert np.array_equal(rgb(ed.displayed_image()), rgb(ed._original))
+
+
+def test_quality_and_comment_saved_at_once_shown_again_and_filtered(qtbot, window, demo_project):
+    from PySide6.QtWidgets import QApplication
+
+    from whaleid_gui.core.catalog import ProjectStore
+
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    r, store, q = window.review, window.store, window.queue
+    first = window.controller.photo_id
+    assert r.quality_box.isEnabled() and r.quality() is None and r.comment_edit.text() == ""
+    assert r.quality_box.focusPolicy() == Qt.FocusPolicy.NoFocus
+    # the combo: saved at once, shown in the queue
+    r.quality_box.setCurrentIndex(r.quality_box.findData("poor"))
+    assert store.photo(first).quality == "poor"
+    assert "poor" in q.list.item(q.visible_ids().index(first)).text()
+    # Q cycles it: poor -> unusable
+    key(qtbot, window, Qt.Key.Key_Q)
+    assert store.photo(first).quality == "unusable" and r.quality() == "unusable"
+    # Ctrl+E: type a comment, Enter saves it and gives the keys back
+    key(qtbot, window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert r.comment_edit.hasFocus() and not window.act_next.isEnabled()  # J types, does not page
+    qtbot.keyClicks(r.comment_edit, "tail half out of frame")
+    assert store.photo(first).comment is None  # nothing saved while typing
+    qtbot.keyClick(r.comment_edit, Qt.Key.Key_Return)
+    assert store.photo(first).comment == "tail half out of frame"
+    assert QApplication.focusWidget() is not r.comment_edit and window.act_next.isEnabled()
+    # Esc cancels an edit
+    r.edit_comment()
+    qtbot.keyClicks(r.comment_edit, " NOPE")
+    qtbot.keyClick(r.comment_edit, Qt.Key.Key_Escape)
+    assert r.comment_edit.text() == "tail half out of frame" and store.photo(first).comment == "tail half out of frame"
+    # another photo shows its own (empty) flag and comment; coming back shows them again
+    key(qtbot, window, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: window.controller.photo_id != first, timeout=5_000)
+    second = window.controller.photo_id
+    assert r.quality() is None and r.comment_edit.text() == ""
+    # a comment being typed when the photo changes (a click in the queue) is saved for its photo
+    r.edit_comment()
+    qtbot.keyClicks(r.comment_edit, "blurry")
+    q.select(first)
+    assert store.photo(second).comment == "blurry"
+    assert window.controller.photo_id == first
+    assert r.quality() == "unusable" and r.comment_edit.text() == "tail half out of frame"
+    # Hide unusable: the photo under review stays until you move on
+    q.hide_unusable.setChecked(True)
+    assert first in q.visible_ids()
+    q.select(second)
+    q.hide_unusable.setChecked(False)
+    q.hide_unusable.setChecked(True)
+    assert first not in q.visible_ids() and second in q.visible_ids()
+    # unset clears it, and each change is its own committed transaction (another connection sees it)
+    r.set_quality(None)
+    r.edit_comment()
+    r.comment_edit.clear()
+    qtbot.keyClick(r.comment_edit, Qt.Key.Key_Return)
+    other = ProjectStore.open(demo_project, read_only=True)
+    try:
+        assert other.photo(second).quality is None and other.photo(second).comment is None
+        assert other.photo(first).quality == "unusable"
+    finally:
+        other.close()

@@ -229,6 +229,10 @@ class MainWindow(QMainWindow):
         self.act_prev = A("Previous photo", ["K", "PgUp"], lambda: self.queue.step(-1))
         self.act_next_c = A("Next candidate", "Down", lambda: self.review.move_selection(1))
         self.act_prev_c = A("Previous candidate", "Up", lambda: self.review.move_selection(-1))
+        self.act_quality = A("Cycle the photo's &quality flag", "Q", self.review.cycle_quality,
+                             "good / fair / poor / unusable / unset, saved at once")
+        self.act_comment = A("Co&mment on the photo", "Ctrl+E", self.review.edit_comment,
+                             "Type a one-line comment; Enter saves, Esc cancels")
         self.act_blind = A("&Blind mode (hide IDs)", "B", lambda: self.review.blind_box.toggle())
         self.act_catalog = A("Show the &catalog", "Ctrl+2", lambda: self.pages.setCurrentIndex(1))
         self.act_review = A("Show the &review", "Ctrl+1", lambda: self.pages.setCurrentIndex(0))
@@ -245,7 +249,7 @@ class MainWindow(QMainWindow):
                              self.act_confirm, self.act_reject, self.act_newind, self.act_skip, self.act_next,
                              self.act_prev, self.act_next_c, self.act_prev_c, self.act_blind, self.act_help,
                              self.act_brighter, self.act_darker, self.act_more_contrast, self.act_less_contrast,
-                             self.act_adjust_reset]
+                             self.act_adjust_reset, self.act_quality, self.act_comment]
         from PySide6.QtWidgets import QApplication
 
         QApplication.instance().focusChanged.connect(self._on_focus)
@@ -286,7 +290,7 @@ class MainWindow(QMainWindow):
             b.addAction(a)
         r = mb.addMenu("&Review")
         for a in (self.act_confirm, self.act_reject, self.act_newind, self.act_skip, self.act_rematch,
-                  self.act_next, self.act_prev, self.act_next_c, self.act_prev_c):
+                  self.act_next, self.act_prev, self.act_next_c, self.act_prev_c, self.act_quality, self.act_comment):
             r.addAction(a)
         r.addSeparator()
         r.addAction(self.act_rerank)

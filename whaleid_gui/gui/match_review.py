@@ -10,6 +10,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -30,6 +31,8 @@ from whaleid_gui.gui.jobs import CandidateView, MatchResult
 from whaleid_gui.gui.keypoint_view import KeypointPairView
 
 CARD_THUMB = QSize(132, 62)
+QUALITY_CHOICES = [("quality: unset", None), ("good", "good"), ("fair", "fair"), ("poor", "poor"),
+                   ("unusable", "unusable")]
 
 
 def _no_focus_button(text: str, tip: str, name: str) -> QPushButton:
@@ -214,6 +217,8 @@ class MatchReviewPanel(QWidget):
     rematch_requested = Signal()
     candidate_selected = Signal(object)  # CandidateView (None when there is none)
     candidate_clicked = Signal(int)  # a card clicked by the user: the window opens the compare view
+    quality_changed = Signal(int, object)  # photo id, "good" | "fair" | "poor" | "unusable" | None
+    comment_changed = Signal(int, str)  # photo id, comment ("" clears it)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -286,6 +291,29 @@ class MatchReviewPanel(QWidget):
         self.new_bar = NewIndividualBar()
         self.new_bar.accepted.connect(self.new_requested)
 
+        # per-photo quality flag and comment, saved at once by the controller
+        self._meta_photo: int | None = None
+        self._saved_comment = ""
+        self.quality_box = QComboBox()
+        self.quality_box.setObjectName("photoQuality")
+        for label, value in QUALITY_CHOICES:
+            self.quality_box.addItem(label, value)
+        self.quality_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.quality_box.setToolTip("Photo quality (Q cycles it); saved at once")
+        self.quality_box.currentIndexChanged.connect(self._on_quality)
+        self.comment_edit = QLineEdit()
+        self.comment_edit.setObjectName("photoComment")
+        self.comment_edit.setPlaceholderText("comment on this photo (Ctrl+E; Enter saves, Esc cancels)")
+        self.comment_edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.comment_edit.returnPressed.connect(self._comment_done)
+        self.comment_edit.editingFinished.connect(self.save_comment)
+        self.comment_edit.installEventFilter(self)
+        meta_row = QHBoxLayout()
+        meta_row.setContentsMargins(0, 0, 0, 0)
+        meta_row.addWidget(self.quality_box)
+        meta_row.addWidget(self.comment_edit, 1)
+        self._set_meta_enabled(False)
+
         self.blind_box = QCheckBox("Blind (hide IDs)")
         self.blind_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.blind_box.toggled.connect(self.set_blind)
@@ -300,6 +328,7 @@ class MatchReviewPanel(QWidget):
         layout.addLayout(head)
         layout.addWidget(self.query_view)
         layout.addWidget(self.query_caption)
+        layout.addLayout(meta_row)
         layout.addWidget(self.scope)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.message)
@@ -311,10 +340,73 @@ class MatchReviewPanel(QWidget):
         self.setMinimumWidth(360)
         self.clear("Select a photo in the queue.")
 
+    # ------------------------------------------------------------------ quality and comment
+    def set_photo_meta(self, photo_id: int | None, quality: str | None = None, comment: str | None = None) -> None:
+        """Show the quality flag and comment of the photo under review (None: no photo).
+        A comment still being typed for the previous photo is saved first."""
+        self.save_comment()
+        self._meta_photo = photo_id
+        self.quality_box.blockSignals(True)
+        self.quality_box.setCurrentIndex(max(self.quality_box.findData(quality), 0))
+        self.quality_box.blockSignals(False)
+        self._saved_comment = comment or ""
+        self.comment_edit.setText(self._saved_comment)
+        self.comment_edit.setModified(False)
+        self._set_meta_enabled(photo_id is not None)
+
+    def quality(self) -> str | None:
+        return self.quality_box.currentData()
+
+    def set_quality(self, quality: str | None) -> None:
+        """As if chosen in the combo: shown and asked to be saved."""
+        self.quality_box.setCurrentIndex(max(self.quality_box.findData(quality), 0))
+
+    def cycle_quality(self) -> None:
+        if self.quality_box.isEnabled():
+            self.quality_box.setCurrentIndex((self.quality_box.currentIndex() + 1) % self.quality_box.count())
+
+    def edit_comment(self) -> None:
+        if self.comment_edit.isEnabled():
+            self.comment_edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.comment_edit.selectAll()
+
+    def _on_quality(self, _index: int) -> None:
+        if self._meta_photo is not None and not self._read_only:
+            self.quality_changed.emit(self._meta_photo, self.quality_box.currentData())
+
+    def save_comment(self) -> None:
+        """Save the comment if it changed (Enter, leaving the field, another photo)."""
+        text = self.comment_edit.text().strip()
+        if self._meta_photo is None or self._read_only or text == self._saved_comment:
+            return
+        self._saved_comment = text
+        self.comment_edit.setModified(False)
+        self.comment_changed.emit(self._meta_photo, text)
+
+    def _comment_done(self) -> None:
+        self.save_comment()
+        self.comment_edit.clearFocus()  # back to the one-key review shortcuts
+
+    def eventFilter(self, obj, event) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if obj is self.comment_edit and event.type() == QEvent.Type.KeyPress \
+                and event.key() == Qt.Key.Key_Escape:
+            self.comment_edit.setText(self._saved_comment)  # cancel the edit
+            self.comment_edit.clearFocus()
+            return True
+        return super().eventFilter(obj, event)
+
+    def _set_meta_enabled(self, on: bool) -> None:
+        on = on and not self._read_only
+        self.quality_box.setEnabled(on)
+        self.comment_edit.setEnabled(on)
+
     # ------------------------------------------------------------------ state
     def set_read_only(self, read_only: bool) -> None:
         self._read_only = read_only
         self._update_buttons()
+        self._set_meta_enabled(self._meta_photo is not None)
 
     def clear(self, message: str = "") -> None:
         self.result = None

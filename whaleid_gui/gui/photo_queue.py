@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -52,6 +53,13 @@ class PhotoQueue(QWidget):
             combo.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             combo.currentIndexChanged.connect(self._rebuild)
 
+        self.hide_unusable = QCheckBox("Hide unusable")
+        self.hide_unusable.setObjectName("hideUnusable")
+        self.hide_unusable.setToolTip("Hide photos flagged unusable (the photo being reviewed stays until you "
+                                      "move on)")
+        self.hide_unusable.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.hide_unusable.toggled.connect(self._rebuild)
+
         self.list = QListWidget()
         self.list.setObjectName("photoList")
         self.list.setIconSize(THUMB)
@@ -74,7 +82,11 @@ class PhotoQueue(QWidget):
         title = QLabel("<b>Photo queue</b>")
         layout.addWidget(title)
         layout.addLayout(top)
-        layout.addWidget(self.survey_filter)
+        survey_row = QHBoxLayout()
+        survey_row.setContentsMargins(0, 0, 0, 0)
+        survey_row.addWidget(self.survey_filter, 1)
+        survey_row.addWidget(self.hide_unusable)
+        layout.addLayout(survey_row)
         layout.addWidget(self.list, 1)
         layout.addWidget(self.counts)
         self.setMinimumWidth(200)
@@ -173,9 +185,11 @@ class PhotoQueue(QWidget):
     def _sorted(self) -> list:
         status = self.status_filter.currentData()
         survey = self.survey_filter.currentData()
+        hide = self.hide_unusable.isChecked()
         rows = [p for p in self._photos
                 if (status is None or p.status == status or (status == TODO and p.status != "done"))
-                and (survey is None or p.survey == survey)]
+                and (survey is None or p.survey == survey)
+                and not (hide and p.quality == "unusable" and p.id != self._shown)]
         how = self.sort_box.currentData()
         if how == "name":
             rows.sort(key=lambda p: (p.path.name.lower(), p.id))
@@ -212,11 +226,13 @@ class PhotoQueue(QWidget):
         date = (p.taken_at or "")[:10] or "no date"
         err = self._errors.get(p.id)
         status = "unreadable" if err else STATUS_LABEL.get(p.status, p.status)
-        item.setText(f"{STATUS_MARK.get(p.status, '')} {p.path.name}\n{date} \u00b7 {status}")
-        item.setToolTip(err or f"{p.path}\n{p.survey or ''}")
+        quality = f" \u00b7 {p.quality}" if getattr(p, "quality", None) else ""
+        item.setText(f"{STATUS_MARK.get(p.status, '')} {p.path.name}\n{date} \u00b7 {status}{quality}")
+        comment = getattr(p, "comment", None)
+        item.setToolTip(err or f"{p.path}\n{p.survey or ''}" + (f"\n{comment}" if comment else ""))
         if err:
             item.setForeground(QColor("#d03030"))
-        elif p.status == "done":
+        elif p.status == "done" or getattr(p, "quality", None) == "unusable":
             item.setForeground(QColor("#6a6a6a"))
         pm = self._thumbs.get(p.id)
         if pm is not None:

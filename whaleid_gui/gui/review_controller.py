@@ -82,6 +82,8 @@ class ReviewController(QObject):
         review.cancel_requested.connect(self.cancel_matching)
         review.rematch_requested.connect(self.rematch)
         review.candidate_selected.connect(self._on_candidate)
+        review.quality_changed.connect(self.set_quality)
+        review.comment_changed.connect(self.set_comment)
         compare.browse_photo.connect(self._browse_candidate_photo)
         compare.keypoints_wanted.connect(self.show_keypoints)
         self._compare_target: tuple | None = None  # (path, box, rotation, flip) of the compared photo
@@ -89,6 +91,7 @@ class ReviewController(QObject):
 
     # ------------------------------------------------------------------ project
     def set_store(self, store, folder: Path | None) -> None:
+        self.review.save_comment()  # a comment still being typed goes to the store it was typed for
         self.store = store
         self.folder = folder
         self.read_only = bool(store is not None and store.read_only)
@@ -178,10 +181,12 @@ class ReviewController(QObject):
             self.photo_id = None
             self.editor.show_message("No photo in this list")
             self.review.clear("No photo to review here.")
+            self.review.set_photo_meta(None)
             self.compare.set_query(None, "Query", "no photo")
             return
         self.photo_id = photo_id
         photo = self.store.photo(photo_id)
+        self.review.set_photo_meta(photo_id, photo.quality, photo.comment)
         state = _state_of(self.store.box(photo_id))
         self._photo_state = state
         self.editor.show_message(f"Loading {photo.path.name}\u2026")
@@ -191,6 +196,31 @@ class ReviewController(QObject):
         w.errored.connect(lambda reason, pid=photo_id: self._on_photo_error(pid, reason))
         self.pool.start("photo", w)
         self._show_review_for(photo, state)
+
+    # ------------------------------------------------------------------ quality and comment
+    def set_quality(self, photo_id: int, quality: str | None) -> None:
+        """The photo's quality flag, saved at once (its own transaction)."""
+        if self.store is None or self.read_only:
+            return
+        try:
+            row = self.store.set_quality(photo_id, quality)
+        except Exception as exc:
+            self._fail(f"The quality flag could not be saved: {exc}")
+            return
+        self.queue.update_photos([row])
+        self.status_message.emit(f"{row.path.name}: quality {quality or 'unset'}")
+
+    def set_comment(self, photo_id: int, comment: str) -> None:
+        """The photo's comment, saved at once (its own transaction); empty clears it."""
+        if self.store is None or self.read_only:
+            return
+        try:
+            row = self.store.set_comment(photo_id, comment)
+        except Exception as exc:
+            self._fail(f"The comment could not be saved: {exc}")
+            return
+        self.queue.update_photos([row])
+        self.status_message.emit(f"{row.path.name}: comment saved" if comment else f"{row.path.name}: comment cleared")
 
     def _on_photo_loaded(self, photo_id: int, arr, key: str = "") -> None:
         if photo_id != self.photo_id:
