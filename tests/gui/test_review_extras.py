@@ -141,3 +141,56 @@ def test_quality_and_comment_saved_at_once_shown_again_and_filtered(qtbot, windo
         assert other.photo(first).quality == "unusable"
     finally:
         other.close()
+
+
+def _row(i, date, survey, folder="/s/a", name=None):
+    from pathlib import Path
+
+    from whaleid_gui.core.catalog import PhotoRow
+
+    return PhotoRow(i, Path(f"{folder}/{name or f'p{i}'}.jpg"), "s", None, 10, 10, date, None, None, None, survey,
+                    "2024", "needs_box")
+
+
+def test_encounter_siblings_by_survey_time_and_folder():
+    from whaleid_gui.gui.review_controller import encounter_siblings
+
+    q = _row(1, "2024-06-01T10:00:00", "S1")
+    rows = [q, _row(2, "2024-06-01T11:59:00", "S1", "/s/b"),  # 1 h 59 later, other folder: yes
+            _row(3, "2024-06-01T12:01:00", "S1"),  # 2 h 1 min later: no
+            _row(4, "2024-06-01T08:30:00", "S1"),  # 1 h 30 earlier: yes
+            _row(5, "2024-06-01T10:10:00", "S2"),  # another survey: no
+            _row(6, None, "S1"),  # no date, same folder: yes
+            _row(7, None, "S1", "/s/b")]  # no date, other folder: no
+    assert [p.id for p in encounter_siblings(q, rows)] == [4, 2, 6]
+    undated = _row(8, None, "S1")
+    assert [p.id for p in encounter_siblings(undated, rows)] == [4, 1, 3, 6]  # same survey and folder, by date
+    nosurvey = _row(9, "2024-06-01T10:00:00", None)
+    assert encounter_siblings(nosurvey, rows + [_row(10, "2024-06-01T10:30:00", None, "/x")]) == []
+
+
+def test_sibling_strip_under_the_query_jumps_to_the_photo(qtbot, window, demo_project):
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    r, store, c = window.review, window.store, window.controller
+    first = store.photo(c.photo_id)
+    expected = sorted(p.id for p in store.photos() if p.id != first.id and p.survey == first.survey
+                      and p.path.parent == first.path.parent)  # the demo photos have no date
+    assert len(expected) >= 2 and sorted(r.sibling_ids()) == expected
+    assert r.siblings.isVisible() and "same folder" in r.siblings_label.text()
+    assert r.siblings.focusPolicy() == Qt.FocusPolicy.NoFocus
+    assert r.siblings.geometry().top() > r.query_view.geometry().bottom()  # under the query
+    qtbot.waitUntil(lambda: not r.siblings.item(0).icon().isNull(), timeout=20_000)  # the queue's thumbnails
+    # a sibling the queue's filter hides: the click clears the filter and opens it
+    target = r.sibling_ids()[-1]
+    window.queue.update_photos([store.set_quality(target, "unusable")])
+    window.queue.hide_unusable.setChecked(True)
+    assert target not in window.queue.visible_ids() and c.photo_id == first.id
+    item = r.siblings.item(r.siblings.count() - 1)
+    r.siblings.scrollToItem(item)
+    rect = r.siblings.visualItemRect(item)
+    qtbot.mouseClick(r.siblings.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: c.photo_id == target, timeout=5_000)
+    assert window.queue.current_id() == target and not window.queue.hide_unusable.isChecked()
+    qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
+    assert first.id in r.sibling_ids() and target not in r.sibling_ids()

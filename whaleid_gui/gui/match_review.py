@@ -31,6 +31,7 @@ from whaleid_gui.gui.jobs import CandidateView, MatchResult
 from whaleid_gui.gui.keypoint_view import KeypointPairView
 
 CARD_THUMB = QSize(132, 62)
+SIBLING_THUMB = QSize(64, 36)
 QUALITY_CHOICES = [("quality: unset", None), ("good", "good"), ("fair", "fair"), ("poor", "poor"),
                    ("unusable", "unusable")]
 
@@ -219,6 +220,7 @@ class MatchReviewPanel(QWidget):
     candidate_clicked = Signal(int)  # a card clicked by the user: the window opens the compare view
     quality_changed = Signal(int, object)  # photo id, "good" | "fair" | "poor" | "unusable" | None
     comment_changed = Signal(int, str)  # photo id, comment ("" clears it)
+    sibling_clicked = Signal(int)  # photo id of a sibling photo of the same encounter
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -314,6 +316,24 @@ class MatchReviewPanel(QWidget):
         meta_row.addWidget(self.comment_edit, 1)
         self._set_meta_enabled(False)
 
+        # the query's sibling photos of the same encounter: one click opens one
+        self.siblings_label = QLabel()
+        self.siblings_label.setObjectName("siblingsLabel")
+        self.siblings_label.setStyleSheet("color:#555;")
+        self.siblings = QListWidget()
+        self.siblings.setObjectName("siblingPhotos")
+        self.siblings.setViewMode(QListWidget.ViewMode.IconMode)
+        self.siblings.setFlow(QListWidget.Flow.LeftToRight)
+        self.siblings.setWrapping(False)
+        self.siblings.setMovement(QListWidget.Movement.Static)
+        self.siblings.setIconSize(SIBLING_THUMB)
+        self.siblings.setSpacing(1)
+        self.siblings.setFixedHeight(SIBLING_THUMB.height() + 30)
+        self.siblings.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.siblings.itemClicked.connect(
+            lambda item: self.sibling_clicked.emit(item.data(Qt.ItemDataRole.UserRole)))
+        self.set_siblings([])
+
         self.blind_box = QCheckBox("Blind (hide IDs)")
         self.blind_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.blind_box.toggled.connect(self.set_blind)
@@ -329,6 +349,8 @@ class MatchReviewPanel(QWidget):
         layout.addWidget(self.query_view)
         layout.addWidget(self.query_caption)
         layout.addLayout(meta_row)
+        layout.addWidget(self.siblings_label)
+        layout.addWidget(self.siblings)
         layout.addWidget(self.scope)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.message)
@@ -339,6 +361,35 @@ class MatchReviewPanel(QWidget):
         layout.addLayout(buttons)
         self.setMinimumWidth(360)
         self.clear("Select a photo in the queue.")
+
+    # ------------------------------------------------------------------ same encounter
+    def set_siblings(self, photos: list[tuple[int, str, str]], what: str = "") -> None:
+        """(photo id, short text, tooltip) of the query's sibling photos of the same encounter."""
+        self.siblings.clear()
+        for pid, text, tip in photos:
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, pid)
+            item.setToolTip(tip)
+            item.setSizeHint(QSize(SIBLING_THUMB.width() + 8, SIBLING_THUMB.height() + 22))
+            self.siblings.addItem(item)
+        n = len(photos)
+        self.siblings.setVisible(n > 0)
+        if n:
+            self.siblings_label.setText(f"Same encounter{what}: {n} other photo{'s' if n != 1 else ''} "
+                                        "\u00b7 click to open")
+        else:
+            self.siblings_label.setText(f"Same encounter{what}: no other photos")
+
+    def sibling_ids(self) -> list[int]:
+        return [self.siblings.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.siblings.count())]
+
+    def set_sibling_thumbnail(self, photo_id: int, pixmap: QPixmap) -> None:
+        from PySide6.QtGui import QIcon
+
+        for i in range(self.siblings.count()):
+            item = self.siblings.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == photo_id:
+                item.setIcon(QIcon(pixmap))
 
     # ------------------------------------------------------------------ quality and comment
     def set_photo_meta(self, photo_id: int | None, quality: str | None = None, comment: str | None = None) -> None:

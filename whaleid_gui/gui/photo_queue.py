@@ -127,6 +127,29 @@ class PhotoQueue(QWidget):
                 return p
         return None
 
+    def all_photos(self) -> list:
+        """Every row the queue holds, shown or filtered out."""
+        return list(self._photos)
+
+    def thumbnail(self, photo_id: int) -> QPixmap | None:
+        return self._thumbs.get(photo_id)
+
+    def reveal(self, photo_id: int) -> bool:
+        """Select a photo; if a filter hides it, clear the filters first."""
+        if self.select(photo_id):
+            return True
+        if self.photo(photo_id) is None:
+            return False
+        for w in (self.status_filter, self.survey_filter, self.hide_unusable):
+            w.blockSignals(True)
+        self.set_status_filter(None)
+        self.survey_filter.setCurrentIndex(0)
+        self.hide_unusable.setChecked(False)
+        for w in (self.status_filter, self.survey_filter, self.hide_unusable):
+            w.blockSignals(False)
+        self._rebuild(select=photo_id)
+        return self.current_id() == photo_id
+
     def current_id(self) -> int | None:
         item = self.list.currentItem()
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)

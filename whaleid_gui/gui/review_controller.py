@@ -40,6 +40,41 @@ def _state_of(boxrow) -> BoxState:
     return BoxState(boxrow.box, int(boxrow.rotation or 0), bool(boxrow.flip))
 
 
+ENCOUNTER_HOURS = 2.0
+
+
+def _when(photo):
+    from datetime import datetime
+
+    try:
+        t = datetime.fromisoformat(photo.taken_at) if photo.taken_at else None
+    except (TypeError, ValueError):
+        return None
+    return t.replace(tzinfo=None) if t is not None else None
+
+
+def encounter_siblings(query, rows, hours: float = ENCOUNTER_HOURS) -> list:
+    """The other photos of the query's encounter: same survey and taken within `hours` of it;
+    where either date is missing, same survey and same folder (no survey: same folder too)."""
+    t0 = _when(query)
+    folder = Path(query.path).parent
+    out = []
+    for p in rows:
+        if p.id == query.id or p.survey != query.survey:
+            continue
+        same_folder = Path(p.path).parent == folder
+        if query.survey is None and not same_folder:
+            continue
+        t = _when(p)
+        if t0 is not None and t is not None:
+            if abs((t - t0).total_seconds()) <= hours * 3600:
+                out.append(p)
+        elif same_folder:
+            out.append(p)
+    out.sort(key=lambda p: (p.taken_at or "9999", Path(p.path).name.lower(), p.id))
+    return out
+
+
 def _caption(photo) -> str:
     date = (photo.taken_at or "no date")[:16].replace("T", " ")
     return f"{photo.path.name} \u00b7 {date}"
@@ -84,6 +119,7 @@ class ReviewController(QObject):
         review.candidate_selected.connect(self._on_candidate)
         review.quality_changed.connect(self.set_quality)
         review.comment_changed.connect(self.set_comment)
+        review.sibling_clicked.connect(self.open_photo)
         compare.browse_photo.connect(self._browse_candidate_photo)
         compare.keypoints_wanted.connect(self.show_keypoints)
         self._compare_target: tuple | None = None  # (path, box, rotation, flip) of the compared photo
@@ -173,6 +209,9 @@ class ReviewController(QObject):
                 self.queue.mark_error(pid, arr)
             else:
                 self.queue.set_thumbnail(pid, qimage_from_array(arr))
+                pm = self.queue.thumbnail(pid)
+                if pm is not None:
+                    self.review.set_sibling_thumbnail(pid, pm)
 
     # ------------------------------------------------------------------ photo
     def show_photo(self, photo_id: int) -> None:
@@ -182,11 +221,13 @@ class ReviewController(QObject):
             self.editor.show_message("No photo in this list")
             self.review.clear("No photo to review here.")
             self.review.set_photo_meta(None)
+            self.review.set_siblings([])
             self.compare.set_query(None, "Query", "no photo")
             return
         self.photo_id = photo_id
         photo = self.store.photo(photo_id)
         self.review.set_photo_meta(photo_id, photo.quality, photo.comment)
+        self._show_siblings(photo)
         state = _state_of(self.store.box(photo_id))
         self._photo_state = state
         self.editor.show_message(f"Loading {photo.path.name}\u2026")
@@ -196,6 +237,27 @@ class ReviewController(QObject):
         w.errored.connect(lambda reason, pid=photo_id: self._on_photo_error(pid, reason))
         self.pool.start("photo", w)
         self._show_review_for(photo, state)
+
+    # ------------------------------------------------------------------ same encounter
+    def _show_siblings(self, photo) -> None:
+        sibs = encounter_siblings(photo, self.queue.all_photos())
+        items = []
+        for p in sibs:
+            t = (p.taken_at or "")[11:16]
+            mark = {"done": "\u2713 ", "needs_decision": "\u25a3 "}.get(p.status, "")
+            items.append((p.id, mark + (t or Path(p.path).stem[:9]),
+                          f"{_caption(p)} \u00b7 {p.status}" + (f" \u00b7 {p.quality}" if p.quality else "")))
+        what = f" (\u00b1{ENCOUNTER_HOURS:g} h)" if _when(photo) is not None else " (same folder)"
+        self.review.set_siblings(items, what)
+        for p in sibs:
+            pm = self.queue.thumbnail(p.id)
+            if pm is not None:
+                self.review.set_sibling_thumbnail(p.id, pm)
+
+    def open_photo(self, photo_id: int) -> None:
+        """Jump to a photo (a sibling clicked); clears the queue's filters if they hide it."""
+        if photo_id != self.photo_id and not self.queue.reveal(photo_id):
+            self.status_message.emit("That photo is no longer in the project")
 
     # ------------------------------------------------------------------ quality and comment
     def set_quality(self, photo_id: int, quality: str | None) -> None:
