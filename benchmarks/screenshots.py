@@ -6,7 +6,7 @@ Writes ./screenshots/*.png (git-ignored). Uses a fresh demo project (the full-si
 small demo's photos are too small for keypoints) in a temporary data folder, temporary
 QSettings, and the real engine (input size 128 px so that it runs in seconds on a laptop CPU).
 The training panel is shown after a short real run (fast mode, 64 px, 6 epochs).
-Screenshots are for people to look at, not asserts.
+Screenshots are for people to look at, not asserts. `--no-training` skips the training run.
 """
 
 from __future__ import annotations
@@ -72,6 +72,15 @@ def main() -> int:
     pump(lambda: bool(w.review.cards), 180)
     pump(seconds=2)
     shot("03_review_candidates")
+    # display-only brightness/contrast, the quality flag and comment, the same-encounter strip
+    w.adjust.brightness.setValue(30)
+    w.adjust.contrast.setValue(20)
+    w.review.set_quality("fair")
+    w.review.comment_edit.setText("left tip hidden by spray")
+    w.review.save_comment()
+    pump(lambda: w.review.siblings.count() == 0 or not w.review.siblings.item(0).icon().isNull(), 20)
+    shot("13_review_adjust_quality_siblings")
+    w.adjust.reset()
     w.review.move_selection(1)
     w.center.setCurrentIndex(1)
     pump(seconds=2)
@@ -117,6 +126,11 @@ def main() -> int:
                                  "image is truncated or corrupt")
     shot("10_read_only_banner_and_unreadable_photo")
     w.banner.hide()
+    if "--no-training" in sys.argv:
+        w.close()
+        pump(seconds=0.5)
+        QApplication.quit()
+        return 0
     # the training panel after a short real run, with the comparison
     w.pages.setCurrentIndex(2)
     t = w.training

@@ -249,8 +249,8 @@ class PhotoQueue(QWidget):
         date = (p.taken_at or "")[:10] or "no date"
         err = self._errors.get(p.id)
         status = "unreadable" if err else STATUS_LABEL.get(p.status, p.status)
-        quality = f" \u00b7 {p.quality}" if getattr(p, "quality", None) else ""
-        item.setText(f"{STATUS_MARK.get(p.status, '')} {p.path.name}\n{date} \u00b7 {status}{quality}")
+        quality = f"{p.quality} \u00b7 " if getattr(p, "quality", None) else ""  # first: the line is elided
+        item.setText(f"{STATUS_MARK.get(p.status, '')} {p.path.name}\n{quality}{date} \u00b7 {status}")
         comment = getattr(p, "comment", None)
         item.setToolTip(err or f"{p.path}\n{p.survey or ''}" + (f"\n{comment}" if comment else ""))
         if err:
