@@ -191,3 +191,10 @@ def test_loss_decreases_on_a_trivially_learnable_set(tmp_path):
     assert len(losses) == 10
     assert losses[0] > 0.6  # starts near chance (ln 2)
     assert np.mean(losses[-3:]) < 0.5 * np.mean(losses[:3]), losses
+
+
+def test_split_by_individual_of_no_photos_is_empty():
+    from whaleid_gui.core.training import split_by_individual
+
+    train, val = split_by_individual([], 0.2, seed=0)
+    assert len(train) == 0 and len(val) == 0

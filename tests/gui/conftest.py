@@ -22,6 +22,9 @@ def isolated_settings(tmp_path, monkeypatch):
     s = QSettings()
     s.clear()
     s.sync()
+    from whaleid_gui.gui.main_window import MainWindow
+
+    monkeypatch.setattr(MainWindow, "small_demo", True)  # the 8-photo demo: seconds, not a minute
     yield
 
 

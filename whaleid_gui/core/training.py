@@ -80,7 +80,7 @@ def split_by_individual(ids: Sequence[str], fraction: float, seed: int) -> tuple
     rng = np.random.default_rng(seed)
     n_val = int(round(len(individuals) * fraction))
     val_ids = set(rng.choice(individuals, size=n_val, replace=False).tolist()) if n_val else set()
-    is_val = np.array([i in val_ids for i in ids])
+    is_val = np.array([i in val_ids for i in ids], dtype=bool)  # dtype: an empty list must stay boolean
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 

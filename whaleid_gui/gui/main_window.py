@@ -420,7 +420,12 @@ class MainWindow(QMainWindow):
     def demo_folder(self) -> Path:
         return jobs.user_data_dir() / "demo"
 
-    def start_demo(self, force_new: bool = False, small: bool = True) -> None:
+    # The first-run demo: 60 survey photos at 640x427 against 40 individuals (about a minute to
+    # draw, in a worker). Tests set this True for the 8-photo demo at 256x171.
+    small_demo = False
+
+    def start_demo(self, force_new: bool = False, small: bool | None = None) -> None:
+        small = self.small_demo if small is None else small
         target = self.demo_folder()
         project = target / "project"
         if jobs.is_project(project) and not force_new:
