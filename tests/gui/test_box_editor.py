@@ -7,15 +7,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.gui.box_editor import BoxEditor, BoxState, qimage_from_array
-
-
-def drag(qtbot, view, a: QPoint, b: QPoint, steps: int = 4) -> None:
-    vp = view.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
-    for i in range(1, steps + 1):
-        p = a + (b - a) * (i / steps)
-        qtbot.mouseMove(vp, pos=QPoint(int(p.x()), int(p.y())))
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
+from gestures import drag
 
 
 def make_editor(qtbot, w=400, h=200):

@@ -10,17 +10,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QPushButton
 
 from whaleid_gui.core.catalog import ProjectStore
+from gestures import drag
 
 MATCH_TIMEOUT = 120_000  # first match loads torch and the model
-
-
-def drag(qtbot, view, a: QPoint, b: QPoint, steps: int = 5) -> None:
-    vp = view.viewport()
-    qtbot.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
-    for i in range(1, steps + 1):
-        p = a + (b - a) * (i / steps)
-        qtbot.mouseMove(vp, pos=QPoint(int(p.x()), int(p.y())))
-    qtbot.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=b)
 
 
 def key(qtbot, window, k, mod=Qt.KeyboardModifier.NoModifier) -> None:
