@@ -1,4 +1,5 @@
-"""The catalog: individuals with their photos and sighting history; rename, merge, notes.
+"""The catalog: individuals with their photos and sighting history; rename, merge, notes; the
+study plots of the whole catalog (study_plots) beside the selected individual's details.
 
 Reads and writes through the GUI thread's store connection (each action one transaction);
 photo thumbnails come from a worker.
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from whaleid_gui.gui import jobs
 from whaleid_gui.gui.box_editor import qimage_from_array
 from whaleid_gui.gui.dialogs import NewIndividualDialog
+from whaleid_gui.gui.study_plots import StudyPlots
 from whaleid_gui.workers import Worker
 
 COLUMNS = ["Code", "Name", "Photos", "Last seen", "Place"]
@@ -149,10 +151,16 @@ class CatalogView(QWidget):
         right.addWidget(self.tabs, 1)
         right_w = QWidget()
         right_w.setLayout(right)
+        self.study = StudyPlots(start_job, self)
+        self.study.status_message.connect(self.status_message)
+        self.right_tabs = QTabWidget(self)
+        self.right_tabs.setObjectName("catalogRightTabs")
+        self.right_tabs.addTab(right_w, "Individual")
+        self.right_tabs.addTab(self.study, "Study plots")
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left_w)
-        split.addWidget(right_w)
+        split.addWidget(self.right_tabs)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
         split.setSizes([520, 800])
@@ -170,11 +178,13 @@ class CatalogView(QWidget):
         ro = store is None or store.read_only
         for w in (self.new_button, self.merge_button):
             w.setEnabled(not ro)
+        self.study.set_folder(None if store is None else store.folder)
         self.refresh()
 
     def refresh(self) -> None:
         self._rows = self.store.individuals() if self.store is not None else []
         self._fill_table()
+        self.study.refresh()
 
     def _fill_table(self, *_args) -> None:
         text = self.filter.text().strip().lower()
@@ -236,8 +246,10 @@ class CatalogView(QWidget):
         if individual_id is None or self.store is None:
             self.title.setText("<i>Select an individual</i>")
             self._set_details_enabled(False)
+            self.study.set_selected(None)
             return
         ind = self.store.individual(individual_id)
+        self.study.set_selected(ind.code)
         self._set_details_enabled(True)
         self.title.setText(f"<b>{ind.code}</b> {ind.name or ''} \u2014 {ind.n_photos} photos, first seen "
                            f"{(ind.first_seen or '?')[:10]}, last seen {(ind.last_seen or '?')[:10]}")
