@@ -101,9 +101,10 @@ def build_parser() -> argparse.ArgumentParser:
         cli_project.register(sub)
     from . import cli_boxes  # boxes propose|train (the box proposer)
     cli_boxes.register(sub)
-    from . import cli_decide
+    from . import cli_decide, cli_report
 
     cli_decide.register(sub)
+    cli_report.register(sub)
     return parser
 
 
