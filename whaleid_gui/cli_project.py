@@ -1,4 +1,4 @@
-"""Project commands of the CLI: `project create|check|info|match`, `import ...`, `export ...`.
+"""Project commands of the CLI: `project create|check|info|match|settings`, `import ...`, `export ...`.
 
 `register(subparsers)` adds them to whaleid's parser (cli.py); `main(argv)` runs them alone.
 Every command opens the project, does one job and closes it; errors are WhaleIDError with a
@@ -12,11 +12,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from .cli_args import threshold
+from .cli_args import positive_int, threshold
 from .core.errors import WhaleIDError
 
 EXIT_BAD_INPUT = 2
-EXPORT_KINDS = ("catalog", "sightings", "decisions", "submission", "coco")
+EXPORT_KINDS = ("catalog", "sightings", "decisions", "submission", "coco", "wildbook", "dwca", "capture-history")
+SHARING_KINDS = ("wildbook", "dwca", "capture-history")  # exports that report what they skipped
 
 
 def _err(message: str) -> None:
@@ -76,6 +77,24 @@ def _cmd_project_info(args) -> int:
     return 0
 
 
+def _cmd_project_settings(args) -> int:
+    from .core.catalog.sharing_settings import describe, parse_setting, sharing_settings
+
+    args.project = args.dir
+    values = {}
+    for item in args.values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise WhaleIDError(f"{item!r}: give settings as KEY=VALUE (e.g. location_id=NZ-NORTH)")
+        values[key.strip()] = parse_setting(key.strip(), value)
+    with _open(args, read_only=not values) as store:
+        if values:
+            store.update_settings(**values)
+        lines = describe(sharing_settings(store))
+    print("\n".join(lines))
+    return 0
+
+
 def _print_report(report) -> None:
     for note in report.notes:
         print(f"note: {note}")
@@ -102,6 +121,11 @@ def _cmd_import(args) -> int:
             report = importers.import_boxes(store, args.source, args.images)
         elif args.kind == "coco":
             report = importers.import_coco(store, args.source, args.images)
+        elif args.kind == "wildbook":
+            from .core.catalog.import_wildbook import import_wildbook
+
+            with _progress() as bar:
+                report = import_wildbook(store, args.source, args.images, progress=bar)
         else:
             report = importers.import_sightings(store, args.source, args.images)
     _print_report(report)
@@ -111,10 +135,48 @@ def _cmd_import(args) -> int:
 def _cmd_export(args) -> int:
     from .core.catalog.exporters import EXPORTERS
 
+    options = _sharing_options(args)
     with _open(args, read_only=True) as store:
-        out = EXPORTERS[args.kind](store, args.out, overwrite=args.overwrite)
-    print(f"wrote {out}")
+        if args.kind in SHARING_KINDS:
+            report = sharing_export(store, args.kind, args.out, overwrite=args.overwrite, **options)
+        else:
+            out = EXPORTERS[args.kind](store, args.out, overwrite=args.overwrite)
+    if args.kind not in SHARING_KINDS:
+        print(f"wrote {out}")
+        return 0
+    for line in report.lines():
+        print(line)
     return 0
+
+
+def _sharing_options(args) -> dict:
+    """The options of one kind of export; an option of another kind is an error (not ignored)."""
+    given = {"--photos": args.photos, "--occasions": args.occasions, "--days": args.days}
+    allowed = {"wildbook": {"--photos"}, "capture-history": {"--occasions", "--days"}}.get(args.kind, set())
+    wrong = [k for k, v in given.items() if v is not None and k not in allowed]
+    if wrong:
+        raise WhaleIDError(f"{', '.join(wrong)} does not apply to the {args.kind} export")
+    if args.kind == "wildbook":
+        return {"photos": args.photos or "copy"}
+    if args.kind == "capture-history":
+        occasions = args.occasions or ("days" if args.days else "survey")
+        if occasions == "days" and not args.days:
+            raise WhaleIDError("--occasions days needs --days N (the length of an occasion in days)")
+        if occasions == "survey" and args.days:
+            raise WhaleIDError("--days applies to --occasions days, not to surveys")
+        return {"occasions": occasions, "days": args.days}
+    return {}
+
+
+def sharing_export(store, kind: str, out, overwrite: bool = False, **options):
+    """Run one of the sharing exports (wildbook, dwca, capture-history); returns its ExportReport."""
+    if kind == "wildbook":
+        from .core.catalog.export_wildbook import export_wildbook as export
+    elif kind == "dwca":
+        from .core.catalog.export_dwca import export_dwca as export
+    else:
+        from .core.catalog.capture_history import export_capture_history as export
+    return export(store, out, overwrite=overwrite, **options)
 
 
 def _cmd_project_match(args) -> int:
@@ -180,8 +242,15 @@ def register(subparsers) -> None:
     p.add_argument("photos", nargs="*", help="photos to match (added to the project); default: the queue")
     add_match_options(p)
     p.set_defaults(handler=_cmd_project_match)
+    p = project_sub.add_parser(
+        "settings", parents=[user],
+        help="show or set the sharing settings (species, location codes, dataset metadata): KEY=VALUE ...",
+    )
+    p.add_argument("dir", help="project folder")
+    p.add_argument("values", nargs="*", metavar="KEY=VALUE", help="settings to change (none: show them)")
+    p.set_defaults(handler=_cmd_project_settings)
 
-    p_import = subparsers.add_parser("import", help="import photos, a catalog, boxes, COCO or sightings")
+    p_import = subparsers.add_parser("import", help="import photos, a catalog, boxes, COCO, sightings or Wildbook")
     import_sub = p_import.add_subparsers(dest="kind", metavar="KIND", required=True)
     helps = {
         "photos": ("FOLDER", "a folder of survey photos (recursive)"),
@@ -189,6 +258,8 @@ def register(subparsers) -> None:
         "boxes": ("CSV", "a Kaggle bounding_boxes.csv: Image,x0,y0,x1,y1"),
         "coco": ("JSON", "COCO JSON boxes (labelme, CVAT)"),
         "sightings": ("CSV", "sightings: Image[,Id],date,place,lat,lon,survey,observer"),
+        "wildbook": ("SHEET", "a Wildbook/Flukebook spreadsheet (.xlsx or .csv): Encounter.mediaAsset0.., "
+                              "MarkedIndividual.individualID, Encounter.year/month/day, ..."),
     }
     for kind, (metavar, text) in helps.items():
         p = import_sub.add_parser(kind, parents=[user], help=text)
@@ -200,11 +271,20 @@ def register(subparsers) -> None:
             p.add_argument("--survey", help="survey name recorded with the new photos")
         p.set_defaults(handler=_cmd_import, kind=kind)
 
-    p_export = subparsers.add_parser("export", help="export catalog, sightings, decisions, submission or COCO")
+    p_export = subparsers.add_parser(
+        "export", help="export catalog, sightings, decisions, submission, COCO, Wildbook, Darwin Core or "
+                       "capture histories")
     p_export.add_argument("kind", choices=EXPORT_KINDS)
-    p_export.add_argument("out", metavar="OUT", help="file to write (never replaced without --overwrite)")
+    p_export.add_argument("out", metavar="OUT", help="file to write (never replaced without --force); wildbook: "
+                                                     ".xlsx or .csv; dwca: .zip; capture-history: .inp (MARK) or .csv")
     p_export.add_argument("--project", required=True, help="project folder")
-    p_export.add_argument("--overwrite", action="store_true", help="replace OUT if it exists")
+    p_export.add_argument("--force", "--overwrite", dest="overwrite", action="store_true",
+                          help="replace OUT (and a wildbook export's photo folder) if it exists")
+    p_export.add_argument("--photos", choices=["copy", "link"],
+                          help="wildbook: copy the photos into OUT's _photos folder (default) or link to them")
+    p_export.add_argument("--occasions", choices=["survey", "days"],
+                          help="capture-history: one occasion per survey (default) or per bin of --days days")
+    p_export.add_argument("--days", type=positive_int, help="capture-history: occasion length in days")
     p_export.set_defaults(handler=_cmd_export)
 
 

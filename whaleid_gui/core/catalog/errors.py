@@ -52,7 +52,7 @@ class SchemaTooNewError(CatalogError):
 class ExportExistsError(CatalogError):
     def __init__(self, path: str | Path):
         self.path = str(path)
-        super().__init__(f"{path}: file exists; pass overwrite=True (CLI: --overwrite) to replace it")
+        super().__init__(f"{path}: file exists; pass overwrite=True (CLI: --force or --overwrite) to replace it")
 
 
 class NotFoundError(CatalogError, KeyError):

@@ -125,7 +125,8 @@ def _int(row: dict, key: str, low: int, high: int) -> int | None:
 
 
 def row_date(row: dict) -> str | None:
-    """ISO 8601 date of a row, as precise as the row is (year; year-month; date; date and time)."""
+    """ISO 8601 date of a row, as precise as the row is (year; year-month; date; date and time, whose
+    seconds Wildbook does not keep: :00)."""
     year = _int(row, "encounter.year", 1000, 9999)
     if year is None:
         millis = row.get("encounter.dateinmilliseconds")
@@ -135,7 +136,7 @@ def row_date(row: dict) -> str | None:
             when = datetime.fromtimestamp(float(millis) / 1000.0, tz=timezone.utc)
         except (ValueError, OverflowError, OSError):
             raise ValueError(f"dateInMilliseconds {millis!r} is not a time") from None
-        return when.strftime("%Y-%m-%dT%H:%M")
+        return when.strftime("%Y-%m-%dT%H:%M:%S")
     month = _int(row, "encounter.month", 1, 12)
     day = _int(row, "encounter.day", 1, 31) if month else None
     hour = _int(row, "encounter.hour", 0, 24) if day else None
@@ -150,7 +151,7 @@ def row_date(row: dict) -> str | None:
         raise ValueError(f"{year:04d}-{month:02d}-{day:02d} is not a date") from None
     if hour is None:
         return date
-    return f"{date}T{hour % 24:02d}:{minute or 0:02d}"
+    return f"{date}T{hour % 24:02d}:{minute or 0:02d}:00"
 
 
 def _individual(row: dict) -> str | None:
