@@ -133,12 +133,13 @@ def _cmd_import(args) -> int:
 
 
 def _cmd_export(args) -> int:
+    from .core.catalog import sharing
     from .core.catalog.exporters import EXPORTERS
 
     options = _sharing_options(args)
     with _open(args, read_only=True) as store:
         if args.kind in SHARING_KINDS:
-            report = sharing_export(store, args.kind, args.out, overwrite=args.overwrite, **options)
+            report = sharing.export(store, args.kind, args.out, overwrite=args.overwrite, **options)
         else:
             out = EXPORTERS[args.kind](store, args.out, overwrite=args.overwrite)
     if args.kind not in SHARING_KINDS:
@@ -166,17 +167,6 @@ def _sharing_options(args) -> dict:
             raise WhaleIDError("--days applies to --occasions days, not to surveys")
         return {"occasions": occasions, "days": args.days}
     return {}
-
-
-def sharing_export(store, kind: str, out, overwrite: bool = False, **options):
-    """Run one of the sharing exports (wildbook, dwca, capture-history); returns its ExportReport."""
-    if kind == "wildbook":
-        from .core.catalog.export_wildbook import export_wildbook as export
-    elif kind == "dwca":
-        from .core.catalog.export_dwca import export_dwca as export
-    else:
-        from .core.catalog.capture_history import export_capture_history as export
-    return export(store, out, overwrite=overwrite, **options)
 
 
 def _cmd_project_match(args) -> int:

@@ -481,6 +481,32 @@ def export_catalog(folder: str | Path, kind: str, out_path: str | Path) -> Any:
     return str(out)
 
 
+def export_sharing(folder: str | Path, kind: str, out_path: str | Path, options: dict) -> Any:
+    """A sharing export (wildbook, dwca, capture-history; worker job); returns its ExportReport
+    (what it wrote and what it skipped). The dialogs have already asked before replacing."""
+    from whaleid_gui.core.catalog import sharing
+    from whaleid_gui.core.catalog.store import ProjectStore
+
+    store = ProjectStore.open(folder, read_only=True)
+    try:
+        return sharing.export(store, kind, out_path, overwrite=True, **options)
+    finally:
+        store.close()
+
+
+def import_wildbook(folder: str | Path, sheet: str | Path) -> Iterator[Any]:
+    """A Wildbook / Flukebook spreadsheet into the project (worker job); returns the ImportReport."""
+    from whaleid_gui.core.catalog.import_wildbook import iter_import_wildbook
+    from whaleid_gui.core.catalog.store import ProjectStore
+
+    store = ProjectStore.open(folder)
+    try:
+        report = yield from sub(iter_import_wildbook(store, Path(sheet)))
+    finally:
+        store.close()
+    return report
+
+
 # ------------------------------------------------------------------------------- training
 @dataclass(frozen=True)
 class TrainSettings:

@@ -14,6 +14,7 @@ from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -43,7 +44,18 @@ EXPORTS = [  # (name in core.catalog.exporters.EXPORTERS, menu text, default fil
     ("decisions", "Decisions / audit trail (CSV)\u2026", "decisions.csv"),
     ("submission", "Top-5 predictions (CSV)\u2026", "submission.csv"),
     ("coco", "Boxes (COCO JSON)\u2026", "boxes.json"),
+    ("wildbook", "Wildbook / Flukebook bulk import (Excel, photos beside it)\u2026", "flukebook.xlsx"),
+    ("dwca", "Darwin Core Archive for OBIS / GBIF (zip)\u2026", "dwca.zip"),
+    ("capture-history", "Capture histories for MARK / RMark (.inp or CSV)\u2026", "capture_history.inp"),
 ]
+SHARING_EXPORTS = ("wildbook", "dwca", "capture-history")  # core.catalog.sharing: they report what they skip
+FILE_FILTERS = {  # default file name's suffix -> the save dialog's filter (the name's suffix picks the format)
+    ".json": "JSON (*.json)",
+    ".csv": "CSV (*.csv)",
+    ".xlsx": "Excel workbook (*.xlsx);;CSV (*.csv)",
+    ".zip": "Zip archive (*.zip)",
+    ".inp": "MARK input (*.inp);;CSV (*.csv)",
+}
 # Jobs that only show something (thumbnails, a photo, the model's name): stopped without asking.
 QUIET_JOBS = frozenset({"thumbnails", "catalog thumbs", "candidate thumbs", "individual photos", "engine", "photo",
                         "query", "candidate crop", "keypoints", "training data", "device"})
@@ -203,6 +215,8 @@ class MainWindow(QMainWindow):
         self.act_import = A("&Import photos\u2026", "Ctrl+I", self.import_photos_dialog)
         self.act_import_folder = A("Import a photo &folder\u2026", "Ctrl+Shift+I", self.import_folder_dialog)
         self.act_import_csv = A("Import catalog &CSV\u2026", None, self.import_catalog_dialog)
+        self.act_import_wildbook = A("Import a &Wildbook / Flukebook spreadsheet\u2026", None,
+                                     self.import_wildbook_dialog)
         self.act_quit = A("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.act_undo = A("&Undo", QKeySequence.StandardKey.Undo, c.undo, "Undo the last decision or box edit")
         self.act_redo = A("&Redo box edit", [QKeySequence.StandardKey.Redo, "Ctrl+Y"], c.redo)
@@ -263,7 +277,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         f.addAction(self.act_demo)
         f.addSeparator()
-        for a in (self.act_import, self.act_import_folder, self.act_import_csv):
+        for a in (self.act_import, self.act_import_folder, self.act_import_csv, self.act_import_wildbook):
             f.addAction(a)
         self.export_menu = f.addMenu("&Export")
         self.export_actions: dict[str, QAction] = {}
@@ -467,7 +481,7 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(banner))
         self.project_label.setText(f"Project: {folder_p.name}" + (" (read-only)" if store.read_only else ""))
         self.setWindowTitle(f"WhaleID \u2014 {folder_p}")
-        for a in (self.act_import, self.act_import_folder, self.act_import_csv):
+        for a in (self.act_import, self.act_import_folder, self.act_import_csv, self.act_import_wildbook):
             a.setEnabled(not store.read_only)
         self._remember(str(folder_p))
         self._apply_project_settings(store, folder_p)
@@ -663,31 +677,95 @@ class MainWindow(QMainWindow):
             self.import_catalog(path)
 
     def import_catalog(self, path: str) -> Worker | None:
+        return self._import_table("import-catalog", "Importing the catalog", jobs.import_catalog, path)
+
+    def import_wildbook_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a Wildbook / Flukebook spreadsheet", "",
+                                              "Wildbook spreadsheet (*.xlsx *.csv);;All files (*)")
+        if path:
+            self.import_wildbook(path)
+
+    def import_wildbook(self, path: str) -> Worker | None:
+        """Encounters of a Wildbook bulk-import spreadsheet or Flukebook export (photos beside it)."""
+        return self._import_table("import-wildbook", "Importing the Wildbook spreadsheet", jobs.import_wildbook, path)
+
+    def _import_table(self, kind: str, label: str, job, path: str) -> Worker | None:
         if self.store is None or self.store.read_only:
             self.show_error("Open a project you can write to before importing a catalog")
             return None
 
         def done(report):
-            self.say(report.summary() if hasattr(report, "summary") else "Catalog imported")
+            summary = report.summary() if hasattr(report, "summary") else "Catalog imported"
+            self.say(summary)
+            errors = getattr(report, "errors", [])
+            if errors:
+                self.show_error(f"{summary}; not imported:\n" + "\n".join(f"{w}: {why}" for w, why in errors[:15])
+                                + (f"\n\u2026 and {len(errors) - 15} more" if len(errors) > 15 else ""))
             self.controller.results.clear()
             self.controller.refresh_queue()
             self._catalog_dirty()
-        return self.run_job("import-catalog", "Importing the catalog", jobs.import_catalog, str(self.folder), path,
-                            on_result=done)
+        return self.run_job(kind, label, job, str(self.folder), path, on_result=done)
 
     def export_dialog(self, kind: str, default_name: str) -> None:
         if self.store is None:
             return
-        file_filter = "JSON (*.json)" if default_name.endswith(".json") else "CSV (*.csv)"  # coco: JSON
-        path, _ = QFileDialog.getSaveFileName(self, "Export", str(Path.home() / default_name), file_filter)
-        if path:
-            self.export_to(kind, path)
+        suffix = Path(default_name).suffix
+        path, _ = QFileDialog.getSaveFileName(self, "Export", str(Path.home() / default_name), FILE_FILTERS[suffix])
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += suffix
+        options = self.export_options(kind, path)
+        if options is not None:
+            self.export_to(kind, path, options)
 
-    def export_to(self, kind: str, path: str) -> Worker | None:
+    def export_options(self, kind: str, path: str) -> dict | None:
+        """What a sharing export needs to know besides the file; None when the user cancels."""
+        if kind == "wildbook":
+            from whaleid_gui.core.catalog.export_wildbook import photos_folder
+
+            choices = ["Copy the photos", "Link to the photos (symbolic links)"]
+            choice, ok = QInputDialog.getItem(self, "Wildbook export", f"Photos go to {photos_folder(Path(path))}:",
+                                              choices, 0, False)
+            if not ok:
+                return None
+            folder = photos_folder(Path(path))
+            if folder.exists() and not self.ask("Replace the photo folder?", f"{folder} exists. Replace it?"):
+                return None
+            return {"photos": "link" if choice == choices[1] else "copy"}
+        if kind == "capture-history":
+            choices = ["One occasion per survey", "Occasions of N days"]
+            choice, ok = QInputDialog.getItem(self, "Capture histories", "Occasions:", choices, 0, False)
+            if not ok:
+                return None
+            if choice == choices[0]:
+                return {"occasions": "survey"}
+            days, ok = QInputDialog.getInt(self, "Capture histories", "Days per occasion:", 7, 1, 3660)
+            return {"occasions": "days", "days": days} if ok else None
+        return {}
+
+    def export_to(self, kind: str, path: str, options: dict | None = None) -> Worker | None:
+        """Write one export (the save dialog has already asked before replacing an existing file)."""
         if self.folder is None:
             return None
+        if kind in SHARING_EXPORTS:
+            return self.run_job("export", "Exporting", jobs.export_sharing, str(self.folder), kind, path,
+                                options or {}, on_result=self._exported)
         return self.run_job("export", "Exporting", jobs.export_catalog, str(self.folder), kind, path,
                             on_result=lambda out: self.say(f"Exported to {out}"))
+
+    def _exported(self, report) -> None:
+        """A sharing export's report: the summary in the status bar, what it left out in a box."""
+        self.last_export = report
+        self.say(report.summary())
+        if report.skipped or report.notes:
+            lines = report.lines()
+            shown = lines if len(lines) <= 21 else lines[:20] + [f"\u2026 {len(lines) - 21} more lines", lines[-1]]
+            if not getattr(self, "_quiet_errors", False):
+                box = QMessageBox(QMessageBox.Icon.Information, "Export", "\n".join(shown),
+                                  QMessageBox.StandardButton.Ok, self)
+                box.setModal(False)
+                box.show()
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:
