@@ -90,6 +90,18 @@ def test_wildbook_columns_follow_the_project_settings(study, tmp_path):
     assert linked.is_symlink() and linked.resolve() == (tmp_path / "survey" / "img_00.jpg").resolve()
 
 
+def test_an_encounter_groups_dated_photos_seen_together_never_undated_ones(filled, tmp_path):
+    ph = filled.photos(sort="path")
+    a, b = filled.individual_by_code("HW-001"), filled.individual_by_code("HW-002")
+    filled.add_sighting(ph[1].id, a.id, date="2019-07-01", place="Bay")  # as img_00: seen together
+    for p in ph[3:5]:
+        filled.add_sighting(p.id, b.id)  # no date: nothing says these were taken together
+    export_wildbook(filled, tmp_path / "wb.csv")
+    lines = (tmp_path / "wb.csv").read_text(encoding="utf-8").splitlines()
+    assert [line.split(",")[:2] for line in lines[1:]] == [
+        ["img_02.jpg", ""], ["img_00.jpg", "img_01.jpg"], ["img_03.jpg", ""], ["img_04.jpg", ""]]
+
+
 def test_wildbook_import_of_a_flukebook_file_with_bad_rows(store, tmp_path):
     """The rest of the batch goes on; each bad row is named; what the project holds stays as it is."""
     photos = tmp_path / "flukebook" / "photos"

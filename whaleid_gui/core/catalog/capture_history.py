@@ -132,6 +132,9 @@ def capture_history(store, occasions: str = "survey", days: int | None = None) -
     rows = {code: [0] * len(occ) for code in codes}
     for code, k in caught:
         rows[code][k] = 1
+    if not occ and everyone:
+        notes.append("no sighting could be placed on an occasion: give the sightings a survey (import photos "
+                     "--survey, or a sightings CSV) or dates, and use occasions of days")
     kind = "surveys" if occasions == "survey" else f"bins of {days} days"
     return CaptureHistory(occ, codes, [tuple(rows[c]) for c in codes], excluded, counts, notes, kind)
 

@@ -1,8 +1,9 @@
 """What the sharing formats export: the sightings of identified individuals, grouped into encounters.
 
-A sighting is one photo of one individual. An encounter is one individual seen once: the sightings
-of the same individual with the same date, place, position, survey, observer and confirmer (the
-formats' one row / one occurrence, its photos listed together). Everything is sorted, so that the
+A sighting is one photo of one individual. An encounter is one individual seen once: the dated
+sightings of the same individual with the same date, place, position, survey, observer and
+confirmer (the formats' one row / one occurrence, its photos listed together). An undated sighting
+is an encounter of its own (nothing says its photos were taken together). Everything is sorted, so that the
 same catalog always exports the same rows in the same order.
 """
 
@@ -89,6 +90,8 @@ def group(records: list[Sighted], date: Callable[[str | None], str | None] = lam
     groups: dict[tuple, list[Sighted]] = {}
     for r in records:
         key = (r.code, date(r.date), r.place, r.lat, r.lon, r.survey, r.observer, r.confirmed_by, r.verified)
+        if r.date is None:
+            key += (r.photo_id,)
         groups.setdefault(key, []).append(r)
     out = []
     for members in groups.values():
