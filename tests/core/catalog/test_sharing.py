@@ -102,6 +102,20 @@ def test_an_encounter_groups_dated_photos_seen_together_never_undated_ones(fille
         ["img_02.jpg", ""], ["img_00.jpg", "img_01.jpg"], ["img_03.jpg", ""], ["img_04.jpg", ""]]
 
 
+def test_exported_photo_names_are_wildbook_safe_and_unique(store, tmp_path):
+    from whaleid_gui.core.catalog.encounters import file_names, identified
+
+    paths = [tmp_path / "a" / "Baleine été (2).JPG", tmp_path / "b" / "fluke.jpg", tmp_path / "c" / "FLUKE.jpg"]
+    ind = store.create_individual("HW-1")
+    for seed, path in enumerate(paths):
+        store.add_sighting(store.add_photo(make_image(path, seed=400 + seed)).id, ind.id)
+    names = file_names(identified(store))
+    sha1 = {p: store.photo_by_path(p).sha1 for p in paths}
+    assert names[sha1[paths[0]]] == "Baleine ete _2_.jpg"
+    assert names[sha1[paths[1]]] == f"fluke_{sha1[paths[1]][:10]}.jpg"
+    assert names[sha1[paths[2]]] == f"FLUKE_{sha1[paths[2]][:10]}.jpg"
+
+
 def test_wildbook_import_of_a_flukebook_file_with_bad_rows(store, tmp_path):
     """The rest of the batch goes on; each bad row is named; what the project holds stays as it is."""
     photos = tmp_path / "flukebook" / "photos"

@@ -10,6 +10,7 @@ same catalog always exports the same rows in the same order.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Callable
@@ -126,11 +127,12 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
 def file_names(records: list[Sighted]) -> dict[str, str]:
     """sha1 -> the exported file name of each photo: its own name with only letters, digits, dot,
-    dash, underscore and space (Wildbook's rule); names shared by different photos get the start of
-    their SHA-1 added, so the same catalog always gives the same names."""
+    dash, underscore and space (Wildbook's rule; accents dropped); names shared by different photos
+    (ignoring case) get the start of their SHA-1 added, so the same catalog always gives the same names."""
     name_of = {}
     for r in records:
-        stem = _UNSAFE.sub("_", r.path.stem).strip() or "photo"
+        ascii_stem = unicodedata.normalize("NFKD", r.path.stem).encode("ascii", "ignore").decode()
+        stem = _UNSAFE.sub("_", ascii_stem).strip() or "photo"
         name_of[r.sha1] = (stem, _UNSAFE.sub("_", r.path.suffix.lower()))
     taken: dict[str, set[str]] = {}
     for sha1, (stem, suffix) in name_of.items():
