@@ -137,7 +137,9 @@ def test_wildbook_import_of_a_flukebook_file_with_bad_rows(store, tmp_path):
         "f3.jpg;;;;Megaptera;novaeangliae;2016;3;5;;95;\n"
         "f4.jpg;;;;Megaptera;novaeangliae;2016;3;5;;;\n"
         ";;Default;MN-4;Megaptera;novaeangliae;2016;3;5;;;\n"
-    ).encode("utf-16"), )
+        "f5.jpg;;Default;new_whale;Megaptera;novaeangliae;2016;3;5;;;\n"
+        f"f5.jpg;;Default;{'X' * 129};Megaptera;novaeangliae;2016;3;5;;;\n"
+    ).encode("utf-16"))
     r = import_wildbook(store, sheet, images_dir=photos)
     reasons = dict(r.errors)
     assert "month '13' is not a whole number in 1..12" in reasons[f"{sheet} row 3"]
@@ -145,9 +147,11 @@ def test_wildbook_import_of_a_flukebook_file_with_bad_rows(store, tmp_path):
     assert "photo file not found" in reasons[f"{sheet} row 5: missing.jpg"]
     assert "latitude '95' is outside" in reasons[f"{sheet} row 6"]
     assert "no photo" in reasons[f"{sheet} row 8"]
+    assert "individual ID of 129 characters" in reasons[f"{sheet} row 10"]
     assert any("UTF-16, semicolon-separated" in n for n in r.notes)
-    assert (r.added, r.already_present, r.individuals_added, r.sightings_added) == (1, 1, 0, 0)
-    assert store.photo_by_path(photos / "f4.jpg").status == "needs_box"  # imported unidentified
+    assert (r.added, r.already_present, r.individuals_added, r.sightings_added) == (2, 1, 0, 0)
+    for name in ("f4.jpg", "f5.jpg"):  # imported unidentified
+        assert store.photo_by_path(photos / name).status == "needs_box"
     (s,) = store.sightings(photo_id=kept.id)
     assert (s.place, s.date) == ("Recorded before", "2015-02-03")  # not replaced by the file's row
     assert store.individual(old.id).name == "Known"

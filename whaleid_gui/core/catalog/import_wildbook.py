@@ -27,7 +27,7 @@ from whaleid_gui.core.progress import Finished, Progress, drive
 from .export_wildbook import photos_folder
 from .import_tables import _coord
 from .photofile import canonical_path, prepare_photo
-from .rows import ImportReport
+from .rows import NEW_WHALE, ImportReport
 from .schema import photos, sightings
 from .sharing_settings import sharing_settings
 
@@ -196,7 +196,12 @@ def plan_row(row: dict, where: str, sharing, media_columns: list[str]) -> Planne
         "confirmed_by": row.get("encounter.submitterid"),
     }
     name = _first(row, "markedindividual.nickname", "markedindividual.name")
-    return Planned(where, tuple(media), _individual(row), name, fields)
+    code = _individual(row)
+    if code == NEW_WHALE:
+        code = None  # as in a Kaggle catalog: the photo without an identity
+    if code is not None and len(code) > 128:
+        raise ValueError(f"individual ID of {len(code)} characters (at most 128)")
+    return Planned(where, tuple(media), code, name, fields)
 
 
 class MediaFinder:
