@@ -77,10 +77,11 @@ def capture_history(store, occasions: str = "survey", days: int | None = None) -
 
     for path in unidentified(store):
         leave_out(str(path), "unidentified")
-    everyone = sorted({r.code for r in identified(store)})
+    records = identified(store)
+    everyone = sorted({r.code for r in records})
     usable = []
     unusable_photos = set()
-    for r in identified(store):
+    for r in records:
         if r.quality == "unusable":
             if r.path not in unusable_photos:
                 unusable_photos.add(r.path)
