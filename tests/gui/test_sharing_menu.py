@@ -33,7 +33,7 @@ def test_sharing_exports_and_the_wildbook_import_from_the_file_menu(qtbot, windo
     answer = {}
     filters = []
     monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName", staticmethod(
-        lambda parent, title, start, filt: filters.append(filt) or (answer["file"], "")))
+        lambda parent, title, start, filt: filters.append(filt) or (answer["file"], answer.pop("chosen", ""))))
     monkeypatch.setattr(main_window.QInputDialog, "getItem", staticmethod(
         lambda parent, title, label, items, current, editable: (items[answer["item"]], True)))
     monkeypatch.setattr(main_window.QInputDialog, "getInt", staticmethod(lambda *a: (answer["days"], True)))
@@ -56,7 +56,10 @@ def test_sharing_exports_and_the_wildbook_import_from_the_file_menu(qtbot, windo
     report = export("capture-history", "ch.inp", item=1, days=14)
     assert (out / "ch.inp").read_text().splitlines()[-2:] == ["/* HW-1 */ 11 1;", "/* HW-2 */ 10 1;"]
     assert "bins of 14 days" in report.summary()
-    assert filters == ["Excel workbook (*.xlsx);;CSV (*.csv)", "Zip archive (*.zip)", "MARK input (*.inp);;CSV (*.csv)"]
+    export("capture-history", "by_survey", "by_survey.csv", item=0, chosen="CSV (*.csv)")  # the filter's suffix
+    assert (out / "by_survey.csv").read_text() == "individual,S1,S2\nHW-1,1,1\nHW-2,1,0\n"
+    assert filters[:3] == ["Excel workbook (*.xlsx);;CSV (*.csv)", "Zip archive (*.zip)",
+                           "MARK input (*.inp);;CSV (*.csv)"]
 
     assert window.new_project(str(tmp_path / "other"))
     monkeypatch.setattr(main_window.QFileDialog, "getOpenFileName", staticmethod(

@@ -7,6 +7,7 @@ new demo project) runs in workers so the window is usable at once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -710,11 +711,13 @@ class MainWindow(QMainWindow):
         if self.store is None:
             return
         suffix = Path(default_name).suffix
-        path, _ = QFileDialog.getSaveFileName(self, "Export", str(Path.home() / default_name), FILE_FILTERS[suffix])
+        path, chosen = QFileDialog.getSaveFileName(self, "Export", str(Path.home() / default_name),
+                                                   FILE_FILTERS[suffix])
         if not path:
             return
-        if not Path(path).suffix:
-            path += suffix
+        if not Path(path).suffix:  # the format is the name's suffix: the chosen filter's, else the default
+            picked = re.search(r"\*(\.\w+)", chosen or "")
+            path += picked.group(1) if picked else suffix
         options = self.export_options(kind, path)
         if options is not None:
             self.export_to(kind, path, options)
