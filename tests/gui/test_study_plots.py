@@ -41,10 +41,11 @@ def catalog(qtbot, study_folder):
     store.close()
 
 
-def bars(plot):
+def bars(plot, length="height"):
+    """The bars' lengths: heights of vertical bars, widths of horizontal ones."""
     import pyqtgraph as pg
 
-    return [list(item.opts["height"]) for item in plot.items if isinstance(item, pg.BarGraphItem)]
+    return [list(item.opts[length]) for item in plot.items if isinstance(item, pg.BarGraphItem)]
 
 
 def curve(plot):
@@ -71,8 +72,8 @@ def test_plots_draw_the_numbers_and_follow_options_and_selection(qtbot, catalog)
     study.discovery_by.setCurrentIndex(study.discovery_by.findData("days"))
     assert curve(plots["discovery_curve"]) == ([0, 1, 2, 3], [0, 2, 3, 3])
     assert bars(plots["resighting_frequency"]) == [[0, 2, 1]]
-    assert bars(plots["sightings_per_survey"]) == [[2, 1, 0, 0], [0, 1, 1, 1]]  # new, resighted
-    ticks = plots["sightings_per_survey"].getAxis("bottom")._tickLevels[0]
+    assert bars(plots["sightings_per_survey"], "width") == [[2, 1, 0, 0], [0, 1, 1, 1]]  # new, resighted
+    ticks = plots["sightings_per_survey"].getAxis("left")._tickLevels[0]
     assert [label for _x, label in ticks] == ["S1", "S2", "S3", "(no survey)"]
     # the map: every sighting with coordinates (4), then the selected individual's
     spots = [len(item.data) for item in plots["sightings_map"].items if hasattr(item, "points")]

@@ -28,10 +28,11 @@ PNG_SCALE = 2
 NAVY = "#274b8a"
 ORANGE = "#e0822a"
 GREY = "#888888"
-SURVEY_LABELS = 6  # at most this many survey names under the bars (the others: every n-th)
+SURVEY_LABELS = 10  # survey names always shown beside the bars (every n-th; the rest where room)
 SURVEY_NAME_CHARS = 12
 MAP_LEGEND = 10  # the map of all sightings names the individuals up to this many
 DATE_LABELS = 15  # one individual's map labels each point with its date up to this many points
+TITLE_HEIGHT = 40  # px: a title line and a line of counts
 
 
 def configure() -> None:
@@ -54,15 +55,26 @@ def draw(plot: pg.PlotItem, name: str, stats: StudyStats | None, options: Figure
     for axis in ("bottom", "left"):
         plot.getAxis(axis).setTicks(None)
     plot.getViewBox().setAspectLocked(False)
+    plot.invertY(False)
     plot.showGrid(x=True, y=True, alpha=0.2)
     if name not in TITLES:
         raise ValueError(f"unknown figure {name!r}; use one of {', '.join(TITLES)}")
     if stats is None or not stats.sightings:
-        plot.setTitle(TITLES[name])
+        _title(plot, TITLES[name])
         _message(plot, "No identified photos yet" if stats is not None else waiting)
         return
     {"discovery_curve": _discovery, "resighting_frequency": _resighting, "sightings_per_survey": _surveys,
      "sightings_map": _map}[name](plot, stats, options)
+
+
+def _title(plot: pg.PlotItem, title: str, detail: str = "") -> None:
+    """A title, and under it a smaller line of counts; neither widens the plot's column (a long
+    title would otherwise push the figure beside it out of the window)."""
+    text = title if not detail else f"{title}<br><span style='font-size:8pt; color:#666'>{detail}</span>"
+    plot.setTitle(text)
+    plot.layout.setRowFixedHeight(0, TITLE_HEIGHT)
+    plot.titleLabel.setMaximumHeight(TITLE_HEIGHT)
+    plot.titleLabel.setMinimumWidth(0)
 
 
 def _drop_legend(plot: pg.PlotItem) -> None:
@@ -86,8 +98,8 @@ def _message(plot: pg.PlotItem, text: str) -> None:
 def _discovery(plot, stats: StudyStats, options: FigureOptions) -> None:
     points = stats.discovery(options.discovery_by)
     by_days = options.discovery_by == "days"
-    left = f", {stats.undated_photos} undated left out" if stats.undated_photos else ""
-    plot.setTitle(f"Discovery curve ({stats.identified_photos} identified photos{left})")
+    left = f" \u00b7 {stats.undated_photos} undated, left out" if stats.undated_photos else ""
+    _title(plot, "Discovery curve", f"{stats.identified_photos} identified photos{left}")
     plot.setLabel("bottom", "survey days with identified photos" if by_days else "identified photos (in date order)")
     plot.setLabel("left", "individuals (cumulative)")
     if not points:
@@ -106,7 +118,7 @@ def _discovery(plot, stats: StudyStats, options: FigureOptions) -> None:
 
 def _resighting(plot, stats: StudyStats, options: FigureOptions) -> None:
     plot.showGrid(x=False, y=True, alpha=0.2)
-    plot.setTitle(f"Resighting frequency ({len(stats.individuals)} individuals)")
+    _title(plot, "Resighting frequency", f"{len(stats.individuals)} individuals")
     plot.setLabel("bottom", "times seen (distinct days)")
     plot.setLabel("left", "individuals")
     xs = [k for k, _n in stats.resighting]
@@ -124,26 +136,28 @@ def _resighting(plot, stats: StudyStats, options: FigureOptions) -> None:
 
 
 def _surveys(plot, stats: StudyStats, options: FigureOptions) -> None:
+    """Horizontal bars, one per survey, the first at the top: survey names stay readable."""
     surveys = stats.surveys
-    plot.showGrid(x=False, y=True, alpha=0.2)
-    plot.setTitle(f"Individuals per survey ({len(surveys)} surveys)")
-    plot.setLabel("bottom", "survey (in date order)")
-    plot.setLabel("left", "individuals identified")
-    xs = list(range(1, len(surveys) + 1))
+    plot.showGrid(x=True, y=False, alpha=0.2)
+    _title(plot, "Individuals per survey", f"{len(surveys)} surveys \u00b7 "
+           f"{sum(s.photos for s in surveys)} identified photos")
+    plot.setLabel("left", "survey (in date order)")
+    plot.setLabel("bottom", f"individuals: <span style='color:{NAVY}'>\u25a0 new</span> + "
+                            f"<span style='color:{ORANGE}'>\u25a0 resighted</span>")
+    ys = list(range(1, len(surveys) + 1))
     new = [s.new for s in surveys]
     again = [s.resighted for s in surveys]
-    plot.addItem(pg.BarGraphItem(x=xs, height=new, width=0.7, brush=NAVY, pen=None, name="new"))
-    plot.addItem(pg.BarGraphItem(x=xs, y0=new, height=again, width=0.7, brush=ORANGE, pen=None, name="resighted"))
-    legend = plot.addLegend(offset=(-8, 8), labelTextColor="#333", brush=pg.mkBrush(255, 255, 255, 200))
-    legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=NAVY, pen=None), "new")
-    legend.addItem(pg.BarGraphItem(x=[0], height=[0], width=1, brush=ORANGE, pen=None), "resighted")
+    plot.addItem(pg.BarGraphItem(x0=0, y=ys, width=new, height=0.7, brush=NAVY, pen=None))
+    plot.addItem(pg.BarGraphItem(x0=new, y=ys, width=again, height=0.7, brush=ORANGE, pen=None))
     step = max(1, math.ceil(len(surveys) / SURVEY_LABELS))
-    names = [(x, _elide(s.survey)) for x, s in zip(xs, surveys)]
-    plot.getAxis("bottom").setTicks([names[::step], [n for i, n in enumerate(names) if i % step]])
-    plot.setXRange(0.4, len(surveys) + 0.6, padding=0)
+    names = [(y, _elide(s.survey)) for y, s in zip(ys, surveys)]
+    # every step-th name always; the others where there is room (pyqtgraph drops a crowded level)
+    plot.getAxis("left").setTicks([names[::step], [n for i, n in enumerate(names) if i % step]])
+    plot.invertY(True)
+    plot.setYRange(0.4, len(surveys) + 0.6, padding=0)
     top = max(s.individuals for s in surveys)
-    _count_ticks(plot, "left", top)
-    plot.setYRange(0, top * 1.25 + 0.5, padding=0)
+    _count_ticks(plot, "bottom", top)
+    plot.setXRange(0, top * 1.05 + 0.2, padding=0)
 
 
 def _count_ticks(plot, axis: str, top: int) -> None:
@@ -161,8 +175,10 @@ def _map(plot, stats: StudyStats, options: FigureOptions) -> None:
     points = stats.map_points(code)
     missing = stats.without_coordinates(code)
     who = code or "all individuals"
-    plot.setTitle(f"Sightings of {who} ({len(points)} on the map"
-                  + (f", {missing} without coordinates)" if missing else ")"))
+    on_map = f"{len(points)} on the map" + (f" \u00b7 {missing} without coordinates" if missing else "")
+    if code is None and points:
+        on_map += f" \u00b7 {len({p.individual for p in points})} individuals"
+    _title(plot, f"Sightings of {who}", on_map)
     plot.setLabel("bottom", "longitude (\u00b0)")
     plot.setLabel("left", "latitude (\u00b0)")
     if not points:
@@ -173,29 +189,29 @@ def _map(plot, stats: StudyStats, options: FigureOptions) -> None:
     mid = (min(lats) + max(lats)) / 2
     # degrees of longitude shrink with the cosine of the latitude: keep distances true on screen
     plot.getViewBox().setAspectLocked(True, ratio=max(math.cos(math.radians(mid)), 0.05))
+    labelled = code is not None and len(points) <= DATE_LABELS
     if code is not None:
         plot.plot(lons, lats, pen=pg.mkPen(NAVY, width=1.5), symbol="o", symbolSize=9, symbolBrush=NAVY,
                   symbolPen="w")
-        if len(points) <= DATE_LABELS:
+        if labelled:
             for p in points:
                 label = pg.TextItem(p.day or "undated", color="#333", anchor=(-0.1, 1.1))
                 plot.addItem(label)
                 label.setPos(p.lon, p.lat)
     else:
         codes = sorted({p.individual for p in points})
-        legend = plot.addLegend(offset=(-8, 8), labelTextColor="#333", brush=pg.mkBrush(255, 255, 255, 200)) \
-            if len(codes) <= MAP_LEGEND else None
+        if len(codes) <= MAP_LEGEND:
+            plot.addLegend(offset=(-8, 8), labelTextColor="#333", brush=pg.mkBrush(255, 255, 255, 200))
         for i, c in enumerate(codes):
             mine = [p for p in points if p.individual == c]
             colour = pg.intColor(i, hues=len(codes), values=1, maxValue=200)
             dots = pg.ScatterPlotItem(x=[p.lon for p in mine], y=[p.lat for p in mine], size=10,
                                       pen=pg.mkPen("w", width=0.5), brush=pg.mkBrush(colour), name=c)
             plot.addItem(dots)
-        if legend is None:
-            plot.setTitle(plot.titleLabel.text + f" \u2014 {len(codes)} individuals")
     pad_lon = max((max(lons) - min(lons)) * 0.08, 0.01)
     pad_lat = max((max(lats) - min(lats)) * 0.08, 0.01)
-    plot.setXRange(min(lons) - pad_lon, max(lons) + pad_lon, padding=0)
+    right = pad_lon * 3 if labelled else pad_lon  # room for the date right of the easternmost point
+    plot.setXRange(min(lons) - pad_lon, max(lons) + right, padding=0)
     plot.setYRange(min(lats) - pad_lat, max(lats) + pad_lat, padding=0)
 
 
@@ -274,6 +290,15 @@ def _render(canvas, source: QRectF, device, fill: bool = False) -> None:
         target = QRectF(0, 0, source.width(), source.height())
         if fill:
             painter.fillRect(target, Qt.GlobalColor.white)
-        canvas.scene().render(painter, target, source)
+        # pyqtgraph's export mode: symbols drawn as shapes, not copied from its on-screen pixmap cache
+        # (an SVG got garbled bitmap fragments); the device pixel ratio scales them for the PNG
+        items = [i for i in canvas.scene().items() if hasattr(i, "setExportMode")]
+        for item in items:
+            item.setExportMode(True, {"antialias": True, "resolutionScale": 1.0})
+        try:
+            canvas.scene().render(painter, target, source)
+        finally:
+            for item in items:
+                item.setExportMode(False)
     finally:
         painter.end()
