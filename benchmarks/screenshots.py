@@ -6,7 +6,9 @@ Writes ./screenshots/*.png (git-ignored). Uses a fresh demo project (the full-si
 small demo's photos are too small for keypoints) in a temporary data folder, temporary
 QSettings, and the real engine (input size 128 px so that it runs in seconds on a laptop CPU).
 The training panel is shown after a short real run (fast mode, 64 px, 6 epochs).
-Screenshots are for people to look at, not asserts. `--no-training` skips the training run.
+The catalog's study plots are shown after giving the demo's catalog sightings synthetic dates,
+surveys and coordinates (the demo has none). Screenshots are for people to look at, not asserts.
+`--no-training` skips the training run; `--plots` takes only the study plots (no matching).
 """
 
 from __future__ import annotations
@@ -20,6 +22,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "screenshots"
+
+
+def add_study_metadata(store, seed: int = 3) -> None:
+    """Synthetic field data for the demo's catalog sightings: a season of 12 surveys (every 4 days
+    from 2023-01-10) in a bay near 19.2 N 69.4 W; each individual is seen on a few of them."""
+    import random
+    from datetime import date, timedelta
+
+    rng = random.Random(seed)
+    days = [(date(2023, 1, 10) + timedelta(days=4 * i)).isoformat() for i in range(12)]
+    for ind in store.individuals():
+        rows = store.sightings(individual_id=ind.id)
+        first = rng.randrange(len(days))
+        for k, s in enumerate(rows):
+            d = first if k == 0 else rng.randrange(first, len(days))
+            store.add_sighting(s.photo_id, ind.id, date=f"{days[d]}T{9 + k % 6:02d}:{rng.randrange(60):02d}",
+                               survey=f"Survey {d + 1:02d}", place="Samana Bay",
+                               lat=round(19.15 + rng.gauss(0, 0.04), 5), lon=round(-69.40 + rng.gauss(0, 0.07), 5))
+
+
+def study_plots_shot(w, pump, shot) -> None:
+    add_study_metadata(w.store)
+    w.pages.setCurrentIndex(1)
+    w.catalog.refresh()
+    w.catalog.right_tabs.setCurrentWidget(w.catalog.study)
+    if w.catalog.table.rowCount() > 1:
+        w.catalog.table.selectRow(1)
+    pump(lambda: w.catalog.study.stats is not None, 30)
+    shot("14_catalog_study_plots")
+    study = w.catalog.study
+    study.map_scope.setCurrentIndex(study.map_scope.findData("selected"))
+    study.discovery_by.setCurrentIndex(study.discovery_by.findData("days"))
+    shot("15_catalog_study_plots_one_individual")
+    study.save_figure("sightings_map", OUT / "15_map_of_one_individual.svg")
+    w.catalog.right_tabs.setCurrentIndex(0)
 
 
 def main() -> int:
@@ -62,6 +99,13 @@ def main() -> int:
     pump(lambda: w._job is not None, 5)
     shot("01_first_run_creating_demo")
     pump(lambda: w.store is not None and w.editor.has_image(), 300)
+    if "--plots" in sys.argv:
+        study_plots_shot(w, pump, shot)
+        w.ask = lambda title, text: True  # stop the box model and matcher still starting up
+        w.close()
+        pump(seconds=0.5)
+        QApplication.quit()
+        return 0
     pump(lambda: w.editor.proposal is not None, 60)
     shot("02_queue_photo_with_proposed_box")
 
@@ -113,6 +157,7 @@ def main() -> int:
     shot("07_catalog_photos")
     w.catalog.tabs.setCurrentIndex(1)
     shot("08_catalog_sightings")
+    study_plots_shot(w, pump, shot)
     w.pages.setCurrentIndex(0)
     dlg = w.show_shortcuts()
     pump(seconds=0.5)
