@@ -22,6 +22,7 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
 
 from whaleid_gui.core.progress import Finished
+from whaleid_gui.gui_thread_gc import collect_on_gui_thread
 
 
 class Cancelled(Exception):
@@ -118,7 +119,10 @@ class Worker(QObject):
     def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "", **kwargs: Any) -> None:
         super().__init__()
         self.name = name or getattr(fn, "__name__", "job")
-        self._thread = QThread()
+        # Qt owns both: the thread is this handle's child, so it dies with the handle on the GUI
+        # thread, and the runner deletes itself in its own thread once the job is over; neither
+        # is left to Python's collector, which could free it from another thread (issue 16).
+        self._thread = QThread(self)
         self._thread.setObjectName(f"worker:{self.name}")
         self._runner = _Runner(fn, args, kwargs)
         self._runner.moveToThread(self._thread)
@@ -128,6 +132,7 @@ class Worker(QObject):
         # default (queued) connection a run aborted about 1 in 15 times on the dev machine
         # because the thread object could be torn down before the queued quit arrived.
         self._runner.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
+        self._runner.finished.connect(self._runner.deleteLater, Qt.ConnectionType.DirectConnection)
         self._runner.started.connect(self.started)
         self._runner.progress.connect(self.progress)
         self._runner.result.connect(self.result)
@@ -135,6 +140,7 @@ class Worker(QObject):
         self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> "Worker":
+        collect_on_gui_thread()  # before any worker runs, Python's collector leaves worker threads
         _LIVE.add(self)  # a running worker must outlive its caller's references (else Qt aborts)
         self._thread.start()
         return self

@@ -43,6 +43,9 @@ def make_app(argv: list[str] | None = None):
     icon = app_icon()
     if icon is not None:
         app.setWindowIcon(icon)
+    from whaleid_gui.gui_thread_gc import collect_on_gui_thread
+
+    collect_on_gui_thread()  # reference cycles holding Qt objects are freed on this thread only
     return app
 
 

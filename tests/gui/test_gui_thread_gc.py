@@ -1,0 +1,92 @@
+"""Issue 16: Python's cyclic collector must never free Qt objects from a worker thread."""
+
+from __future__ import annotations
+
+import gc
+import os
+import subprocess
+import sys
+import threading
+import weakref
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal
+from shiboken6 import Shiboken
+
+from whaleid_gui.gui_thread_gc import collect_on_gui_thread
+from whaleid_gui.workers import Worker
+
+PROBE = Path(__file__).with_name("gc_probe.py")
+
+
+def test_cyclic_windows_left_behind_survive_workers_that_collect(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    run = subprocess.run([sys.executable, "-X", "faulthandler", str(PROBE), "8"], capture_output=True,
+                         text=True, timeout=240, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "ok 8" in run.stdout
+    assert "from another thread" not in run.stderr  # nothing was destroyed off its thread
+
+
+def test_worker_start_moves_collection_to_the_gui_thread(qtbot):
+    w = Worker(lambda: 1).start()
+    qtbot.waitUntil(lambda: not w.is_running(), timeout=10_000)
+    assert not gc.isenabled()  # no automatic collection left to happen in a worker
+    collector = collect_on_gui_thread()
+    assert collector.thread() is QCoreApplication.instance().thread()
+
+    class Cyclic(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.myself = self
+
+    freed_on: list[str] = []
+    obj = Cyclic()
+    obj.destroyed.connect(lambda *_: freed_on.append(threading.current_thread().name))
+    ref = weakref.ref(obj)
+    del obj
+    young = [[] for _ in range(collector.thresholds[0] + 10)]  # past the generation-0 threshold
+    done_before = collector.collections[0]
+    qtbot.waitUntil(lambda: ref() is None, timeout=5_000)  # the GUI-thread timer collected it
+    assert collector.collections[0] > done_before
+    assert freed_on == [threading.main_thread().name]
+    del young
+
+
+def test_a_collection_requested_from_a_worker_does_nothing(qtbot):
+    collector = collect_on_gui_thread()
+    young = [[] for _ in range(collector.thresholds[0] * 2)]
+    out: list = []
+    w = Worker(collector.collect_due)
+    w.result.connect(out.append)
+    w.start()
+    qtbot.waitUntil(lambda: bool(out), timeout=10_000)
+    assert out == [0] and gc.get_count()[0] >= len(young)
+
+
+def test_the_job_runner_is_deleted_by_qt_in_its_own_thread(qtbot):
+    w = Worker(lambda: "done")
+    thread, runner = w._thread, w._runner
+    assert thread.parent() is w  # dies with the handle, on the GUI thread
+    results = []
+    w.result.connect(results.append)
+    w.start()
+    qtbot.waitUntil(lambda: bool(results) and not w.is_running(), timeout=10_000)
+    qtbot.waitUntil(lambda: not Shiboken.isValid(runner), timeout=5_000)
+    assert results == ["done"]
+    w.cancel()  # still safe on the handle after the runner is gone
+    assert w.cancelled
+
+
+class _Emitter(QObject):
+    value = Signal(object)
+
+
+def test_emitting_a_signal_keeps_the_reference_counts_of_true_and_none():
+    # PySide6 6.12.0 returned True from emit() without a reference: on Python 3.11 the app
+    # aborted ("bool_dealloc") after some thousands of emits. pyproject.toml excludes it.
+    e = _Emitter()
+    before = sys.getrefcount(True), sys.getrefcount(None)
+    for _ in range(100):
+        e.value.emit(None)
+    assert (sys.getrefcount(True), sys.getrefcount(None)) == before

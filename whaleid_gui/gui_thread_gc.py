@@ -1,0 +1,81 @@
+"""Python's cyclic garbage collector runs on the GUI thread only, while Qt is up.
+
+Why: CPython runs an automatic collection in whichever thread happens to allocate when a
+generation's threshold is crossed, so with workers running it is usually a worker thread. A
+collection frees every unreachable reference cycle at that moment, together with everything
+only those cycles keep alive. Some cycles hold Qt objects: pyqtgraph's plot items (axes, view
+boxes, their context menus, pens) form cycles by design, and a worker's QObject could be kept by
+the frames of a traceback. Destroying a Qt object off the thread that owns it is undefined
+behaviour in Qt; here it segfaulted the test suite about one run in six (issue 16), always with
+"Garbage-collecting" on top of a worker's stack. Freeing the same cycles on the GUI thread is
+safe, so the collector is switched off and a timer on the GUI thread does its work, on the same
+thresholds (the pattern used by other long-lived PyQt/PySide apps).
+
+Code running in workers must never call gc.collect() itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer
+
+CHECK_INTERVAL_MS = 500  # often enough that garbage never piles up, rare enough to cost nothing
+
+
+class GuiThreadCollector(QObject):
+    """Owns the collector while Qt runs: automatic collection off, a GUI-thread timer on."""
+
+    def __init__(self, parent: QObject) -> None:
+        super().__init__(parent)
+        self.thresholds = gc.get_threshold()
+        self.collections = [0, 0, 0]  # per generation, for tests and the curious
+        gc.disable()
+        self._timer = QTimer(self)
+        self._timer.setInterval(CHECK_INTERVAL_MS)
+        self._timer.timeout.connect(self.collect_due)
+        self._timer.start()
+
+    def collect_due(self) -> int:
+        """Collect the oldest generation whose count passed its threshold (as CPython would)."""
+        if QThread.currentThread() is not self.thread():
+            return 0  # only ever on the GUI thread; a stray call from a worker does nothing
+        counts = gc.get_count()
+        generation = -1
+        for g in (2, 1, 0):
+            if counts[g] > self.thresholds[g]:
+                generation = g
+                break
+        if generation < 0:
+            return 0
+        self.collections[generation] += 1
+        return gc.collect(generation)
+
+
+_lock = threading.Lock()
+_collector: GuiThreadCollector | None = None
+
+
+def collect_on_gui_thread() -> GuiThreadCollector | None:
+    """Switch cyclic collection to the GUI thread (idempotent). Call it from the GUI thread
+    once a QCoreApplication exists: the app does at start-up and every Worker when it starts a
+    thread. Returns None when there is no application (plain CLI use keeps Python's collector)."""
+    global _collector
+    app = QCoreApplication.instance()
+    if app is None:
+        return None
+    with _lock:
+        if _collector is None or not _is_alive(_collector):
+            if QThread.currentThread() is not app.thread():
+                raise RuntimeError("collect_on_gui_thread() must be called from the GUI thread")
+            _collector = GuiThreadCollector(app)
+        if gc.isenabled():
+            gc.disable()  # someone switched it back on: a worker could collect again
+    return _collector
+
+
+def _is_alive(obj: QObject) -> bool:
+    from shiboken6 import Shiboken
+
+    return Shiboken.isValid(obj)
