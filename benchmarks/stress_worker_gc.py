@@ -14,6 +14,8 @@ the crash. Before the fix this dies with "Fatal Python error: Segmentation fault
 "Garbage-collecting" on a worker's stack; after it, every iteration passes.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python -X faulthandler benchmarks/stress_worker_gc.py --iterations 200
+    xvfb-run -a -s "-screen 0 1366x768x24" env QT_QPA_PLATFORM=xcb .venv/bin/python -X faulthandler \
+        benchmarks/stress_worker_gc.py --iterations 200 --screenshot /tmp/stress.png    # a real window
 
 Not part of the test suite (it takes minutes; tests/gui/test_gui_thread_gc.py is the quick
 check); results go to benchmarks/RESULTS.md.
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--iterations", type=int, default=200)
     ap.add_argument("--train-every", type=int, default=50, help="a 1-epoch training every N iterations (0: never)")
     ap.add_argument("--threshold", type=int, default=200, help="gc generation-0 threshold (0: Python's own)")
+    ap.add_argument("--screenshot", help="save the window as a PNG after the last iteration")
     args = ap.parse_args(argv)
 
     from whaleid_gui.gui.app import make_app
@@ -163,6 +166,9 @@ def main(argv: list[str] | None = None) -> int:
             one_iteration(app, w, i, photos, tmp, train)
             print(f"iteration {i + 1}/{args.iterations} ok{' (with training)' if train else ''}, "
                   f"{time.monotonic() - started:.0f} s", flush=True)
+        if args.screenshot:
+            app.processEvents()
+            w.grab().save(args.screenshot)
         w.stop_work(60_000)
         w.close_project()
     print(f"{args.iterations} iterations passed (gc threshold {gc.get_threshold()}, "

@@ -19,6 +19,11 @@ from sqlalchemy.pool import NullPool
 from .errors import CatalogError, DiskFullError, ProjectReadOnlyError
 
 DB_NAME = "project.sqlite"
+# A write transaction starts with BEGIN IMMEDIATE (store._tx sets it): a deferred one that read
+# first and then wrote failed at once with "database is locked" whenever another connection of
+# the same app (a background import, proposals, training) had committed in between, whatever the
+# busy timeout; taking the write lock up front makes writers queue for it instead.
+BEGIN_KEY = "whaleid_begin_sql"
 
 
 def make_engine(db_path: Path, read_only: bool = False, immutable: bool = False) -> Engine:
@@ -46,7 +51,7 @@ def make_engine(db_path: Path, read_only: bool = False, immutable: bool = False)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # pragma: no cover
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql(conn.info.get(BEGIN_KEY, "BEGIN"))
 
     return engine
 

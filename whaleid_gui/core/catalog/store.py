@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from . import migrations
-from .db import DB_NAME, make_engine, translate_errors
+from .db import BEGIN_KEY, DB_NAME, make_engine, translate_errors
 from .errors import CatalogError, ProjectExistsError, ProjectNotFoundError, ProjectReadOnlyError
 from .lock import ProjectLock, default_user
 from .rows import CheckReport, ModelRunRow
@@ -177,6 +177,7 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
             return
         with translate_errors(self.folder):
             self._depth = 1
+            conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
             try:
                 with conn.begin():
                     yield conn
