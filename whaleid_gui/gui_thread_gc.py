@@ -31,6 +31,7 @@ class GuiThreadCollector(QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
         self.collections = [0, 0, 0]  # per generation, for tests and the curious
+        self._gui_thread = threading.get_ident()  # made on the GUI thread (collect_on_gui_thread)
         gc.disable()
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_INTERVAL_MS)
@@ -39,7 +40,7 @@ class GuiThreadCollector(QObject):
 
     def collect_due(self) -> int:
         """Collect the oldest generation whose count passed its threshold (as CPython would)."""
-        if QThread.currentThread() is not self.thread():
+        if threading.get_ident() != self._gui_thread:
             return 0  # only ever on the GUI thread; a stray call from a worker does nothing
         counts = gc.get_count()
         generation = -1
