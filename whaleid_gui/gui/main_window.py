@@ -59,7 +59,7 @@ FILE_FILTERS = {  # default file name's suffix -> the save dialog's filter (the 
 }
 # Jobs that only show something (thumbnails, a photo, the model's name): stopped without asking.
 QUIET_JOBS = frozenset({"thumbnails", "catalog thumbs", "candidate thumbs", "individual photos", "engine", "photo",
-                        "query", "candidate crop", "keypoints", "training data", "device"})
+                        "query", "candidate crop", "keypoints", "training data", "device", "study plots"})
 
 
 class MainWindow(QMainWindow):
