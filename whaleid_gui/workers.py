@@ -19,7 +19,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, Qt, Signal, Slot
+from PySide6.QtCore import QMetaObject, QObject, QThread, Qt, Signal, Slot
 
 from whaleid_gui.core.progress import Finished
 from whaleid_gui.gui_thread_gc import collect_on_gui_thread
@@ -81,6 +81,8 @@ class _Runner(QObject):
                 traceback.print_exc()
         finally:
             self.finished.emit()
+            # Deleted by Qt in this thread when it ends (Worker explains why it has no incoming connection)
+            self.deleteLater()
 
     def _drive(self, gen) -> Any:
         try:
@@ -122,17 +124,21 @@ class Worker(QObject):
         # Qt owns both: the thread is this handle's child, so it dies with the handle on the GUI
         # thread, and the runner deletes itself in its own thread once the job is over; neither
         # is left to Python's collector, which could free it from another thread (issue 16).
+        # Nothing connects *to* the runner (run() is queued by start(), deleteLater() is called by
+        # run() itself): ~QObject calls disconnectNotify() on the sender of every incoming connection
+        # while it holds a Qt signal-slot mutex (one of a pool, shared by address), and for a sender
+        # made in Python that call takes the GIL. The worker thread then waited for the GIL holding
+        # that mutex while the GUI thread, holding the GIL, waited for the same mutex in a connect():
+        # the app froze (a test-pair hang, and within seconds in benchmarks/stress_runner_deadlock.py).
         self._thread = QThread(self)
         self._thread.setObjectName(f"worker:{self.name}")
         self._runner = _Runner(fn, args, kwargs)
         self._runner.moveToThread(self._thread)
         self._done = False
-        self._thread.started.connect(self._runner.run)
         # Quit the thread from the worker thread itself as soon as the job is over: with the
         # default (queued) connection a run aborted about 1 in 15 times on the dev machine
         # because the thread object could be torn down before the queued quit arrived.
         self._runner.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
-        self._runner.finished.connect(self._runner.deleteLater, Qt.ConnectionType.DirectConnection)
         self._runner.started.connect(self.started)
         self._runner.progress.connect(self.progress)
         self._runner.result.connect(self.result)
@@ -143,6 +149,8 @@ class Worker(QObject):
         collect_on_gui_thread()  # before any worker runs, Python's collector leaves worker threads
         _LIVE.add(self)  # a running worker must outlive its caller's references (else Qt aborts)
         self._thread.start()
+        # delivered in the job's thread once its event loop runs (a posted event, not a connection)
+        QMetaObject.invokeMethod(self._runner, "run", Qt.ConnectionType.QueuedConnection)
         return self
 
     def cancel(self) -> None:

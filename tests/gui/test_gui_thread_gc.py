@@ -68,6 +68,10 @@ def test_the_job_runner_is_deleted_by_qt_in_its_own_thread(qtbot):
     w = Worker(lambda: "done")
     thread, runner = w._thread, w._runner
     assert thread.parent() is w  # dies with the handle, on the GUI thread
+    # Nothing connects to the runner (its only connection is its own finished -> thread.quit): deleted
+    # in its thread, ~QObject would call the sender's disconnectNotify, which takes the GIL, under a Qt
+    # mutex; the GUI thread's connect() then waited for that mutex holding the GIL (a freeze).
+    assert thread.receivers("2started()") == 0 and runner.receivers("2finished()") == 1
     results = []
     w.result.connect(results.append)
     w.start()

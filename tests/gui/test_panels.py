@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
+from gestures import click_row
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -143,7 +144,7 @@ def test_catalog_view_rename_notes_merge(qtbot, demo_project):
         view.set_store(store)
         n = len(store.individuals())
         assert view.table.rowCount() == n
-        view.table.selectRow(view.row_of("HW-0002"))
+        click_row(qtbot, view.table, view.row_of("HW-0002"))
         iid = store.individual_by_code("HW-0002").id
         assert view._current_id == iid and view.photos.count() == store.individual(iid).n_photos
         assert view.sightings.rowCount() >= 1
@@ -156,11 +157,8 @@ def test_catalog_view_rename_notes_merge(qtbot, demo_project):
         # Merge HW-0003 into HW-0002 (asks first).
         absorbed = store.individual_by_code("HW-0003")
         before = store.individual(iid).n_photos
-        from PySide6.QtCore import QItemSelectionModel
-
-        view.table.setCurrentCell(view.row_of("HW-0002"), 0)
-        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
-        view.table.selectionModel().select(view.table.model().index(view.row_of("HW-0003"), 0), flags)
+        click_row(qtbot, view.table, view.row_of("HW-0003"))
+        click_row(qtbot, view.table, view.row_of("HW-0002"), Qt.KeyboardModifier.ControlModifier)  # last clicked keeps
         assert sorted(view.selected_ids()) == sorted([iid, absorbed.id])
         qtbot.mouseClick(view.merge_button, Qt.MouseButton.LeftButton)
         assert asked and "HW-0003" in asked[0]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from gestures import click_row
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from study_project import make_study_project
 
@@ -80,12 +82,27 @@ def test_plots_draw_the_numbers_and_follow_options_and_selection(qtbot, catalog)
     assert sum(spots) == 4
     assert "4 without coordinates" in plots["sightings_map"].titleLabel.text
     study.map_scope.setCurrentIndex(study.map_scope.findData(study_plots.MAP_SELECTED))
-    catalog.table.selectRow(catalog.row_of("HW-A"))
+    click_row(qtbot, catalog.table, catalog.row_of("HW-A"))
     assert study.selected == "HW-A" and "HW-A" in study.map_scope.currentText()
     assert curve(plots["sightings_map"]) == ([-60.0, -60.2], [10.0, 10.2])
     assert "Sightings of HW-A" in plots["sightings_map"].titleLabel.text
-    catalog.table.selectRow(catalog.row_of("HW-B"))
+    click_row(qtbot, catalog.table, catalog.row_of("HW-B"))
     assert curve(plots["sightings_map"]) == ([-60.1, -60.3], [10.1, 10.3])
+
+
+def test_the_filter_moves_the_details_and_the_map_to_the_row_it_leaves_selected(qtbot, catalog):
+    """Typing a code (Shift held for its capitals) selects the one row left, whatever was selected."""
+    study = catalog.study
+    study.map_scope.setCurrentIndex(study.map_scope.findData(study_plots.MAP_SELECTED))
+    for clicked, typed, shown in (("HW-A", "C", "HW-C"), ("HW-D", "B", "HW-B")):
+        catalog.filter.clear()
+        click_row(qtbot, catalog.table, catalog.row_of(clicked))
+        assert study.selected == clicked
+        qtbot.keyClick(catalog.filter, getattr(Qt.Key, f"Key_{typed}"), Qt.KeyboardModifier.ShiftModifier)
+        assert catalog.table.rowCount() == 1 and catalog.table.item(0, 0).text() == shown
+        assert [catalog.store.individual(i).code for i in catalog.selected_ids()] == [shown]
+        assert study.selected == shown and f"<b>{shown}</b>" in catalog.title.text()
+        assert f"Sightings of {shown}" in study.plot_items["sightings_map"].titleLabel.text
 
 
 def test_a_catalog_change_reads_the_numbers_again(qtbot, catalog):
@@ -103,7 +120,7 @@ def test_save_figure_writes_png_and_svg_from_the_menu(qtbot, catalog, tmp_path, 
     messages = []
     study.status_message.connect(messages.append)
     study.map_scope.setCurrentIndex(study.map_scope.findData(study_plots.MAP_SELECTED))
-    catalog.table.selectRow(catalog.row_of("HW-A"))
+    click_row(qtbot, catalog.table, catalog.row_of("HW-A"))
     answers = iter([(str(tmp_path / "map.png"), "PNG image (*.png)"), (str(tmp_path / "map"), "SVG image (*.svg)")])
     monkeypatch.setattr(study_plots.QFileDialog, "getSaveFileName", lambda *a, **k: next(answers))
     action = next(a for a in study.save_menu.actions() if a.data() == "sightings_map")

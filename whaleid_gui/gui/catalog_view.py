@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -183,10 +183,12 @@ class CatalogView(QWidget):
 
     def refresh(self) -> None:
         self._rows = self.store.individuals() if self.store is not None else []
-        self._fill_table()
+        self._fill_table(reload=True)
         self.study.refresh()
 
-    def _fill_table(self, *_args) -> None:
+    def _fill_table(self, *_args, reload: bool = False) -> None:
+        """The rows that pass the filter; the shown individual stays selected if it is one of them, else
+        the first row. reload: the catalog was read again, so the details are too."""
         text = self.filter.text().strip().lower()
         rows = [r for r in self._rows if not text or text in r.code.lower() or text in (r.name or "").lower()]
         keep = self._current_id
@@ -203,15 +205,22 @@ class CatalogView(QWidget):
             self.table.setItem(i, 4, _ro_item(r.last_place or ""))
             if r.id == keep:
                 select_row = i
+        if select_row < 0 and rows:
+            select_row = 0
+        # Exactly this row, whatever keys are held: selectRow() follows the keyboard modifiers of the
+        # moment (Shift, held to type a code in the filter, extended the selection; Ctrl toggled the row off).
+        if select_row >= 0:
+            flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+            self.table.selectionModel().setCurrentIndex(self.table.model().index(select_row, 0), flags)
+        else:
+            self.table.clearSelection()
         self.table.resizeColumnToContents(0)
         self.table.blockSignals(False)
         self.count_label.setText(f"{len(rows)} of {len(self._rows)} individuals")
-        if select_row >= 0:
-            self.table.selectRow(select_row)
-        elif rows:
-            self.table.selectRow(0)
-        else:
-            self.show_individual(None)
+        # The details and the plots follow the table here, not through itemSelectionChanged: when the same row
+        # number stays selected but now holds another individual (filtered), or the same one was edited
+        # (renamed), the selection does not change and no signal would come.
+        self._on_selection(reload=reload)
 
     def row_of(self, code: str) -> int:
         for i in range(self.table.rowCount()):
@@ -223,15 +232,17 @@ class CatalogView(QWidget):
         rows = sorted({i.row() for i in self.table.selectedIndexes()})
         return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in rows]
 
-    def _on_selection(self) -> None:
+    def _on_selection(self, reload: bool = True) -> None:
+        """Show the current row's individual (the last clicked of a multiple selection)."""
         ids = self.selected_ids()
         cur = self.table.currentRow()
+        shown = ids[0] if ids else None
         if cur >= 0 and self.table.item(cur, 0) is not None:
             cid = self.table.item(cur, 0).data(Qt.ItemDataRole.UserRole)
             if cid in ids:
-                self.show_individual(cid)
-                return
-        self.show_individual(ids[0] if ids else None)
+                shown = cid
+        if reload or shown != self._current_id:
+            self.show_individual(shown)
 
     def _set_details_enabled(self, on: bool) -> None:
         ro = self.store is None or self.store.read_only
