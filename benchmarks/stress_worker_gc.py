@@ -128,6 +128,7 @@ def one_iteration(app, w, i: int, photos: list[Path], work: Path, train: bool) -
         panel.outcome = None
         panel.start(resume=False)
         wait_until(app, lambda: panel.outcome is not None or not panel.is_running(), 300, "the training")
+        print(f"  training: {panel.run_label.text()}", flush=True)
     assert w.last_error is None, w.last_error
 
 
