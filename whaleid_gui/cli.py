@@ -19,7 +19,8 @@ EXIT_FAILED = 1
 
 
 def _add_match_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", help="weights file (default: the shipped model, see README)")
+    p.add_argument("--weights", help="weights file (default: the shipped model, see README; with --project: "
+                                     "the project's active weights)")
     p.add_argument("--boxes", help="BOXES.csv: Image,x0,y0,x1,y1 for any image (others use the whole photo)")
     p.add_argument("--top", type=positive_int, default=5, help="how many IDs per query (default 5)")
     p.add_argument("--new-threshold", type=threshold, default="auto",
@@ -27,9 +28,9 @@ def _add_match_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: CUDA if present")
     p.add_argument("--image-size", type=positive_int, help="model input size in px (default: the weights' own)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/whaleid)")
-    p.add_argument("--rerank", choices=["keypoints", "none"], default="keypoints",
-                   help="keypoints (default): verify the top 20 individuals by local features and fuse both "
-                        "scores; none: the embedding alone (see README)")
+    p.add_argument("--rerank", choices=["keypoints", "none"],
+                   help="keypoints (default; with --project: the project's setting): verify the top 20 "
+                        "individuals by local features and fuse both scores; none: the embedding alone (see README)")
 
 
 def build_parser() -> argparse.ArgumentParser:

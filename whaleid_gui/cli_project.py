@@ -177,16 +177,26 @@ def _cmd_project_match(args) -> int:
 def run_match_project(args) -> int:
     """Rank the project's queue (or the given PHOTOS, added to the project first) against its
     identified photos and record the ranked candidates. args: project, photos, weights, top,
-    new_threshold, device, image_size, cache_dir, include_unboxed, user."""
-    from .core.catalog.matching_glue import match_project
+    new_threshold, device, image_size, cache_dir, include_unboxed, rerank, user.
 
+    The engine is the app's: the project's active weights and re-ranking setting, unless
+    --weights or --rerank say otherwise."""
+    from .application.match_photos import match_photos
+    from .application.project_engine import EngineConfig, project_engine
+
+    rerank = getattr(args, "rerank", None)
+    base = EngineConfig(weights=args.weights, device=args.device, image_size=args.image_size, top=args.top,
+                        rerank=rerank or "keypoints")
     with _open(args) as store:
+        engine, message = project_engine(store.settings, store.folder, base,
+                                         keep_weights=args.weights is not None, keep_rerank=rerank is not None)
+        if message:
+            _err(message)
         with _progress() as bar:
-            result = match_project(
-                store, photos=args.photos, weights=args.weights, top=args.top, threshold=args.new_threshold,
-                device=args.device, image_size=args.image_size, cache_dir=args.cache_dir,
-                include_unboxed=args.include_unboxed, progress=bar, rerank=getattr(args, "rerank", "keypoints"),
-            )
+            result = match_photos(store, engine, progress=bar, photos=args.photos, threshold=args.new_threshold,
+                                  cache_dir=args.cache_dir, include_unboxed=args.include_unboxed)
+    if result.rerank_note:
+        _err(result.rerank_note)
     for path, reason in result.errors:
         _err(f"not matched: {path}: {reason}")
     print(result.summary())
@@ -195,17 +205,18 @@ def run_match_project(args) -> int:
 
 # ------------------------------------------------------------------------------------ parser
 def add_match_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--weights", help="weights file (default: the shipped model)")
+    p.add_argument("--weights", help="weights file (default: the project's active weights, else the shipped model)")
     p.add_argument("--top", type=int, default=5, help="candidates recorded per photo (default 5)")
     p.add_argument("--new-threshold", type=threshold, default="auto",
                    help="auto (calibrated), none, or a score in [0, 1] for the new_whale line")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--image-size", type=int, help="model input size in px (default: the weights' own)")
-    p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/whaleid)")
+    p.add_argument("--cache-dir", help="feature cache folder (default: the project's cache folder)")
     p.add_argument("--include-unboxed", action="store_true",
                    help="also match queue photos without a box (whole photo)")
-    p.add_argument("--rerank", choices=["keypoints", "none"], default="keypoints",
-                   help="keypoints (default): verify the top candidates by local features; none: embedding only")
+    p.add_argument("--rerank", choices=["keypoints", "none"],
+                   help="keypoints: verify the top candidates by local features; none: embedding only "
+                        "(default: the project's setting, keypoints when unset)")
 
 
 def register(subparsers) -> None:

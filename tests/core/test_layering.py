@@ -30,3 +30,19 @@ def test_importing_every_core_module_loads_no_qt():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+APPLICATION = CORE.parent / "application"
+
+
+def test_the_application_layer_imports_neither_qt_nor_the_gui():
+    """Issue 12: whaleid_gui/application (the use cases the CLI and the app share) sits on core only."""
+    banned = ("whaleid_gui.gui", "whaleid_gui.workers", "whaleid_gui.cli", "whaleid_gui.commands")
+    offenders = []
+    for path in APPLICATION.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            offenders += [f"{path.name}: {n}" for n in names
+                          if n.split(".")[0] in QT or n.startswith(banned)]
+    assert APPLICATION.is_dir() and not offenders, offenders

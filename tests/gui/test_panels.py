@@ -245,6 +245,7 @@ def test_keypoint_rerank_off_is_said_not_printed(qtbot, window, demo_project, mo
     review panel and the status bar (it was only printed)."""
     import whaleid_gui.core.keypoint_matching as km
     import whaleid_gui.core.matching as matching
+    from whaleid_gui.application import match_photos
     from whaleid_gui.gui import jobs
 
     class TooSmall:
@@ -262,16 +263,16 @@ def test_keypoint_rerank_off_is_said_not_printed(qtbot, window, demo_project, mo
         def prepare_job(self):
             yield Progress(1, 1, "prepared")
 
-    monkeypatch.setattr(jobs, "_model_for", lambda engine: object())
+    monkeypatch.setattr(match_photos, "model_for", lambda engine: object())
     monkeypatch.setattr(km, "KeypointRerankMatcher", TooSmall)
     monkeypatch.setattr(matching, "Matcher", Plain)
-    gen = jobs._prepared_matcher(tmp_path / "p", replace(jobs.EngineConfig(), rerank="keypoints"), [])
+    gen = match_photos.prepared_matcher(tmp_path / "p", replace(jobs.EngineConfig(), rerank="keypoints"), [])
     try:
         while True:
             next(gen)
     except StopIteration as stop:
         _model, matcher, note = stop.value
-    jobs._MATCHERS.clear()
+    match_photos._MATCHERS.clear()
     assert isinstance(matcher, Plain) and "no individual with two photos yet" in note
     assert "re-ranking off" in note
 

@@ -34,7 +34,7 @@ def predict(args, queries: list[LabelledImage]) -> tuple[list[list[str] | None],
     model = load_model(args.weights, device=args.device, image_size=args.image_size)
     cache = FeatureCache(args.cache_dir) if args.cache_dir else FeatureCache()
     matcher_type, extra = Matcher, {}
-    if args.rerank == "keypoints":
+    if (args.rerank or "keypoints") == "keypoints":  # None: not given, the default
         from ..core.keypoint_matching import KeypointRerankMatcher
 
         matcher_type, extra = KeypointRerankMatcher, {"keypoint_cache_dir": cache.folder / "keypoints"}

@@ -8,14 +8,18 @@ imported inside the jobs so the window can appear before they load.
 from __future__ import annotations
 
 import os
-import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
+# Matching is the application layer's use case; these names are what the widgets and workers call.
+from whaleid_gui.application.match_photos import (  # noqa: F401 (re-exported)
+    CandidateView, MatchResult, device_label, keypoint_cache_dir, match_photo, model_for as _model_for,
+)
+from whaleid_gui.application.project_engine import EngineConfig
+from whaleid_gui.application.steps import Step, sub
 from whaleid_gui.core.boxes import BoundingBox
-from whaleid_gui.core.progress import Finished, Progress
 
 NEW_WHALE = "new_whale"
 
@@ -29,253 +33,13 @@ def user_data_dir() -> Path:
     return Path(base) / "WhaleID"
 
 
-def sub(job) -> Iterator[Any]:
-    """``yield from`` for core jobs: passes their progress on, returns their Finished value."""
-    if not hasattr(job, "__next__"):
-        return job  # a plain return value (not a generator)
-    while True:
-        try:
-            event = next(job)
-        except StopIteration as stop:
-            return stop.value
-        if isinstance(event, Finished):
-            job.close()
-            return event.value
-        yield event
-
-
-# A GUI job's progress event is the core's own (done, total, message): one type for both.
-Step = Progress
-
-
-# ------------------------------------------------------------------------------- engine config
-@dataclass(frozen=True)
-class EngineConfig:
-    """Which model the matcher uses. ``model_factory`` builds a model without a weights file
-    (tests and benchmarks use a tiny untrained model: fast on two CPU cores)."""
-
-    weights: str | None = None
-    device: str = "auto"
-    image_size: int | None = None  # None = the weights' own input size
-    model_factory: Callable[[], Any] | None = field(default=None, compare=False)
-    top: int = 5
-    rerank: str = "none"  # "keypoints": verify the top candidates by keypoints (the project setting)
-
-    def key(self) -> tuple:
-        """Identifies the model (the matcher adds the re-ranking)."""
-        return (self.weights, self.device, self.image_size,
-                id(self.model_factory) if self.model_factory else None)
-
-
-@dataclass(frozen=True)
-class CandidateView:
-    """One line of the review list: a candidate individual, or the new-individual line."""
-
-    rank: int
-    code: str  # individual code or "new_whale"
-    score: float
-    individual_id: int | None = None
-    name: str | None = None
-    image: Path | None = None  # the individual's best-matching reference photo
-    box: BoundingBox | None = None
-    n_photos: int = 0
-    last_seen: str | None = None
-    last_place: str | None = None
-    inliers: int | None = None  # verified keypoint matches with `image` (keypoint re-ranking only)
-    rotation: int = 0  # orientation of `image` (the reference's box)
-    flip: bool = False
-
-    @property
-    def is_new(self) -> bool:
-        return self.code == NEW_WHALE
-
-
-@dataclass(frozen=True)
-class MatchResult:
-    photo_id: int
-    candidates: list[CandidateView]
-    threshold: float | None
-    weights_id: str
-    device: str
-    catalog_photos: int
-    catalog_individuals: int
-    ran_at: str
-    seconds: float
-    rerank: str = "none"  # what ranked it: "keypoints" (fused score) or "none" (embedding only)
-    query_rotation: int = 0
-    query_flip: bool = False
-    rerank_note: str = ""  # why keypoint re-ranking was asked for but is off (shown to the user)
-
-
-# The prepared matcher is kept between queries (reference features computed once); a new
-# catalog (after a confirmation) reuses the model and the feature cache on disk.
-_MATCHERS: dict[tuple, tuple[Any, Any, tuple, str]] = {}  # (folder, engine) -> (model, matcher, refs, note)
-_MATCHERS_LOCK = threading.Lock()
-
-
-_MODELS: dict[tuple, Any] = {}
-_LOAD_LOCK = threading.Lock()
-
-
-def _model_for(engine: EngineConfig):
-    """The loaded model for this config (loaded once per process, in a worker)."""
-    with _MATCHERS_LOCK:
-        model = _MODELS.get(engine.key())
-    if model is not None:
-        return model
-    with _LOAD_LOCK:  # two workers asking at once load it once
-        model = _MODELS.get(engine.key())
-        if model is not None:
-            return model
-        if engine.model_factory is not None:
-            model = engine.model_factory()
-        else:
-            from whaleid_gui.core.model import load_model  # heavy: torch
-
-            model = load_model(engine.weights, device=engine.device, image_size=engine.image_size)
-        _warm_up(model)
-        with _MATCHERS_LOCK:
-            _MODELS[engine.key()] = model
-        return model
-
-
-def _warm_up(model) -> None:
-    """Compile the score kernel now (numba JIT holds the GIL for a moment), so the first
-    ranking, with the scientist waiting on it, does not."""
-    try:
-        import numpy as np
-
-        f = int(getattr(model, "feature_size", 0) or 0)
-        if f:
-            model.score_matrix(np.zeros((1, f), np.float32), np.zeros((2, f), np.float32))
-    except Exception:  # a warm-up must never stop the app
-        pass
-
-
-def device_label(device: Any) -> str:
-    text = str(device).lower()
-    return "GPU" if ("cuda" in text or "mps" in text or "gpu" in text) else "CPU"
+# ------------------------------------------------------------------------------- engine, matching
 
 
 def engine_info(engine: EngineConfig) -> tuple[str, str]:
     """(weights id, device) of the model the matcher will use; loads it (worker only)."""
     model = _model_for(engine)
     return str(getattr(model, "weights_id", "?")), device_label(getattr(model, "device", "cpu"))
-
-
-def _prepared_matcher(folder: Path, engine: EngineConfig, refs: list) -> Iterator[Any]:
-    """Generator: yields progress while preparing; returns (model, matcher, note).
-
-    refs: (path, code, box, rotation, flip) of the catalog photos. With engine.rerank ==
-    "keypoints" the matcher verifies the top candidates by keypoints and fuses the scores; a
-    catalog too small to fit that fusion falls back to the embedding ranking, and note says why
-    (the review panel and the status bar show it); note is "" otherwise.
-    """
-    from whaleid_gui.core.features import FeatureCache, ImageItem
-    from whaleid_gui.core.matching import Matcher
-
-    signature = tuple((str(p), c, b.key() if b is not None else None, r, f) for p, c, b, r, f in refs)
-    key = (str(folder), engine.key(), engine.rerank)
-    with _MATCHERS_LOCK:
-        cached = _MATCHERS.get(key)
-    if cached is not None and cached[2] == signature:
-        return cached[0], cached[1], cached[3]
-    model = _model_for(engine)
-    yield Step(0, len(refs), "Preparing the catalog features")
-    items = [ImageItem(Path(p), b, rotation=r, flip=f) for p, _c, b, r, f in refs]
-    ids = [c for _p, c, _b, _r, _f in refs]
-    cache = FeatureCache(Path(folder) / "cache" / "features")
-    matcher = None
-    note = ""
-    if engine.rerank == "keypoints":
-        from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
-
-        matcher = KeypointRerankMatcher(model, items, ids, threshold="auto", cache=cache,
-                                        keypoint_cache_dir=keypoint_cache_dir(folder))
-        try:
-            yield from sub(matcher.prepare_job())
-        except ValueError as exc:  # e.g. no individual with two photos yet: rank by the embedding
-            note = f"Keypoint re-ranking off for this catalog: {exc}"
-            matcher = None
-    if matcher is None:
-        matcher = Matcher(model, items, ids, threshold="auto", cache=cache)
-        yield from sub(matcher.prepare_job())
-    with _MATCHERS_LOCK:
-        _MATCHERS[key] = (model, matcher, signature, note)
-    return model, matcher, note
-
-
-def keypoint_cache_dir(folder: str | Path) -> Path:
-    return Path(folder) / "cache" / "keypoints"
-
-
-def oriented_refs(store) -> list[tuple]:
-    """(path, code, box, rotation, flip) of every catalog photo: references() plus the
-    orientation of each photo's current box."""
-    refs = list(store.references())
-    boxes = store.current_boxes()
-    if not any(b.rotation or b.flip for b in boxes.values()):
-        return [(p, c, b, 0, False) for p, c, b in refs]
-    pid = {str(p.path): p.id for p in store.photos()}
-    out = []
-    for p, c, b in refs:
-        row = boxes.get(pid.get(str(p)))
-        out.append((p, c, b, int(row.rotation or 0) if row else 0, bool(row.flip) if row else False))
-    return out
-
-
-def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Iterator[Any]:
-    """Rank the catalog for one photo's box; returns a MatchResult (worker job)."""
-    from whaleid_gui.core.catalog.store import ProjectStore
-    from whaleid_gui.core.features import ImageItem
-
-    t0 = time.perf_counter()
-    folder = Path(folder)
-    store = ProjectStore.open(folder, read_only=True)
-    try:
-        photo = store.photo(photo_id)
-        boxrow = store.box(photo_id)
-        refs = oriented_refs(store)
-        individuals = {ind.code: ind for ind in store.individuals()}
-        yield Step(0, 1, f"Matching against {len(refs)} catalog photos")
-    finally:
-        store.close()
-    if not refs:
-        raise RuntimeError("the catalog has no confirmed reference photos to match against yet")
-    model, matcher, rerank_note = yield from _prepared_matcher(folder, engine, refs)
-    query = _image_item(ImageItem, photo.path, boxrow)
-    ranked = matcher.rank(query, top=engine.top)
-    ref_box = {str(p): (b, r, f) for p, _c, b, r, f in refs}
-    candidates = []
-    for c in ranked:
-        ind = individuals.get(c.individual)
-        img = Path(c.image) if c.image is not None else None
-        box, rot, flip = ref_box.get(str(img), (None, 0, False)) if img is not None else (None, 0, False)
-        inliers = getattr(c, "inliers", None)
-        candidates.append(CandidateView(
-            rank=int(c.rank), code=c.individual, score=float(c.score),
-            individual_id=ind.id if ind else None, name=ind.name if ind else None,
-            image=img, box=box, n_photos=ind.n_photos if ind else 0,
-            last_seen=ind.last_seen if ind else None, last_place=ind.last_place if ind else None,
-            inliers=int(inliers) if inliers is not None else None, rotation=rot, flip=flip,
-        ))
-    yield Step(1, 1, "Done")
-    return MatchResult(
-        photo_id=photo_id, candidates=candidates, threshold=matcher.threshold,
-        weights_id=str(getattr(model, "weights_id", "?")),
-        device=device_label(getattr(model, "device", "cpu")),
-        catalog_photos=len(refs), catalog_individuals=len({r[1] for r in refs}),
-        ran_at=time.strftime("%H:%M:%S"), seconds=time.perf_counter() - t0,
-        rerank="keypoints" if hasattr(matcher, "reranker") and matcher.reranker.model is not None else "none",
-        query_rotation=query.rotation, query_flip=query.flip, rerank_note=rerank_note,
-    )
-
-
-def _image_item(ImageItem, path, boxrow):
-    """The query as the engine takes it: box, and the scientist's rotation/flip."""
-    if boxrow is None:
-        return ImageItem(Path(path), None)
-    return ImageItem(Path(path), boxrow.box, rotation=int(boxrow.rotation or 0), flip=bool(boxrow.flip))
 
 
 # ------------------------------------------------------------------------------- images

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from whaleid_gui.application.project_engine import project_engine
 from whaleid_gui.gui import jobs
 from whaleid_gui.gui.box_editor import BoxEditor
 from whaleid_gui.gui.catalog_view import CatalogView
@@ -545,22 +546,13 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ model settings
     def _apply_project_settings(self, store, folder: Path) -> None:
         """The project's active weights and re-ranking (settings.json) on top of the base engine."""
-        settings = store.settings
-        weights = self.base_engine.weights
-        factory = self.base_engine.model_factory
-        rel = settings.get("weights")
-        if rel:
-            path = Path(rel) if Path(rel).is_absolute() else folder / rel
-            if path.exists():
-                weights, factory = str(path), None
-            else:
-                self.say(f"The project's active weights {path} are missing; using the default model")
-        rerank = settings.get("rerank", "keypoints")
+        engine, message = project_engine(store.settings, folder, self.base_engine)
+        if message:
+            self.say(message)
         self.act_rerank.blockSignals(True)
-        self.act_rerank.setChecked(rerank == "keypoints")
+        self.act_rerank.setChecked(engine.rerank == "keypoints")
         self.act_rerank.blockSignals(False)
-        self._set_engine(replace(self.base_engine, weights=weights, model_factory=factory,
-                                 rerank="keypoints" if rerank == "keypoints" else "none"))
+        self._set_engine(engine)
 
     def _set_engine(self, engine: jobs.EngineConfig) -> None:
         self.engine = engine

@@ -13,6 +13,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from whaleid_gui.application.match_photos import record_result
 from whaleid_gui.gui import box_proposals, jobs
 from whaleid_gui.gui.box_editor import BoxEditor, BoxState, qimage_from_array
 from whaleid_gui.gui.match_review import ComparePanel, MatchReviewPanel
@@ -402,8 +403,7 @@ class ReviewController(QObject):
         self.engine_known.emit(result.weights_id, result.device)
         if self.store is not None and not self.read_only:
             try:
-                self.store.record_candidates(
-                    result.photo_id, [(c.code, c.score, c.rank) for c in result.candidates], result.weights_id)
+                record_result(self.store, result)
             except Exception as exc:  # the ranking is still shown; the audit trail says why not
                 self.status_message.emit(f"Candidates not recorded: {exc}")
         if result.photo_id != self.photo_id:

@@ -1,0 +1,46 @@
+"""Which engine matches a project's photos: the base configuration plus the project's settings
+(settings.json: the active "weights", relative to the project folder, and "rerank")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Which model the matcher uses. ``model_factory`` builds a model without a weights file
+    (tests and benchmarks use a tiny untrained model: fast on two CPU cores)."""
+
+    weights: str | None = None
+    device: str = "auto"
+    image_size: int | None = None  # None = the weights' own input size
+    model_factory: Callable[[], Any] | None = field(default=None, compare=False)
+    top: int = 5
+    rerank: str = "none"  # "keypoints": verify the top candidates by keypoints (the project setting)
+
+    def key(self) -> tuple:
+        """Identifies the model (the matcher adds the re-ranking)."""
+        return (self.weights, self.device, self.image_size,
+                id(self.model_factory) if self.model_factory else None)
+
+
+def project_engine(settings: dict, folder: str | Path, base: EngineConfig,
+                   keep_weights: bool = False, keep_rerank: bool = False) -> tuple[EngineConfig, str | None]:
+    """(engine, message): base with the project's active weights and re-ranking.
+
+    A missing weights file keeps base's model and message says so (None otherwise).
+    keep_weights / keep_rerank: the caller chose them explicitly (command-line options).
+    """
+    weights, factory, message = base.weights, base.model_factory, None
+    rel = settings.get("weights")
+    if rel and not keep_weights:
+        path = Path(rel) if Path(rel).is_absolute() else Path(folder) / rel
+        if path.exists():
+            weights, factory = str(path), None
+        else:
+            message = f"The project's active weights {path} are missing; using the default model"
+    rerank = base.rerank if keep_rerank else (
+        "keypoints" if settings.get("rerank", "keypoints") == "keypoints" else "none")
+    return replace(base, weights=weights, model_factory=factory, rerank=rerank), message
