@@ -96,7 +96,8 @@ class _Runner(QObject):
                 if isinstance(event, Finished):  # core jobs end with Finished(value)
                     gen.close()
                     return event.value
-                if event is not None and not self._cancel.is_set():
+                # after a cancel only reports of work already saved still reach the GUI
+                if event is not None and (not self._cancel.is_set() or getattr(event, "RECORDS_SAVED_WORK", False)):
                     self.progress.emit(event)
         except StopIteration as stop:
             return stop.value
@@ -186,6 +187,11 @@ class Worker(QObject):
     def _on_thread_finished(self) -> None:
         if self._done:
             return
+        # QThread.finished comes from the thread just *before* it exits (it still deletes the
+        # runner, which takes the GIL). Done means really ended: a handle dropped after this
+        # could otherwise destroy a running QThread (a segfault in a loop of short jobs).
+        # PySide releases the GIL while waiting, so that last step can run.
+        self._thread.wait()
         self._done = True
         _LIVE.discard(self)
         self.finished.emit()

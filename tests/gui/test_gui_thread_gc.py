@@ -17,6 +17,7 @@ from whaleid_gui.gui_thread_gc import collect_on_gui_thread
 from whaleid_gui.workers import Worker
 
 PROBE = Path(__file__).with_name("gc_probe.py")
+SHORT_JOBS = Path(__file__).with_name("short_jobs_probe.py")
 
 
 def test_cyclic_windows_left_behind_survive_workers_that_collect(tmp_path):
@@ -26,6 +27,14 @@ def test_cyclic_windows_left_behind_survive_workers_that_collect(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert "ok 8" in run.stdout
     assert "from another thread" not in run.stderr  # nothing was destroyed off its thread
+
+
+def test_a_finished_job_has_really_ended_when_its_handle_is_dropped(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    run = subprocess.run([sys.executable, "-X", "faulthandler", str(SHORT_JOBS), "2000"], capture_output=True,
+                         text=True, timeout=240, env=env, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "ok 2000" in run.stdout
 
 
 def test_worker_start_moves_collection_to_the_gui_thread(qtbot):

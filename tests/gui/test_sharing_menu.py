@@ -42,8 +42,10 @@ def test_sharing_exports_and_the_wildbook_import_from_the_file_menu(qtbot, windo
 
     def export(kind, file, written=None, **more):
         answer.update(file=str(out / file), **more)
+        window.last_export = None
         window.export_actions[kind].trigger()
-        qtbot.waitUntil(lambda: (out / (written or file)).exists() and not window.pool.running("export"),
+        # the report reaches the window after the job's thread may already have ended
+        qtbot.waitUntil(lambda: (out / (written or file)).exists() and window.last_export is not None,
                         timeout=30_000)
         assert window.last_error is None
         return window.last_export

@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 import numpy as np
 import torch
@@ -60,6 +60,10 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class EpochReport:
+    # The epoch is saved (its checkpoint is what Resume continues from), so a worker delivers its
+    # report even when cancel came meanwhile: the plots must show every saved epoch.
+    RECORDS_SAVED_WORK: ClassVar[bool] = True
+
     epoch: int  # 1-based, completed
     epochs: int
     loss: float
