@@ -20,21 +20,23 @@ PROBE = Path(__file__).with_name("gc_probe.py")
 SHORT_JOBS = Path(__file__).with_name("short_jobs_probe.py")
 
 
-def test_cyclic_windows_left_behind_survive_workers_that_collect(tmp_path):
+def run_probe(script: Path, n: int, folder: Path) -> subprocess.CompletedProcess:
+    """A probe in its own process: a crash fails this test instead of ending the test run."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    run = subprocess.run([sys.executable, "-X", "faulthandler", str(PROBE), "8"], capture_output=True,
-                         text=True, timeout=240, env=env, cwd=tmp_path)
+    run = subprocess.run([sys.executable, "-X", "faulthandler", str(script), str(n)], capture_output=True,
+                         text=True, timeout=240, env=env, cwd=folder)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert "ok 8" in run.stdout
+    assert f"ok {n}" in run.stdout
+    return run
+
+
+def test_cyclic_windows_left_behind_survive_workers_that_collect(tmp_path):
+    run = run_probe(PROBE, 8, tmp_path)
     assert "from another thread" not in run.stderr  # nothing was destroyed off its thread
 
 
 def test_a_finished_job_has_really_ended_when_its_handle_is_dropped(tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    run = subprocess.run([sys.executable, "-X", "faulthandler", str(SHORT_JOBS), "2000"], capture_output=True,
-                         text=True, timeout=240, env=env, cwd=tmp_path)
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert "ok 2000" in run.stdout
+    run_probe(SHORT_JOBS, 2000, tmp_path)
 
 
 def test_worker_start_moves_collection_to_the_gui_thread(qtbot):
