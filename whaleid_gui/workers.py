@@ -136,6 +136,7 @@ class Worker(QObject):
         self._runner = _Runner(fn, args, kwargs)
         self._runner.moveToThread(self._thread)
         self._done = False
+        self._delivered = False  # its result (or error) has reached the GUI thread
         # Quit the thread from the worker thread itself as soon as the job is over: with the
         # default (queued) connection a run aborted about 1 in 15 times on the dev machine
         # because the thread object could be torn down before the queued quit arrived.
@@ -145,6 +146,9 @@ class Worker(QObject):
         self._runner.result.connect(self.result)
         self._runner.errored.connect(self.errored)
         self._thread.finished.connect(self._on_thread_finished)
+        # connected before any caller's slot, so "not running" never precedes the result's delivery
+        self.result.connect(self._on_delivered)
+        self.errored.connect(self._on_delivered)
 
     def start(self) -> "Worker":
         collect_on_gui_thread()  # before any worker runs, Python's collector leaves worker threads
@@ -174,7 +178,16 @@ class Worker(QObject):
         return self._runner.paused
 
     def is_running(self) -> bool:
-        return not self._done and (self._thread.isRunning() or not self._thread.isFinished())
+        """True until the job's thread has ended and, unless it was cancelled, its result or error
+        has been delivered (the thread can end before its queued result reaches the GUI thread)."""
+        if self._done:
+            return False
+        if self._thread.isRunning() or not self._thread.isFinished():
+            return True
+        return not (self._delivered or self.cancelled)
+
+    def _on_delivered(self, *_args) -> None:
+        self._delivered = True
 
     def wait(self, msecs: int = 30000) -> bool:
         """Block until the thread ended (used on quit, after cancel())."""
