@@ -15,7 +15,8 @@ from whaleid_gui.core.catalog import PhotoRow, ProjectStore
 from whaleid_gui.core.progress import Finished, Progress
 from whaleid_gui.gui.catalog_view import CatalogView
 from whaleid_gui.gui.jobs import CandidateView, MatchResult
-from whaleid_gui.gui.match_review import MatchReviewPanel, ThresholdLine
+from whaleid_gui.gui.candidate_cards import ThresholdLine
+from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.workers import Worker, WorkerPool
 

@@ -31,9 +31,10 @@ from whaleid_gui.application.project_engine import project_engine
 from whaleid_gui.gui import jobs
 from whaleid_gui.gui.box_editor import BoxEditor
 from whaleid_gui.gui.catalog_view import CatalogView
+from whaleid_gui.gui.compare_panel import ComparePanel
 from whaleid_gui.gui.dialogs import ShortcutsDialog
 from whaleid_gui.gui.display_adjust import DisplayAdjustBar
-from whaleid_gui.gui.match_review import ComparePanel, MatchReviewPanel
+from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.review_controller import ReviewController
 from whaleid_gui.gui.training_panel import TrainingPanel

@@ -1,7 +1,8 @@
 """The review panel: the query crop beside the five best candidates, and the decision buttons.
 
-Renders a ``jobs.MatchResult``; asks for decisions through signals (the main window writes
-them to the store). Buttons never take the focus, so the one-key shortcuts keep working.
+Renders a ``jobs.MatchResult``; asks for decisions through signals (the review controller writes
+them to the store). Buttons never take the focus, so the one-key shortcuts keep working. The
+cards live in candidate_cards.py, the larger side-by-side view in compare_panel.py.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -19,192 +19,18 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from whaleid_gui.gui.image_view import ImageView, SyncedPair
+from whaleid_gui.gui.buttons import no_focus_button
+from whaleid_gui.gui.candidate_cards import CandidateCard, ThresholdLine
 from whaleid_gui.gui.jobs import CandidateView, MatchResult
-from whaleid_gui.gui.keypoint_view import KeypointPairView
+from whaleid_gui.gui.new_individual_bar import NewIndividualBar
 
-CARD_THUMB = QSize(132, 62)
 SIBLING_THUMB = QSize(64, 36)
 QUALITY_CHOICES = [("quality: unset", None), ("good", "good"), ("fair", "fair"), ("poor", "poor"),
                    ("unusable", "unusable")]
-
-
-def _no_focus_button(text: str, tip: str, name: str) -> QPushButton:
-    b = QPushButton(text)
-    b.setObjectName(name)
-    b.setToolTip(tip)
-    b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    return b
-
-
-def score_text(score: float) -> str:
-    return f"{score:.2f}"
-
-
-class CandidateCard(QFrame):
-    """One candidate: rank, thumbnail of its best-matching reference photo, score and context."""
-
-    clicked = Signal(int)  # index in the list
-
-    def __init__(self, index: int, cand: CandidateView, blind: bool = False, parent=None) -> None:
-        super().__init__(parent)
-        self.index = index
-        self.candidate = cand
-        self.rejected = False
-        self.setObjectName(f"candidate{index}")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
-        self.thumb = QLabel()
-        self.thumb.setFixedSize(CARD_THUMB)
-        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.thumb.setStyleSheet("background:#202326;color:#aaa;")
-        self.thumb.setText("\u2026")
-        self.title = QLabel()
-        self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.detail = QLabel()
-        self.detail.setStyleSheet("color:#555;")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(False)
-        self.bar.setFixedHeight(6)
-        self.bar.setValue(int(max(0.0, min(1.0, cand.score)) * 1000))
-        text = QVBoxLayout()
-        text.setSpacing(1)
-        text.addWidget(self.title)
-        text.addWidget(self.bar)
-        text.addWidget(self.detail)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(4, 3, 4, 3)
-        row.addWidget(self.thumb)
-        row.addLayout(text, 1)
-        self.set_blind(blind)
-        self.set_selected(False)
-
-    def set_blind(self, blind: bool) -> None:
-        c = self.candidate
-        who = "individual #" + str(c.rank) if blind else (
-            f"{c.code}" + (f" \u2014 {c.name}" if c.name else ""))
-        kp = ""
-        if c.inliers is not None:  # keypoint re-ranking verified this candidate
-            colour = "#1a7f37" if c.inliers >= 6 else "#777"
-            kp = f" &nbsp; <span style='color:{colour}'>\u2713 {c.inliers} keypoints</span>"
-        self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b> &nbsp; score <b>{score_text(c.score)}</b>{kp}")
-        self.title.setToolTip("score: the fused embedding + keypoint score" if c.inliers is not None else
-                              "score: the Siamese model's score")
-        if c.inliers is not None:
-            self.title.setToolTip(self.title.toolTip() + f"; {c.inliers} keypoint matches verified by geometry "
-                                  "with the shown photo (6 or more is convincing)")
-        last = c.last_seen[:10] if c.last_seen else "never"
-        place = f", {c.last_place}" if c.last_place else ""
-        photos = "1 photo" if c.n_photos == 1 else f"{c.n_photos} photos"
-        self.detail.setText(f"{photos} \u00b7 last seen {last}{place}")
-
-    def set_thumbnail(self, image: QImage | None, text: str = "") -> None:
-        if image is None:
-            self.thumb.setText(text or "no photo")
-            self.thumb.setToolTip(text)
-            return
-        self.thumb.setPixmap(QPixmap.fromImage(image).scaled(
-            CARD_THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
-
-    def set_selected(self, selected: bool) -> None:
-        self.selected = selected
-        self._style()
-
-    def set_rejected(self, rejected: bool) -> None:
-        self.rejected = rejected
-        self._style()
-
-    def _style(self) -> None:
-        border = "#1f6fd1" if self.selected else "#c8c8c8"
-        bg = "#e9f1fc" if self.selected else "#fafafa"
-        if self.rejected:
-            bg = "#f3e3e3"
-        self.setStyleSheet(f"CandidateCard{{border:2px solid {border}; border-radius:4px; background:{bg};}}")
-        font = self.title.font()
-        font.setStrikeOut(self.rejected)
-        self.title.setFont(font)
-
-    def mousePressEvent(self, event) -> None:
-        self.clicked.emit(self.index)
-        event.accept()
-
-
-class ThresholdLine(QLabel):
-    """The new-individual line, drawn where the threshold falls among the candidates."""
-
-    def __init__(self, threshold: float | None, rank: int | None = None, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("thresholdLine")
-        t = "not set" if threshold is None else score_text(threshold)
-        where = f"{rank}. " if rank else ""
-        self.setText(f"\u2500\u2500 {where}new individual (scores below {t}) \u2500\u2500")
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setStyleSheet("color:#b02020; font-weight:bold; border-top:2px dashed #b02020; padding-top:1px;")
-
-
-class NewIndividualBar(QFrame):
-    """Create a new individual in place: suggested code, name typed here, Enter creates."""
-
-    accepted = Signal(str, str)  # code, name
-    cancelled = Signal()
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("newIndividualBar")
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#newIndividualBar{background:#fff7e0;}")
-        self.code = QLineEdit()
-        self.code.setObjectName("newCode")
-        self.code.setMaximumWidth(90)
-        self.name = QLineEdit()
-        self.name.setObjectName("newName")
-        self.name.setPlaceholderText("name (optional) \u2014 Enter creates, Esc cancels")
-        create = _no_focus_button("Create", "Create the new individual (Enter)", "newCreate")
-        cancel = _no_focus_button("Cancel", "Cancel (Esc)", "newCancel")
-        create.clicked.connect(self._accept)
-        cancel.clicked.connect(self.cancel)
-        self.code.returnPressed.connect(self._accept)
-        self.name.returnPressed.connect(self._accept)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(4, 2, 4, 2)
-        row.addWidget(QLabel("New:"))
-        row.addWidget(self.code)
-        row.addWidget(self.name, 1)
-        row.addWidget(create)
-        row.addWidget(cancel)
-        self.hide()
-
-    def start(self, code: str) -> None:
-        self.code.setText(code)
-        self.name.clear()
-        self.show()
-        self.name.setFocus()
-
-    def _accept(self) -> None:
-        code = self.code.text().strip()
-        if not code:
-            self.code.setFocus()
-            return
-        self.hide()
-        self.accepted.emit(code, self.name.text().strip())
-
-    def cancel(self) -> None:
-        self.hide()
-        self.cancelled.emit()
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.cancel()
-            return
-        super().keyPressEvent(event)
 
 
 class MatchReviewPanel(QWidget):
@@ -248,7 +74,7 @@ class MatchReviewPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setObjectName("matchProgress")
         self.progress.setTextVisible(True)
-        self.cancel_button = _no_focus_button("Cancel", "Stop matching", "cancelMatch")
+        self.cancel_button = no_focus_button("Cancel", "Stop matching", "cancelMatch")
         self.cancel_button.clicked.connect(self.cancel_requested)
         prog_row = QHBoxLayout()
         prog_row.setContentsMargins(0, 0, 0, 0)
@@ -262,7 +88,7 @@ class MatchReviewPanel(QWidget):
         self.message.setObjectName("reviewMessage")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.retry_button = _no_focus_button("Try again", "Run the matching again", "retryMatch")
+        self.retry_button = no_focus_button("Try again", "Run the matching again", "retryMatch")
         self.retry_button.clicked.connect(self.rematch_requested)
         self.retry_button.hide()
 
@@ -272,11 +98,11 @@ class MatchReviewPanel(QWidget):
         cards_widget.setLayout(self.cards_box)
         self.cards_box.setContentsMargins(0, 0, 0, 0)
 
-        self.confirm_button = _no_focus_button("Confirm  [C]", "This is the selected individual (C or Enter)", "confirmButton")
-        self.reject_button = _no_focus_button("Reject  [X]", "Not this candidate (X)", "rejectButton")
-        self.new_button = _no_focus_button("New individual  [N]", "None of them: a new individual (N)", "newButton")
-        self.skip_button = _no_focus_button("Skip  [S]", "Decide later (S)", "skipButton")
-        self.undo_button = _no_focus_button("Undo", "Undo the last decision or box edit (Ctrl+Z)", "undoButton")
+        self.confirm_button = no_focus_button("Confirm  [C]", "This is the selected individual (C or Enter)", "confirmButton")
+        self.reject_button = no_focus_button("Reject  [X]", "Not this candidate (X)", "rejectButton")
+        self.new_button = no_focus_button("New individual  [N]", "None of them: a new individual (N)", "newButton")
+        self.skip_button = no_focus_button("Skip  [S]", "Decide later (S)", "skipButton")
+        self.undo_button = no_focus_button("Undo", "Undo the last decision or box edit (Ctrl+Z)", "undoButton")
         self.confirm_button.setStyleSheet("font-weight:bold;")
         self.confirm_button.clicked.connect(self.confirm)
         self.reject_button.clicked.connect(self.reject)
@@ -617,164 +443,3 @@ class MatchReviewPanel(QWidget):
         self.undo_button.setEnabled(not self._read_only)
 
 
-class ComparePanel(QWidget):
-    """Query and the selected candidate at a larger size, zoom and pan kept in step; below, all
-    photos of the candidate individual to browse with one click."""
-
-    browse_photo = Signal(int)  # photo id picked in the strip
-    keypoints_wanted = Signal()  # the keypoint toggle is on and the pair changed: compute the lines
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("comparePanel")
-        self.query = ImageView()
-        self.query.setObjectName("compareQuery")
-        self.other = ImageView()
-        self.other.setObjectName("compareCandidate")
-        self.pair = SyncedPair(self.query, self.other)
-        self.query_label = QLabel("Query")
-        self.other_label = QLabel("Candidate")
-        for lab in (self.query_label, self.other_label):
-            lab.setWordWrap(True)
-            lab.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        self.link = QCheckBox("Zoom and pan together")
-        self.link.setObjectName("linkZoom")
-        self.link.setChecked(True)
-        self.link.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.link.toggled.connect(self._set_linked)
-        fit = _no_focus_button("Fit", "Fit both images", "compareFit")
-        fit.clicked.connect(self.fit)
-        self.show_keypoints = QCheckBox("Show matching keypoints")
-        self.show_keypoints.setObjectName("showKeypoints")
-        self.show_keypoints.setToolTip("Lines join the keypoints that geometric verification matched between "
-                                       "the query and this photo")
-        self.show_keypoints.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.show_keypoints.toggled.connect(self._on_keypoints_toggled)
-        self.keypoint_view = KeypointPairView()
-        self.keypoint_label = QLabel("")
-        self.keypoint_label.setObjectName("keypointLabel")
-        self._query_image: QImage | None = None
-        self._other_image: QImage | None = None
-        self.strip = QListWidget()
-        self.strip.setObjectName("individualPhotos")
-        self.strip.setViewMode(QListWidget.ViewMode.IconMode)
-        self.strip.setFlow(QListWidget.Flow.LeftToRight)
-        self.strip.setWrapping(False)
-        self.strip.setIconSize(QSize(120, 56))
-        self.strip.setFixedHeight(96)
-        self.strip.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.strip.itemClicked.connect(
-            lambda item: self.browse_photo.emit(item.data(Qt.ItemDataRole.UserRole)))
-        self.strip_label = QLabel("All photos of the candidate")
-        top = QHBoxLayout()
-        top.addWidget(self.link)
-        top.addWidget(self.show_keypoints)
-        top.addStretch(1)
-        top.addWidget(fit)
-        pair_page = QWidget()
-        pl = QVBoxLayout(pair_page)
-        pl.setContentsMargins(0, 0, 0, 0)
-        pl.setSpacing(2)
-        pl.addWidget(self.query_label)
-        pl.addWidget(self.query, 1)
-        pl.addWidget(self.other_label)
-        pl.addWidget(self.other, 1)
-        kp_page = QWidget()
-        kl = QVBoxLayout(kp_page)
-        kl.setContentsMargins(0, 0, 0, 0)
-        kl.setSpacing(2)
-        kl.addWidget(self.keypoint_label)
-        kl.addWidget(self.keypoint_view, 1)
-        self.stack = QStackedWidget()
-        self.stack.addWidget(pair_page)
-        self.stack.addWidget(kp_page)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(2, 2, 2, 2)
-        layout.setSpacing(2)
-        layout.addLayout(top)
-        layout.addWidget(self.stack, 1)
-        layout.addWidget(self.strip_label)
-        layout.addWidget(self.strip)
-
-    def set_adjust(self, brightness: int, contrast: int) -> None:
-        """Display-only brightness/contrast of both compared images."""
-        self.query.set_adjust(brightness, contrast)
-        self.other.set_adjust(brightness, contrast)
-
-    def _set_linked(self, on: bool) -> None:
-        self.pair.linked = on
-        if on:
-            self.other.copy_view_from(self.query)
-
-    def set_query(self, image: QImage | None, caption: str, text: str = "") -> None:
-        self.query.set_image(image, text)
-        self.query_label.setText(caption)
-        self.query.fit()
-        self._query_image = image
-        self._pair_changed()
-
-    def set_candidate(self, image: QImage | None, caption: str, text: str = "") -> None:
-        self.other.set_image(image, text)
-        self.other_label.setText(caption)
-        if self.pair.linked and self.query.has_image():
-            self.other.copy_view_from(self.query)
-        else:
-            self.other.fit()
-        self._other_image = image
-        self._pair_changed()
-
-    # ------------------------------------------------------------------ keypoint evidence
-    def _on_keypoints_toggled(self, on: bool) -> None:
-        self.link.setEnabled(not on)
-        self.stack.setCurrentIndex(1 if on else 0)
-        self._pair_changed()
-
-    def _pair_changed(self) -> None:
-        if not self.show_keypoints.isChecked():
-            return
-        self.keypoint_view.set_images(self._query_image, self._other_image)
-        if self._query_image is None or self._other_image is None:
-            self.set_keypoint_message("Select a candidate (with a boxed query) to see the matching keypoints.")
-            return
-        self.set_keypoint_message("Matching keypoints\u2026")
-        self.keypoints_wanted.emit()
-
-    def set_keypoint_message(self, text: str) -> None:
-        self.keypoint_label.setText(text)
-
-    def set_keypoint_lines(self, lines, inliers: int, tentative: int = 0) -> None:
-        """Lines (K, 4) as fractions of the two crops; K may be below `inliers` when some fall
-        outside the displayed crops."""
-        self.keypoint_view.set_lines(lines)
-        if inliers:
-            weak = " \u2014 few: near chance level, not evidence" if inliers < 6 else ""
-            self.set_keypoint_message(f"{inliers} keypoint matches verified by geometry (of {tentative} "
-                                      f"candidate matches){weak}. Top: query, bottom: candidate")
-        else:
-            self.set_keypoint_message(f"No geometrically consistent keypoint matches ({tentative} candidate "
-                                      "matches were rejected)")
-
-    def keypoint_line_count(self) -> int:
-        return len(self.keypoint_view.line_items)
-
-    def set_photos(self, title: str, photos: list[tuple[int, str]]) -> None:
-        """(photo id, caption) of every photo of the candidate individual."""
-        self.strip.clear()
-        self.strip_label.setText(title)
-        for pid, caption in photos:
-            item = QListWidgetItem(caption)
-            item.setData(Qt.ItemDataRole.UserRole, pid)
-            self.strip.addItem(item)
-
-    def set_photo_thumbnail(self, photo_id: int, image: QImage) -> None:
-        from PySide6.QtGui import QIcon
-
-        for i in range(self.strip.count()):
-            item = self.strip.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == photo_id:
-                item.setIcon(QIcon(QPixmap.fromImage(image)))
-
-    def fit(self) -> None:
-        self.query.fit()
-        self.other.fit() if not self.pair.linked else self.other.copy_view_from(self.query)
-        self.keypoint_view.fit()

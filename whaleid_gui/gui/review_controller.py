@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from whaleid_gui.application.match_photos import record_result
 from whaleid_gui.gui import box_proposals, jobs
 from whaleid_gui.gui.box_editor import BoxEditor, BoxState, qimage_from_array
-from whaleid_gui.gui.match_review import ComparePanel, MatchReviewPanel
+from whaleid_gui.gui.compare_panel import ComparePanel
+from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.workers import Worker, WorkerPool
 

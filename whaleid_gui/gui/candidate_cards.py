@@ -1,0 +1,118 @@
+"""One card per candidate (rank, thumbnail, score, context) and the new-individual threshold line
+drawn among them."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout
+
+from whaleid_gui.gui.jobs import CandidateView
+
+CARD_THUMB = QSize(132, 62)
+
+
+def score_text(score: float) -> str:
+    return f"{score:.2f}"
+
+
+class CandidateCard(QFrame):
+    """One candidate: rank, thumbnail of its best-matching reference photo, score and context."""
+
+    clicked = Signal(int)  # index in the list
+
+    def __init__(self, index: int, cand: CandidateView, blind: bool = False, parent=None) -> None:
+        super().__init__(parent)
+        self.index = index
+        self.candidate = cand
+        self.rejected = False
+        self.setObjectName(f"candidate{index}")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.thumb = QLabel()
+        self.thumb.setFixedSize(CARD_THUMB)
+        self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumb.setStyleSheet("background:#202326;color:#aaa;")
+        self.thumb.setText("\u2026")
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.detail = QLabel()
+        self.detail.setStyleSheet("color:#555;")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.bar.setFixedHeight(6)
+        self.bar.setValue(int(max(0.0, min(1.0, cand.score)) * 1000))
+        text = QVBoxLayout()
+        text.setSpacing(1)
+        text.addWidget(self.title)
+        text.addWidget(self.bar)
+        text.addWidget(self.detail)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(4, 3, 4, 3)
+        row.addWidget(self.thumb)
+        row.addLayout(text, 1)
+        self.set_blind(blind)
+        self.set_selected(False)
+
+    def set_blind(self, blind: bool) -> None:
+        c = self.candidate
+        who = "individual #" + str(c.rank) if blind else (
+            f"{c.code}" + (f" \u2014 {c.name}" if c.name else ""))
+        kp = ""
+        if c.inliers is not None:  # keypoint re-ranking verified this candidate
+            colour = "#1a7f37" if c.inliers >= 6 else "#777"
+            kp = f" &nbsp; <span style='color:{colour}'>\u2713 {c.inliers} keypoints</span>"
+        self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b> &nbsp; score <b>{score_text(c.score)}</b>{kp}")
+        self.title.setToolTip("score: the fused embedding + keypoint score" if c.inliers is not None else
+                              "score: the Siamese model's score")
+        if c.inliers is not None:
+            self.title.setToolTip(self.title.toolTip() + f"; {c.inliers} keypoint matches verified by geometry "
+                                  "with the shown photo (6 or more is convincing)")
+        last = c.last_seen[:10] if c.last_seen else "never"
+        place = f", {c.last_place}" if c.last_place else ""
+        photos = "1 photo" if c.n_photos == 1 else f"{c.n_photos} photos"
+        self.detail.setText(f"{photos} \u00b7 last seen {last}{place}")
+
+    def set_thumbnail(self, image: QImage | None, text: str = "") -> None:
+        if image is None:
+            self.thumb.setText(text or "no photo")
+            self.thumb.setToolTip(text)
+            return
+        self.thumb.setPixmap(QPixmap.fromImage(image).scaled(
+            CARD_THUMB, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation))
+
+    def set_selected(self, selected: bool) -> None:
+        self.selected = selected
+        self._style()
+
+    def set_rejected(self, rejected: bool) -> None:
+        self.rejected = rejected
+        self._style()
+
+    def _style(self) -> None:
+        border = "#1f6fd1" if self.selected else "#c8c8c8"
+        bg = "#e9f1fc" if self.selected else "#fafafa"
+        if self.rejected:
+            bg = "#f3e3e3"
+        self.setStyleSheet(f"CandidateCard{{border:2px solid {border}; border-radius:4px; background:{bg};}}")
+        font = self.title.font()
+        font.setStrikeOut(self.rejected)
+        self.title.setFont(font)
+
+    def mousePressEvent(self, event) -> None:
+        self.clicked.emit(self.index)
+        event.accept()
+
+
+class ThresholdLine(QLabel):
+    """The new-individual line, drawn where the threshold falls among the candidates."""
+
+    def __init__(self, threshold: float | None, rank: int | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("thresholdLine")
+        t = "not set" if threshold is None else score_text(threshold)
+        where = f"{rank}. " if rank else ""
+        self.setText(f"\u2500\u2500 {where}new individual (scores below {t}) \u2500\u2500")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("color:#b02020; font-weight:bold; border-top:2px dashed #b02020; padding-top:1px;")
