@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from whaleid_gui.core.box_proposer import BoxProposer, place_photo  # noqa: E402
-from whaleid_gui.core.images import load_image  # noqa: E402
+from whaleid_gui.core.photo_files import load_image  # noqa: E402
 from whaleid_gui.core.synthetic import FlukeIdentity, render_photo  # noqa: E402
 
 

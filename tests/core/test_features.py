@@ -9,7 +9,7 @@ from PIL import Image
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.errors import ImageError
 from whaleid_gui.core.features import FeatureCache, ImageItem, default_cache_dir, iter_features
-from whaleid_gui.core.images import file_sha1
+from whaleid_gui.core.photo_files import file_sha1
 from whaleid_gui.core.model import build_model
 from whaleid_gui.core.progress import Finished, Progress
 

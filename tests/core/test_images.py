@@ -11,20 +11,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from whaleid_gui.core import images
+from whaleid_gui.core import photo_files
 from whaleid_gui.core.augment import ANISOTROPY, Augment, crop_region
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.errors import ImageError
-from whaleid_gui.core.images import (
-    crop_array,
-    file_sha1,
-    image_size,
-    load_crop,
-    load_image,
-    orient,
-    orient_box,
-    standardize,
-)
+from whaleid_gui.core.images import crop_array, load_crop, orient, orient_box, standardize
+from whaleid_gui.core.photo_files import file_sha1, image_size, load_image
 
 # --------------------------------------------------------------------------------------------
 # Helpers
@@ -207,7 +199,7 @@ def test_missing_file(tmp_path):
 
 def test_decompression_bomb_guard(tmp_path, monkeypatch):
     Image.new("RGB", (64, 64)).save(tmp_path / "big.png")
-    monkeypatch.setattr(images, "MAX_PIXELS", 1000)
+    monkeypatch.setattr(photo_files, "MAX_PIXELS", 1000)
     _assert_image_error(load_image, tmp_path / "big.png", "too large", "4,096 pixels")
     _assert_image_error(image_size, tmp_path / "big.png", "too large")
 

@@ -27,7 +27,7 @@ from torch import nn
 
 from .boxes import BoundingBox
 from .errors import ImageError, WeightsError
-from .images import load_image
+from .photo_files import load_image
 from .progress import Progress
 
 __all__ = [

@@ -26,7 +26,7 @@ from .box_proposer import (ANISOTROPY, DEFAULT_CHANNELS, INPUT_SIZE, BoxNet, Box
                            save_box_proposer)
 from .boxes import BoundingBox
 from .errors import ImageError, WhaleIDError
-from .images import load_image
+from .photo_files import load_image
 from .progress import Finished, Progress
 
 __all__ = ["TrainReport", "train_box_proposer", "render_synthetic_boxes", "evaluate_box_proposer",

@@ -18,7 +18,8 @@ import torch
 
 from .boxes import BoundingBox
 from .errors import ImageError
-from .images import file_sha1, load_crop
+from .images import load_crop
+from .photo_files import file_sha1
 from .progress import Finished, Progress
 
 BATCH_SIZE = 16

@@ -309,7 +309,7 @@ class _Sha1Memo:
 
 def _file_sha1(path: Path) -> str:
     try:
-        from .images import file_sha1  # one definition of the photo's identity
+        from .photo_files import file_sha1  # one definition of the photo's identity
 
         return file_sha1(path)
     except ImportError:
@@ -395,7 +395,8 @@ class KeypointVerifier:
     def _compute(self, path: Path, box: BoundingBox | None, flip: bool = False) -> Descriptors:
         import cv2
 
-        from .images import crop_array, load_image
+        from .images import crop_array
+        from .photo_files import load_image
 
         image = load_image(path)
         w, h = image.size

@@ -77,7 +77,7 @@ class _Known:
                 return path
             if (w, h) == (p.width, p.height) and p.image is not None:
                 try:
-                    from whaleid_gui.core.images import load_image
+                    from whaleid_gui.core.photo_files import load_image
 
                     if hashing.same_picture(p.image, load_image(path)):
                         return path

@@ -31,8 +31,8 @@ def canonical_path(path: str | Path) -> Path:
 
 
 def prepare_photo(path: str | Path, keep_image: bool = False) -> PreparedPhoto:
-    """Load, hash and read EXIF. Raises ImageError (from images.load_image) for a bad file."""
-    from whaleid_gui.core.images import file_sha1, load_image  # late: keeps catalog importable alone
+    """Load, hash and read EXIF. Raises ImageError (from photo_files.load_image) for a bad file."""
+    from whaleid_gui.core.photo_files import file_sha1, load_image  # late: keeps catalog import light
 
     path = canonical_path(path)
     image = load_image(path)
