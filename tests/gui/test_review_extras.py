@@ -153,7 +153,7 @@ def _row(i, date, survey, folder="/s/a", name=None):
 
 
 def test_encounter_siblings_by_survey_time_and_folder():
-    from whaleid_gui.gui.review_controller import encounter_siblings
+    from whaleid_gui.application.review_session import encounter_siblings
 
     q = _row(1, "2024-06-01T10:00:00", "S1")
     rows = [q, _row(2, "2024-06-01T11:59:00", "S1", "/s/b"),  # 1 h 59 later, other folder: yes

@@ -9,7 +9,7 @@ and emit ``state_changed`` too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen, QPixmap, QTransform
@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from whaleid_gui.application.review_session import BoxState
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.gui.display_adjust import adjust_image
 
@@ -31,15 +32,6 @@ ZOOM_MIN, ZOOM_MAX = 0.02, 40.0
 
 BOX_COLOR = QColor("#ffb000")
 PROPOSAL_COLOR = QColor("#37c8ff")
-
-
-@dataclass(frozen=True)
-class BoxState:
-    """What the store keeps for one photo: the box (or none) and how to orient the crop."""
-
-    box: BoundingBox | None = None
-    rotation: int = 0  # 0 or 180
-    flip: bool = False
 
 
 # Handle names: which box edges a handle drags.

@@ -19,6 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from whaleid_gui.application.review_session import next_pending
+
 STATUS_LABEL = {"needs_box": "needs a box", "needs_decision": "needs a decision", "done": "done"}
 STATUS_MARK = {"needs_box": "\u25a1", "needs_decision": "\u25a3", "done": "\u2713"}
 STATUS_ORDER = {"needs_box": 0, "needs_decision": 1, "done": 2}
@@ -196,13 +198,7 @@ class PhotoQueue(QWidget):
 
     def next_pending(self, after: int | None) -> int | None:
         """The next photo (after `after` in the shown order) that still needs work."""
-        ids = self.visible_ids()
-        start = ids.index(after) + 1 if after in ids else 0
-        for pid in ids[start:] + ids[:start]:
-            p = self.photo(pid)
-            if p is not None and p.status != "done" and pid != after:
-                return pid
-        return None
+        return next_pending(self.visible_ids(), {p.id: p.status for p in self._photos}, after)
 
     # ------------------------------------------------------------------ view
     def _sorted(self) -> list:

@@ -1,0 +1,283 @@
+"""The rules of a review session, without Qt: what a decision records, the undo history that spans
+box edits and decisions, which photo comes next, and which photos share the query's encounter.
+
+The GUI's ReviewController calls this object and observes it (``subscribe``): every change that
+reached the store is announced as a small event, and the controller updates the views from it.
+The store is the GUI thread's ProjectStore connection; store errors propagate to the caller,
+which says why in the window, and leave the session as it was.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence, Union
+
+from whaleid_gui.application.match_photos import MatchResult, record_result
+from whaleid_gui.core.boxes import BoundingBox
+
+ENCOUNTER_HOURS = 2.0  # photos of one survey taken this close together show the same encounter
+
+
+@dataclass(frozen=True)
+class BoxState:
+    """What the store keeps for one photo: the box (or none) and how to orient the crop."""
+
+    box: BoundingBox | None = None
+    rotation: int = 0  # 0 or 180
+    flip: bool = False
+
+
+def state_of(boxrow: Any) -> BoxState:
+    """The BoxState of a store box row (None: no box yet)."""
+    if boxrow is None:
+        return BoxState()
+    return BoxState(boxrow.box, int(boxrow.rotation or 0), bool(boxrow.flip))
+
+
+# ---------------------------------------------------------------------------- history entries
+@dataclass(frozen=True)
+class BoxEdit:
+    photo_id: int
+    before: BoxState
+    after: BoxState
+
+
+@dataclass(frozen=True)
+class Decision:
+    photo_id: int
+    kind: str  # "confirmed" | "rejected" | "new_individual" | "skipped"
+    code: str | None  # the individual decided for (None for a skip)
+
+
+HistoryEntry = Union[BoxEdit, Decision]
+
+
+# ---------------------------------------------------------------------------- what observers hear
+@dataclass(frozen=True)
+class BoxSaved:
+    """A photo's box (or its removal) reached the store; its ranking is gone."""
+
+    photo_id: int
+    state: BoxState
+
+
+@dataclass(frozen=True)
+class DecisionRecorded:
+    decision: Decision
+
+
+@dataclass(frozen=True)
+class DecisionUndone:
+    decision: Decision
+    photo_id: int  # the photo the store's undo touched (where the review goes back to)
+
+
+SessionEvent = Union[BoxSaved, DecisionRecorded, DecisionUndone]
+
+
+# ---------------------------------------------------------------------------- which photo next
+def next_pending(order: Sequence[int], status: Mapping[int, str], after: int | None) -> int | None:
+    """The next photo after `after` in the shown order (wrapping round) that still needs work."""
+    ids = list(order)
+    start = ids.index(after) + 1 if after in ids else 0
+    for pid in ids[start:] + ids[:start]:
+        if pid in status and status[pid] != "done" and pid != after:
+            return pid
+    return None
+
+
+def next_photo(order: Sequence[int], status: Mapping[int, str], current: int | None,
+               force: bool = False) -> int | None:
+    """Where the review goes after a decision on `current`: the next photo that still needs work;
+    with `force` (a skip) at least the next shown photo. None: stay on `current`."""
+    pending = next_pending(order, status, current)
+    if pending is not None and pending != current:
+        return pending
+    if force:
+        ids = list(order)
+        if current in ids:
+            i = ids.index(current)
+            return ids[i + 1] if i + 1 < len(ids) else None
+        return ids[0] if ids else None
+    return None
+
+
+# ---------------------------------------------------------------------------- same encounter
+def taken_at(photo: Any) -> datetime | None:
+    """The photo's date as a naive datetime (None when missing or unreadable)."""
+    try:
+        t = datetime.fromisoformat(photo.taken_at) if photo.taken_at else None
+    except (TypeError, ValueError):
+        return None
+    return t.replace(tzinfo=None) if t is not None else None
+
+
+def encounter_siblings(query: Any, rows: Sequence[Any], hours: float = ENCOUNTER_HOURS) -> list:
+    """The other photos of the query's encounter: same survey and taken within `hours` of it;
+    where either date is missing, same survey and same folder (no survey: same folder too)."""
+    t0 = taken_at(query)
+    folder = Path(query.path).parent
+    out = []
+    for p in rows:
+        if p.id == query.id or p.survey != query.survey:
+            continue
+        same_folder = Path(p.path).parent == folder
+        if query.survey is None and not same_folder:
+            continue
+        t = taken_at(p)
+        if t0 is not None and t is not None:
+            if abs((t - t0).total_seconds()) <= hours * 3600:
+                out.append(p)
+        elif same_folder:
+            out.append(p)
+    out.sort(key=lambda p: (p.taken_at or "9999", Path(p.path).name.lower(), p.id))
+    return out
+
+
+# ---------------------------------------------------------------------------- the session
+class ReviewSession:
+    """One project's review: the photo under review, its box, cached rankings, rejections, proposals
+    and the undo history. Every write goes to the store at once (one transaction per action)."""
+
+    def __init__(self) -> None:
+        self.store: Any = None
+        self.read_only = False
+        self.photo_id: int | None = None
+        self.photo_state = BoxState()  # the box of the photo under review, as stored now
+        self.results: dict[int, MatchResult] = {}  # photo id -> its latest ranking
+        self.rejected: dict[int, set[str]] = {}  # photo id -> codes rejected for it
+        self.proposals: dict[str, BoundingBox] = {}  # resolved photo path -> proposed box
+        self.history: list[HistoryEntry] = []
+        self.redo_stack: list[BoxEdit] = []
+        self._listeners: list[Callable[[SessionEvent], None]] = []
+
+    # ------------------------------------------------------------------ observers
+    def subscribe(self, listener: Callable[[SessionEvent], None]) -> None:
+        self._listeners.append(listener)
+
+    def _announce(self, event: SessionEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ------------------------------------------------------------------ project and photo
+    def open(self, store: Any, proposals: Mapping[str, BoundingBox] | None = None) -> None:
+        """Start over on another project (None: no project); nothing of the last one is kept."""
+        self.store = store
+        self.read_only = bool(store is not None and store.read_only)
+        self.photo_id = None
+        self.photo_state = BoxState()
+        self.results.clear()
+        self.rejected.clear()
+        self.history.clear()
+        self.redo_stack.clear()
+        self.proposals = dict(proposals or {})
+
+    @property
+    def can_edit(self) -> bool:
+        return self.store is not None and not self.read_only
+
+    def show(self, photo_id: int | None) -> BoxState:
+        """The photo now under review (None: none); returns its stored box."""
+        self.photo_id = photo_id
+        self.photo_state = state_of(self.store.box(photo_id)) if photo_id is not None else BoxState()
+        return self.photo_state
+
+    def proposal_for(self, path: str | Path) -> BoundingBox | None:
+        return self.proposals.get(str(Path(path).resolve()))
+
+    # ------------------------------------------------------------------ boxes
+    def edit_box(self, state: BoxState) -> BoxEdit | None:
+        """The user changed the box of the photo under review: save it and make it undoable.
+        A first box equal to the box model's proposal is saved as 'proposed'."""
+        if self.photo_id is None or not self.can_edit:
+            return None
+        before = self.photo_state
+        accepted = (state.box is not None and before.box is None
+                    and self.proposal_for(self.store.photo(self.photo_id).path) == state.box)
+        self.save_box(self.photo_id, state, source="proposed" if accepted else "manual")
+        edit = BoxEdit(self.photo_id, before, state)
+        self.history.append(edit)
+        self.redo_stack.clear()
+        return edit
+
+    def save_box(self, photo_id: int, state: BoxState, source: str = "manual") -> None:
+        """Write one box to the store; a new box means a new ranking (the cached one is dropped)."""
+        if state.box is None:
+            self.store.delete_box(photo_id)
+        else:
+            self.store.set_box(photo_id, state.box, source=source, rotation=state.rotation,
+                               flip=state.flip, author=getattr(self.store, "user", None))
+        if photo_id == self.photo_id:
+            self.photo_state = state
+        self.results.pop(photo_id, None)
+        self.rejected.pop(photo_id, None)
+        self._announce(BoxSaved(photo_id, state))
+
+    # ------------------------------------------------------------------ rankings
+    def add_result(self, result: MatchResult) -> None:
+        """Keep a photo's ranking and record its candidates in the store (the audit trail)."""
+        self.results[result.photo_id] = result
+        if self.can_edit:
+            record_result(self.store, result)
+
+    # ------------------------------------------------------------------ decisions
+    def decide(self, kind: str, cand: Any = None, new_code: str | None = None,
+               new_name: str | None = None) -> Any:
+        """Record a decision on exactly the photo under review: the candidate's individual, its score
+        and rank and the model that ranked it; returns the store's decision row (None: nothing to
+        decide on)."""
+        if self.photo_id is None or not self.can_edit:
+            return None
+        result = self.results.get(self.photo_id)
+        row = self.store.decide(
+            self.photo_id, kind,
+            individual_id=cand.individual_id if cand is not None else None,
+            score=cand.score if cand is not None else None,
+            rank=cand.rank if cand is not None else None,
+            weights_id=result.weights_id if result is not None else None,
+            new_code=new_code, new_name=new_name or None)
+        decision = Decision(self.photo_id, kind, cand.code if cand is not None else new_code)
+        if kind == "rejected" and decision.code:
+            self.rejected.setdefault(self.photo_id, set()).add(decision.code)
+        self.history.append(decision)
+        self.redo_stack.clear()
+        self._announce(DecisionRecorded(decision))
+        return row
+
+    def rejected_for(self, photo_id: int) -> set[str]:
+        return self.rejected.get(photo_id, set())
+
+    # ------------------------------------------------------------------ undo / redo
+    def last_entry(self) -> HistoryEntry | None:
+        """What undo() would undo (None: nothing)."""
+        return self.history[-1] if self.history and self.can_edit else None
+
+    def undo(self) -> HistoryEntry | None:
+        """Undo the last box edit or decision, whichever came last. A failing store write raises
+        and keeps the entry, so undo can be tried again."""
+        entry = self.last_entry()
+        if entry is None:
+            return None
+        if isinstance(entry, BoxEdit):
+            self.save_box(entry.photo_id, entry.before)
+            self.history.pop()
+            self.redo_stack.append(entry)
+            return entry
+        row = self.store.undo_last()
+        self.history.pop()
+        if entry.kind == "rejected":
+            self.rejected.get(entry.photo_id, set()).discard(entry.code or "")
+        self._announce(DecisionUndone(entry, row.photo_id if row is not None else entry.photo_id))
+        return entry
+
+    def redo(self) -> BoxEdit | None:
+        """Redo the last undone box edit (decisions are made again, not redone)."""
+        if not self.redo_stack or not self.can_edit:
+            return None
+        entry = self.redo_stack[-1]
+        self.save_box(entry.photo_id, entry.after)
+        self.redo_stack.pop()
+        self.history.append(entry)
+        return entry
