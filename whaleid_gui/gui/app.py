@@ -14,10 +14,10 @@ APP = "WhaleID"
 
 
 def resources_dir() -> Path:
-    """The repository's resources/ folder (next to the package); it may be absent (an installed wheel)."""
-    import whaleid_gui
+    """The shipped resources/ folder: inside an installed package, else the checkout's (see core.shipped_files)."""
+    from ..core.shipped_files import resources_dir as shipped_resources
 
-    return Path(whaleid_gui.__file__).parents[1] / "resources"
+    return shipped_resources()
 
 
 def app_icon():

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..shipped_files import model_weights_dir
 from .checkpoint import load_model_file, save_model
 from .head import PairHead
 from .siamese import (BRANCHES, DEFAULT_IMAGE_SIZE, ModelCard, SiameseModel, check_image_size, make_branch,
                       resolve_device)
 
 UNTRAINED_ID = "untrained-lite0-distance-v1"
-SHIPPED_WEIGHTS = Path(__file__).resolve().parents[3] / "model_weights" / "whaleid-siamese.pt"
+SHIPPED_WEIGHTS = model_weights_dir() / "whaleid-siamese.pt"
 
 
 def build_model(branch: str = "efficientnet-lite0", image_size: int = DEFAULT_IMAGE_SIZE,
