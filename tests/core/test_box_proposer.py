@@ -10,9 +10,8 @@ import pytest
 import torch
 from PIL import Image
 
-from whaleid_gui.core.box_proposer import (DEFAULT_WEIGHTS, BoxProposer, place_photo,
-                                           train_box_proposer)
-from whaleid_gui.core.box_proposer_train import evaluate_box_proposer, render_synthetic_boxes
+from whaleid_gui.core.box_proposer import DEFAULT_WEIGHTS, BoxProposer, place_photo
+from whaleid_gui.core.box_proposer_train import evaluate_box_proposer, render_synthetic_boxes, train_box_proposer
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.errors import ImageError, WeightsError
 from whaleid_gui.core.progress import Finished, Progress, drive

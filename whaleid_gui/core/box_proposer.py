@@ -29,6 +29,7 @@ from .boxes import BoundingBox
 from .errors import ImageError, WeightsError
 from .photo_files import load_image
 from .progress import Progress
+from .shipped_files import model_weights_dir
 
 __all__ = [
     "INPUT_SIZE",
@@ -41,7 +42,6 @@ __all__ = [
     "BoxProposer",
     "save_box_proposer",
     "read_box_weights",
-    "train_box_proposer",
     "iou_stats",
 ]
 
@@ -50,7 +50,7 @@ ANISOTROPY = 2.15  # width / height of the photo region that fills the square in
 DEFAULT_CHANNELS = (12, 24, 48, 64, 96)
 FORMAT = "whaleid-box-proposer"
 FORMAT_VERSION = 1
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[2] / "model_weights" / "box_proposer.pt"
+DEFAULT_WEIGHTS = model_weights_dir() / "box_proposer.pt"
 
 
 # --------------------------------------------------------------------------------------------
@@ -278,13 +278,6 @@ class BoxProposer:
                 progress(Progress(i + 1, len(paths), f"proposing boxes: {Path(path).name}"))
         flush()
         return results  # type: ignore[return-value]
-
-
-def train_box_proposer(items, out, epochs: int = 30, **kwargs):
-    """Training job (generator of Progress events, then Finished(TrainReport)); see box_proposer_train."""
-    from .box_proposer_train import train_box_proposer as _train
-
-    return _train(items, out, epochs=epochs, **kwargs)
 
 
 def iou_stats(ious: Sequence[float]) -> dict:
