@@ -4,7 +4,8 @@ The canvas keeps the box in pixels of the (EXIF-oriented) photo: the scene coord
 the photo's pixels, and rotation/flip are only a view transform, so the stored box never
 depends on how the photo is shown. Every user edit emits a typed signal and, for the owner
 that saves to the store, one ``state_changed(BoxState)``; undo/redo restore earlier states
-and emit ``state_changed`` too.
+and emit ``state_changed`` too. The mouse gestures are in box_gestures.py, their geometry in
+box_geometry.py.
 """
 
 from __future__ import annotations
@@ -23,28 +24,15 @@ from PySide6.QtWidgets import (
 
 from whaleid_gui.application.review_session import BoxState
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.gui.box_geometry import HANDLES, handle_point
+from whaleid_gui.gui.box_gestures import HANDLE_PX, BoxGestures
 from whaleid_gui.gui.display_adjust import adjust_image
 
-HANDLE_PX = 9  # handle size on screen, independent of zoom
-MIN_BOX_PX = 4  # a drag shorter than this (in photo pixels) is a click, not a box
 ZOOM_STEP = 1.25
 ZOOM_MIN, ZOOM_MAX = 0.02, 40.0
 
 BOX_COLOR = QColor("#ffb000")
 PROPOSAL_COLOR = QColor("#37c8ff")
-
-
-# Handle names: which box edges a handle drags.
-_HANDLES = {
-    "tl": ("x0", "y0"), "t": (None, "y0"), "tr": ("x1", "y0"), "r": ("x1", None),
-    "br": ("x1", "y1"), "b": (None, "y1"), "bl": ("x0", "y1"), "l": ("x0", None),
-}
-_CURSORS = {
-    "tl": Qt.CursorShape.SizeFDiagCursor, "br": Qt.CursorShape.SizeFDiagCursor,
-    "tr": Qt.CursorShape.SizeBDiagCursor, "bl": Qt.CursorShape.SizeBDiagCursor,
-    "t": Qt.CursorShape.SizeVerCursor, "b": Qt.CursorShape.SizeVerCursor,
-    "l": Qt.CursorShape.SizeHorCursor, "r": Qt.CursorShape.SizeHorCursor,
-}
 
 
 def qimage_from_array(rgb) -> QImage:
@@ -61,7 +49,7 @@ def qimage_from_array(rgb) -> QImage:
     return img.copy()
 
 
-class BoxEditor(QGraphicsView):
+class BoxEditor(BoxGestures, QGraphicsView):
     box_drawn = Signal(object)  # BoundingBox
     box_moved = Signal(object)  # BoundingBox
     box_resized = Signal(object)  # BoundingBox
@@ -112,7 +100,7 @@ class BoxEditor(QGraphicsView):
         self._scene.addItem(self._proposal_item)
 
         self._handle_items: dict[str, QGraphicsRectItem] = {}
-        for name in _HANDLES:
+        for name in HANDLES:
             item = QGraphicsRectItem()
             item.setZValue(11)
             item.setFlag(QGraphicsRectItem.GraphicsItemFlag.ItemIgnoresTransformations, True)
@@ -133,13 +121,7 @@ class BoxEditor(QGraphicsView):
         self._read_only = False
         self._original: QImage | None = None  # the photo as loaded; the pixmap may be adjusted
         self._adjust: tuple[int, int] = (0, 0)  # brightness, contrast (display only)
-        # drag state
-        self._mode: str | None = None  # "draw" | "move" | "resize" | "pan"
-        self._press_scene = QPointF()
-        self._press_view = QPointF()
-        self._press_box: BoundingBox | None = None
-        self._handle: str | None = None
-        self._live_box: BoundingBox | None = None
+        self._reset_gesture()  # the mouse's drag state (box_gestures)
 
     # ----------------------------------------------------------------- content
     def set_image(self, image: QImage | None, state: BoxState | None = None,
@@ -365,7 +347,7 @@ class BoxEditor(QGraphicsView):
             self._box_item.setRect(QRectF(box.x0, box.y0, box.width, box.height))
             self._box_item.show()
             for name, item in self._handle_items.items():
-                item.setPos(self._handle_pos(box, name))
+                item.setPos(QPointF(*handle_point(box, name)))
                 item.setVisible(not self._read_only)
         if self._proposal is not None:
             p = self._proposal
@@ -374,139 +356,9 @@ class BoxEditor(QGraphicsView):
         else:
             self._proposal_item.hide()
 
-    @staticmethod
-    def _handle_pos(box: BoundingBox, name: str) -> QPointF:
-        xs = {"x0": box.x0, "x1": box.x1, None: (box.x0 + box.x1) / 2}
-        ys = {"y0": box.y0, "y1": box.y1, None: (box.y0 + box.y1) / 2}
-        ex, ey = _HANDLES[name]
-        return QPointF(xs[ex], ys[ey])
-
-    def handle_at(self, view_pos: QPointF) -> str | None:
-        """The handle under a view position (hit area a little larger than drawn)."""
-        box = self._state.box
-        if box is None or self._read_only:
-            return None
-        for name in _HANDLES:
-            hp = self.mapFromScene(self._handle_pos(box, name))
-            if abs(hp.x() - view_pos.x()) <= HANDLE_PX and abs(hp.y() - view_pos.y()) <= HANDLE_PX:
-                return name
-        return None
-
-    def handle_view_pos(self, name: str) -> QPointF:
-        """Where a handle of the current box is in view coordinates (tests drive the mouse)."""
-        assert self._state.box is not None
-        return QPointF(self.mapFromScene(self._handle_pos(self._state.box, name)))
-
     def _clip(self, box: BoundingBox) -> BoundingBox:
         w, h = self._image_size
         return box.clipped(w, h) if w > 0 else box
-
-    def _box_from_points(self, a: QPointF, b: QPointF) -> BoundingBox | None:
-        w, h = self._image_size
-        x0, x1 = sorted((min(max(a.x(), 0), w), min(max(b.x(), 0), w)))
-        y0, y1 = sorted((min(max(a.y(), 0), h), min(max(b.y(), 0), h)))
-        if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
-            return None
-        return BoundingBox(round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
-
-    # ----------------------------------------------------------------- mouse
-    def mousePressEvent(self, event) -> None:
-        pos = event.position()
-        self._press_view = pos
-        self._press_scene = self.mapToScene(pos.toPoint())
-        button = event.button()
-        pan = (button in (Qt.MouseButton.MiddleButton, Qt.MouseButton.RightButton)
-               or (button == Qt.MouseButton.LeftButton
-                   and event.modifiers() & Qt.KeyboardModifier.ShiftModifier))
-        if pan:
-            self._mode = "pan"
-            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-            event.accept()
-            return
-        if button != Qt.MouseButton.LeftButton or not self.has_image() or self._read_only:
-            super().mousePressEvent(event)
-            return
-        handle = self.handle_at(pos)
-        box = self._state.box
-        if handle is not None:
-            self._mode, self._handle, self._press_box = "resize", handle, box
-        elif box is not None and QRectF(box.x0, box.y0, box.width, box.height).contains(self._press_scene):
-            self._mode, self._press_box = "move", box
-            self.viewport().setCursor(Qt.CursorShape.SizeAllCursor)
-        else:
-            self._mode = "draw"
-        self._live_box = None
-        event.accept()
-
-    def mouseMoveEvent(self, event) -> None:
-        pos = event.position()
-        if self._mode is None:
-            self._update_hover_cursor(pos)
-            super().mouseMoveEvent(event)
-            return
-        scene = self.mapToScene(pos.toPoint())
-        if self._mode == "pan":
-            d = pos - self._press_view
-            self._press_view = pos
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - int(d.x()))
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - int(d.y()))
-        elif self._mode == "draw":
-            self._live_box = self._box_from_points(self._press_scene, scene)
-            self._refresh_items()
-        elif self._mode == "move" and self._press_box is not None:
-            self._live_box = self._moved(self._press_box, scene - self._press_scene)
-            self._refresh_items()
-        elif self._mode == "resize" and self._press_box is not None:
-            self._live_box = self._resized(self._press_box, self._handle, scene)
-            self._refresh_items()
-        event.accept()
-
-    def mouseReleaseEvent(self, event) -> None:
-        mode, live = self._mode, self._live_box
-        self._mode, self._live_box, self._handle = None, None, None
-        self.viewport().unsetCursor()
-        if mode == "draw" and live is not None:
-            self._commit(replace(self._state, box=live))
-            self.box_drawn.emit(live)
-        elif mode == "move" and live is not None and live != self._press_box:
-            self._commit(replace(self._state, box=live))
-            self.box_moved.emit(live)
-        elif mode == "resize" and live is not None and live != self._press_box:
-            self._commit(replace(self._state, box=live))
-            self.box_resized.emit(live)
-        else:
-            self._refresh_items()
-        event.accept()
-
-    def _update_hover_cursor(self, pos: QPointF) -> None:
-        handle = self.handle_at(pos)
-        if handle is not None:
-            self.viewport().setCursor(_CURSORS[handle])
-        elif self.has_image() and not self._read_only:
-            self.viewport().setCursor(Qt.CursorShape.CrossCursor)
-        else:
-            self.viewport().unsetCursor()
-
-    def _moved(self, box: BoundingBox, d: QPointF) -> BoundingBox:
-        w, h = self._image_size
-        dx = min(max(d.x(), -box.x0), w - box.x1)
-        dy = min(max(d.y(), -box.y0), h - box.y1)
-        return BoundingBox(round(box.x0 + dx, 1), round(box.y0 + dy, 1),
-                           round(box.x1 + dx, 1), round(box.y1 + dy, 1))
-
-    def _resized(self, box: BoundingBox, handle: str | None, p: QPointF) -> BoundingBox | None:
-        w, h = self._image_size
-        v = {"x0": box.x0, "y0": box.y0, "x1": box.x1, "y1": box.y1}
-        ex, ey = _HANDLES[handle or "br"]
-        if ex:
-            v[ex] = min(max(p.x(), 0.0), float(w))
-        if ey:
-            v[ey] = min(max(p.y(), 0.0), float(h))
-        x0, x1 = sorted((v["x0"], v["x1"]))
-        y0, y1 = sorted((v["y0"], v["y1"]))
-        if x1 - x0 < MIN_BOX_PX or y1 - y0 < MIN_BOX_PX:
-            return None
-        return BoundingBox(round(x0, 1), round(y0, 1), round(x1, 1), round(y1, 1))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
