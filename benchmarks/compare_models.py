@@ -25,7 +25,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from eval_fins import write_csvs  # noqa: E402
 from whaleid_gui.core.csv_io import read_boxes, read_labels  # noqa: E402
 from whaleid_gui.core.features import FeatureCache, ImageItem  # noqa: E402
-from whaleid_gui.core.matching import NEW_WHALE, Matcher  # noqa: E402
+from whaleid_gui.core.labels import NEW_WHALE  # noqa: E402
+from whaleid_gui.core.matching import Matcher  # noqa: E402
 from whaleid_gui.core.metrics import summarize  # noqa: E402
 from whaleid_gui.core.model import load_model  # noqa: E402
 

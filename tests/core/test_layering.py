@@ -52,7 +52,7 @@ CATALOG = CORE / "catalog"
 # What the store may build on: value types and plain file I/O (the photo reader, progress events,
 # errors, table reading). Matching, features, the model, keypoints, crops and training are science:
 # what joins them to the store lives in the application layer (issue 12).
-CATALOG_MAY_IMPORT = ("boxes", "errors", "csv_io", "progress", "photo_files", "atomic_write", "catalog")
+CATALOG_MAY_IMPORT = ("boxes", "errors", "labels", "csv_io", "progress", "photo_files", "atomic_write", "catalog")
 
 
 def _core_imports(path: Path) -> list[str]:

@@ -16,7 +16,8 @@ from PIL import Image
 
 from whaleid_gui.core.errors import ImageError, WhaleIDError
 from whaleid_gui.core.features import FeatureCache, ImageItem
-from whaleid_gui.core.matching import NEW_WHALE, Candidate, IndividualIndex, Matcher, rank_row
+from whaleid_gui.core.labels import NEW_WHALE
+from whaleid_gui.core.matching import Candidate, IndividualIndex, Matcher, rank_row
 
 
 class GreyModel:

@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.labels import NEW_WHALE
 from whaleid_gui.core.synthetic import (
-    NEW_WHALE,
     FlukeIdentity,
     generate_catalog,
     render_details,

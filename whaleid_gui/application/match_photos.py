@@ -16,12 +16,11 @@ from typing import Any, Callable, Iterator
 
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.errors import ImageError, WhaleIDError
+from whaleid_gui.core.labels import NEW_WHALE
 from whaleid_gui.core.progress import Progress
 
 from .project_engine import EngineConfig
 from .steps import Step, run, sub
-
-NEW_WHALE = "new_whale"
 
 
 @dataclass(frozen=True)

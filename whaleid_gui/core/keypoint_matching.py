@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .matching import NEW_WHALE, Candidate, Matcher
+from .labels import NEW_WHALE
+from .matching import Candidate, Matcher
 from .progress import Finished, Progress
 from .rerank import KeypointReranker, fit_fusion, reference_pairs
 from .threshold import NO_TRUTH_RANK, calibrate_threshold

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic_write import atomic_write
 from .boxes import BoundingBox
 
 # Bump when anything that changes the descriptors changes (crop, SIFT settings, CLAHE, storage):
@@ -450,10 +450,8 @@ class KeypointVerifier:
         if f is None:
             return
         f.parent.mkdir(parents=True, exist_ok=True)
-        # Write to a temp file and rename: a crash or a concurrent reader never sees half a file.
-        fd, tmp = tempfile.mkstemp(dir=f.parent, suffix=".tmp.npz")
-        try:
-            with os.fdopen(fd, "wb") as fh:
+        try:  # whole or not at all: a crash or a concurrent reader never sees half a file
+            with atomic_write(f, "wb", make_parents=False, fsync=False) as fh:  # a cache: no fsync
                 np.savez(
                     fh,
                     points=d.points.astype(np.float32),
@@ -463,12 +461,8 @@ class KeypointVerifier:
                     method=np.str_(self.method),
                     yscale=np.float64(d.yscale),
                 )
-            os.replace(tmp, f)
         except OSError:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            pass  # a cache that cannot be written is recomputed next time
 
     def verify(self, q: Descriptors, c: Descriptors) -> VerifyResult:
         return verify(q, c, ratio=self.ratio, min_inliers=self.min_inliers)

@@ -16,9 +16,9 @@ import numpy as np
 from .errors import ImageError, WhaleIDError
 from .features import FeatureCache, FeatureSet, ImageItem, iter_features
 from .progress import Finished, Progress, drive
+from .labels import NEW_WHALE
 from .threshold import NO_TRUTH_RANK, calibrate_threshold
 
-NEW_WHALE = "new_whale"
 CALIBRATION_PAIR_BUDGET = 4_000_000  # pairs scored for leave-one-out calibration (a few seconds on 2 cores)
 
 

@@ -26,17 +26,47 @@ class Cancelled(WhaleIDError):
     """The user stopped a long job; nothing half-done was recorded."""
 
 
+def sub(job) -> Iterator[Any]:
+    """``yield from sub(job)``: passes a job's events on and returns its result, the value of its
+    Finished event (core jobs) or its return value (use cases). Closing it closes the job (its
+    finally blocks, e.g. a store connection, run now, in this thread). The one reading of the
+    job protocol: drive, the application's use cases and the GUI's workers all go through it."""
+    if not hasattr(job, "__next__"):
+        return job  # a plain return value (not a generator)
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as stop:
+                return stop.value
+            if isinstance(event, Finished):
+                return event.value
+            yield event
+    finally:
+        close = getattr(job, "close", None)
+        if close is not None:
+            close()
+
+
 def drive(job: Iterator, on_progress: Callable[[Progress], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> Any:
-    """Run a job to its end and return its Finished value; raises Cancelled when should_stop() says so."""
-    for event in job:
-        if isinstance(event, Finished):
-            return event.value
-        if on_progress is not None and isinstance(event, Progress):
-            on_progress(event)
-        if should_stop is not None and should_stop():
-            close = getattr(job, "close", None)
-            if close:
-                close()
-            raise Cancelled("cancelled by the user")
-    raise WhaleIDError("internal error: a job ended without a result")
+          should_stop: Callable[[], bool] | None = None, on_event: Callable[[Any], None] | None = None) -> Any:
+    """Run a job to its end and return its result (see sub).
+
+    on_progress gets its Progress events, on_event every event. should_stop() is asked before each
+    step; when it says so the job is closed and Cancelled raised.
+    """
+    events = sub(job)
+    try:
+        while True:
+            if should_stop is not None and should_stop():
+                raise Cancelled("cancelled by the user")
+            try:
+                event = next(events)
+            except StopIteration as stop:
+                return stop.value
+            if on_event is not None:
+                on_event(event)
+            if on_progress is not None and isinstance(event, Progress):
+                on_progress(event)
+    finally:
+        events.close()

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from .boxes import BoundingBox
+from .labels import NEW_WHALE
 from .synthetic_parts.pigment import CanonicalFluke, PigmentParams, build_canonical
 from .synthetic_parts.render import Rendered, render
 from .synthetic_parts.shape import ShapeParams
@@ -34,7 +35,6 @@ except ImportError:  # pragma: no cover - only before progress.py exists
         total: int
         message: str = ""
 
-NEW_WHALE = "new_whale"
 ProgressCallback = Callable[[Progress], None]
 
 

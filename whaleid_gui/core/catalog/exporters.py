@@ -8,18 +8,17 @@ no half-written output.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Callable
 
 import pandas as pd
 from sqlalchemy import and_, select
 
+from whaleid_gui.core.atomic_write import replacing
 from whaleid_gui.core.errors import BadInputError
+from whaleid_gui.core.labels import NEW_WHALE
 
 from .errors import CatalogError, DiskFullError, ExportExistsError
-from .rows import NEW_WHALE
 from .schema import boxes, decisions, individuals, photos, sightings
 
 CATALOG_COLUMNS = ["individual", "name", "n_photos", "first_seen", "last_seen", "last_place", "notes", "photos"]
@@ -42,34 +41,21 @@ def write_atomic(out: str | Path, write: Callable[[Path], None], overwrite: bool
         raise BadInputError(out, "is a directory; give a file name")
     if not out.parent.is_dir():
         raise BadInputError(out, f"folder {out.parent} does not exist (or is not a folder)")
+    started = False
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-        os.close(fd)
+        with replacing(out, overwrite=overwrite) as tmp:
+            started = True
+            write(tmp)
+    except FileExistsError as err:
+        if not overwrite:  # it appeared meanwhile
+            raise ExportExistsError(out) from None
+        raise CatalogError(f"{out}: cannot write ({err.strerror or err})") from err
     except OSError as err:
-        raise CatalogError(f"{out}: cannot write in {out.parent} ({err.strerror})") from err
-    tmp = Path(tmp)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        if overwrite:
-            os.replace(tmp, out)
-        else:
-            try:
-                os.link(tmp, out)  # atomic "create only if absent"
-            except FileExistsError:
-                raise ExportExistsError(out) from None
-            except OSError:  # file systems without hard links
-                if out.exists():
-                    raise ExportExistsError(out) from None
-                os.replace(tmp, out)
-    except OSError as err:
+        if not started:
+            raise CatalogError(f"{out}: cannot write in {out.parent} ({err.strerror})") from err
         if getattr(err, "errno", None) == 28:
             raise DiskFullError(f"{out}: the disk is full; nothing was written") from err
         raise CatalogError(f"{out}: cannot write ({err.strerror or err})") from err
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return out
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 from sqlalchemy import select
 
 from whaleid_gui.core.errors import BadInputError, ImageError
+from whaleid_gui.core.labels import NEW_WHALE
 from whaleid_gui.core.progress import Finished, Progress, drive
 
 from .csvread import problems_error, read_table
 from .photofile import canonical_path, prepare_photo
 from .resolve import PhotoResolver
-from .rows import NEW_WHALE, ImportReport
+from .rows import ImportReport
 from .schema import individuals, photos, sightings
 
 

@@ -22,12 +22,13 @@ from sqlalchemy import select
 
 from whaleid_gui.core.csv_io import read_table
 from whaleid_gui.core.errors import BadInputError, ImageError
+from whaleid_gui.core.labels import NEW_WHALE
 from whaleid_gui.core.progress import Finished, Progress, drive
 
 from .export_wildbook import photos_folder
 from .import_tables import _coord
 from .photofile import canonical_path, prepare_photo
-from .rows import NEW_WHALE, ImportReport
+from .rows import ImportReport
 from .schema import photos, sightings
 from .sharing_settings import sharing_settings
 

@@ -17,7 +17,6 @@ PHOTO_STATUSES = ("needs_box", "needs_decision", "done")
 BOX_SOURCES = ("manual", "proposed", "imported")
 DECISIONS = ("confirmed", "rejected", "new_individual", "skipped")
 QUALITIES = ("good", "fair", "poor", "unusable")
-NEW_WHALE = "new_whale"
 
 
 @dataclass(frozen=True)

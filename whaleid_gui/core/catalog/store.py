@@ -8,14 +8,14 @@ one thread; a worker opens its own store on the same folder (same-process opens 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+
+from whaleid_gui.core.atomic_write import atomic_write
 
 from . import migrations
 from .db import BEGIN_KEY, DB_NAME, make_engine, translate_errors
@@ -218,19 +218,11 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
         return data
 
     def _write_settings(self, data: dict) -> None:
-        # temp file + os.replace: a crash leaves the old or the new file, never half of one
-        fd, tmp = tempfile.mkstemp(prefix=".settings.", suffix=".tmp", dir=self.folder)
+        # a crash leaves the old or the new file, never half of one
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            with atomic_write(self.folder / SETTINGS_NAME, "w", encoding="utf-8", make_parents=False) as fh:
                 json.dump(data, fh, indent=2, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.folder / SETTINGS_NAME)
         except OSError as err:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
             raise CatalogError(f"{self.folder / SETTINGS_NAME}: cannot save settings ({err.strerror})") from err
 
     @property

@@ -7,9 +7,10 @@ from pathlib import Path
 from sqlalchemy import and_, select
 
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.labels import NEW_WHALE
 
 from .errors import CatalogError, DecisionError, NotFoundError
-from .rows import DECISIONS, NEW_WHALE, CandidateRow, DecisionRow
+from .rows import DECISIONS, CandidateRow, DecisionRow
 from .schema import boxes, candidates, decisions, individual_events, individuals, photos, sightings
 from .timeutil import now_iso, now_iso_precise
 

@@ -8,7 +8,9 @@ import re
 from sqlalchemy import select
 
 from .errors import CatalogError, NotFoundError
-from .rows import NEW_WHALE, IndividualRow, PhotoRow, SightingRow
+from whaleid_gui.core.labels import NEW_WHALE
+
+from .rows import IndividualRow, PhotoRow, SightingRow
 from .schema import candidates, individual_events, individuals, photos, sightings
 from .store_photos import photo_row, photo_select
 from .timeutil import now_iso

@@ -4,13 +4,12 @@
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
 
+from ..atomic_write import atomic_write
 from ..errors import WeightsError
 from .head import PairHead
 from .siamese import ModelCard, SiameseModel, make_branch
@@ -20,23 +19,9 @@ FORMAT_VERSION = 1
 
 
 def atomic_torch_save(obj: dict, path: str | Path) -> None:
-    """Write to a temporary file in the same folder, fsync, then os.replace: a crash never leaves half a file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(obj, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        # mkstemp makes the file private (0600); give it the mode a plain open() would have.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """torch.save, whole or not at all: a crash never leaves half a weights file."""
+    with atomic_write(path, "wb") as handle:
+        torch.save(obj, handle)
 
 
 def save_model(model: SiameseModel, path: str | Path, extra: dict | None = None) -> str:
