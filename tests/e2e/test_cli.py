@@ -322,3 +322,29 @@ def test_train_writes_weights_that_match_loads(capsys, demo, tmp_path, cache_dir
     assert code == 0, err
     assert "(reference, 64 px)" in err  # the size comes from the weights file's card
     assert_valid_predictions(read_pred(out), read_column(demo / "queries.csv", "Image"), demo / "references.csv")
+
+
+def test_train_writes_the_settings_file_and_model_card_the_panel_writes(capsys, demo, tmp_path):
+    """`whaleid train` runs the training panel's use case: <out>.settings.json when it starts (the
+    panel's Resume reads it back) and the model card <out>.card.json when it ends."""
+    import json
+
+    from whaleid_gui.application.train_settings import read_train_settings, settings_path
+
+    weights = tmp_path / "w.pt"
+    code, _, err = run(capsys, "train", demo / "train.csv", "--out", weights, "--init", "scratch", "--branch",
+                       "reference", "--image-size", 64, "--epochs", 1, "--batch-size", 8, "--seed", 3,
+                       "--validation", "0.25")
+    assert code == 0, err
+    assert re.search(r"training reference at 64 px on (cpu|cuda)", err)
+    saved = read_train_settings(weights)
+    assert (saved.branch, saved.epochs, saved.image_size, saved.seed, saved.scratch) == ("reference", 1, 64, 3, True)
+    assert saved.validation_fraction == 0.25 and saved.fast is False and saved.batch_size == 8
+    config = json.loads(settings_path(weights).read_text(encoding="utf-8"))["train_config"]
+    assert config["weight_decay"] > 0 and config["epochs"] == 1  # the reference branch's weight decay
+    card = json.loads(weights.with_suffix(".card.json").read_text(encoding="utf-8"))
+    assert card["trained_in"] == "whaleid train" and card["weights_file"] == "w.pt"
+    assert card["architecture"] == "reference" and card["image_size"] == 64
+    photos = len(read_column(demo / "train.csv", "Image"))
+    assert card["data_summary"]["photos"] == photos and card["data_summary"]["val_individuals"] >= 1
+    assert card["settings"]["epochs"] == 1

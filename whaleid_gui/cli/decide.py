@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .core.errors import WhaleIDError
+from ..core.errors import WhaleIDError
+from .exit_codes import EXIT_FAILED, EXIT_OK
 
 ACTIONS = {"confirm": "confirmed", "reject": "rejected", "new": "new_individual", "skip": "skipped"}
 
@@ -41,7 +42,7 @@ def _find_photo(store, ref: str):
 
 
 def _cmd_decide(args) -> int:
-    from .core.catalog import ProjectStore
+    from ..core.catalog import ProjectStore
 
     decision = ACTIONS[args.action]
     with ProjectStore.open(args.project, user=args.user) as store:
@@ -58,16 +59,16 @@ def _cmd_decide(args) -> int:
                            new_code=args.individual if args.action == "new" else None, new_name=args.name)
     who = f" by {row.who}" if row.who else ""
     print(f"{Path(photo.path).name}: {row.decision} {row.individual_code or ''}{who} at {row.at} (decision {row.id})")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_undo(args) -> int:
-    from .core.catalog import ProjectStore
+    from ..core.catalog import ProjectStore
 
     with ProjectStore.open(args.project, user=args.user) as store:
         row = store.undo_last()
     if row is None:
         print("nothing to undo")
-        return 1
+        return EXIT_FAILED
     print(f"undid decision {row.id}: {row.decision} {row.individual_code or ''} on photo {row.photo_id}")
-    return 0
+    return EXIT_OK

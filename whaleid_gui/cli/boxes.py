@@ -1,13 +1,10 @@
-"""Box proposer commands of the CLI: `boxes propose` and `boxes train`.
+"""`whaleid boxes propose` and `whaleid boxes train`: the box proposer from the command line.
 
-`register(subparsers)` adds them to whaleid's parser (cli.py). Errors are WhaleIDError with a
-one-line message (cli.main prints them and exits with status 2). A photo that cannot be read is
-reported on stderr and skipped; the rest goes on. No Qt here.
+A photo that cannot be read is reported on stderr and skipped; the rest goes on. No Qt here.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import os
@@ -17,38 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from .cli_args import positive_int
-from .core.errors import BadInputError, WhaleIDError
-
-EXIT_FAILED = 1
-
-
-def _err(message: str) -> None:
-    print(f"whaleid: {message}", file=sys.stderr)
-
-
-def _count(value: str) -> int:
-    n = positive_int(value) if value != "0" else 0
-    return n
-
-
-def _share(value: str) -> float:
-    try:
-        v = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
-    if not 0.0 <= v < 1.0:
-        raise argparse.ArgumentTypeError(f"{v} must be in [0, 1)")
-    return v
-
-
-def _progress():
-    try:
-        from .commands.progress_bar import ProgressBar
-
-        return ProgressBar()
-    except ImportError:  # pragma: no cover - the bar is a nicety
-        return contextlib.nullcontext(None)
+from ..core.errors import BadInputError, WhaleIDError
+from .arg_types import count, positive_int, share
+from .exit_codes import EXIT_FAILED, EXIT_OK
+from .progress import ProgressPrinter, warn
 
 
 @contextlib.contextmanager
@@ -70,7 +39,7 @@ def _threads(n: int | None):
 
 # ------------------------------------------------------------------------------------ propose
 def _photo_paths(sources: list[str]) -> list[Path]:
-    from .core.csv_io import IMAGE_SUFFIXES
+    from ..core.csv_io import IMAGE_SUFFIXES
 
     paths: list[Path] = []
     for source in sources:
@@ -78,7 +47,7 @@ def _photo_paths(sources: list[str]) -> list[Path]:
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
             if not found:
-                _err(f"skipped {p}: folder holds no images (.jpg, .png, .tif, .webp, .bmp)")
+                warn(f"skipped {p}: folder holds no images (.jpg, .png, .tif, .webp, .bmp)")
             paths.extend(found)
         else:
             paths.append(p)  # a missing or bad file is reported when it is read
@@ -114,8 +83,8 @@ def _cmd_propose(args) -> int:
 
 
 def _propose(args) -> int:
-    from .core.box_proposer import BoxProposer
-    from .core.boxes import BoundingBox
+    from ..core.box_proposer import BoxProposer
+    from ..core.boxes import BoundingBox
 
     out = Path(args.out)
     if out.is_dir():
@@ -125,7 +94,7 @@ def _propose(args) -> int:
     if not paths:
         raise WhaleIDError("no photos to propose boxes for")
     t0 = time.perf_counter()
-    with _progress() as bar:
+    with ProgressPrinter() as bar:
         results = proposer.propose_many(paths, progress=bar)
     rows, failed = [], 0
     for path, result in zip(paths, results):
@@ -133,19 +102,19 @@ def _propose(args) -> int:
             rows.append((_image_cell(path, out.parent), *(f"{v:.1f}" for v in result.as_tuple())))
         else:
             failed += 1
-            _err(f"skipped {result}")
+            warn(f"skipped {result}")
     _write_rows_atomically(out, ["Image", "x0", "y0", "x1", "y1"], rows)
     took = time.perf_counter() - t0
     print(f"wrote {len(rows)} proposed boxes to {out} ({took:.1f} s, weights {proposer.weights_id})"
           + (f"; {failed} unreadable photo(s) skipped" if failed else ""), file=sys.stderr)
-    return EXIT_FAILED if failed and not rows else 0
+    return EXIT_FAILED if failed and not rows else EXIT_OK
 
 
 # ------------------------------------------------------------------------------------ train
 def _synthetic_items(n: int, seed: int, folder: str | Path, bar) -> list:
     """n rendered photos in `folder` (reused when it already holds exactly those)."""
-    from .core.box_proposer_train import render_synthetic_boxes
-    from .core.csv_io import read_boxes
+    from ..core.box_proposer_train import render_synthetic_boxes
+    from ..core.csv_io import read_boxes
 
     target = Path(folder)
     stamp = target / "synthetic.txt"
@@ -174,9 +143,9 @@ def _cmd_train(args) -> int:
 
 
 def _train(args) -> int:
-    from .core.box_proposer_train import train_box_proposer
-    from .core.csv_io import read_boxes
-    from .core.progress import Finished
+    from ..core.box_proposer_train import train_box_proposer
+    from ..core.csv_io import read_boxes
+    from ..core.progress import Finished
 
     if not args.boxes_csv and not args.synthetic:
         raise WhaleIDError("boxes train needs TRAIN_BOXES.csv, --synthetic N, or both")
@@ -188,7 +157,7 @@ def _train(args) -> int:
         data.append(f"{len(boxes)} photos with boxes from {Path(args.boxes_csv).name}")
     t0 = time.perf_counter()
     # Without --synthetic-dir the rendered photos live in a temporary folder, removed at the end.
-    with _progress() as bar, tempfile.TemporaryDirectory(prefix="whaleid-boxes-") as scratch:
+    with ProgressPrinter() as bar, tempfile.TemporaryDirectory(prefix="whaleid-boxes-") as scratch:
         if args.synthetic:
             folder = args.synthetic_dir or scratch
             items.extend(_synthetic_items(args.synthetic, args.synthetic_seed, folder, bar))
@@ -203,18 +172,17 @@ def _train(args) -> int:
             if isinstance(event, Finished):
                 report = event.value
             else:
-                if bar is not None:
-                    bar(event)
-                if ", validation" in event.message and not getattr(bar, "interactive", True):
+                bar(event)
+                if ", validation" in event.message and not bar.interactive:
                     print(f"  {event.message}", file=sys.stderr)  # one line per epoch in a log
     for err in report.skipped:
-        _err(f"skipped {err}")
+        warn(f"skipped {err}")
     val = report.metrics.get("validation", {})
     summary = (f"validation mean IoU {val['mean_iou']:.3f}, IoU>0.5 {val['iou_gt_0.5']:.1%}, "
                f"IoU>0.7 {val['iou_gt_0.7']:.1%} on {val['n']} photos") if val.get("n") else "no validation photos"
     print(f"wrote {report.path} (weights {report.weights_id}) in {time.perf_counter() - t0:.0f} s; {summary}",
           file=sys.stderr)
-    return 0
+    return EXIT_OK
 
 
 # ------------------------------------------------------------------------------------ register
@@ -234,14 +202,14 @@ def register(subparsers) -> None:
     p.add_argument("boxes_csv", nargs="?", metavar="TRAIN_BOXES.csv", help="Image,x0,y0,x1,y1 of the lab's photos")
     p.add_argument("--out", required=True, help="weights file to write")
     p.add_argument("--epochs", type=positive_int, default=30)
-    p.add_argument("--synthetic", type=_count, default=0, metavar="N", help="also render N synthetic fluke photos")
+    p.add_argument("--synthetic", type=count, default=0, metavar="N", help="also render N synthetic fluke photos")
     p.add_argument("--synthetic-seed", type=int, default=1)
     p.add_argument("--synthetic-dir", help="keep the synthetic photos here (reused when it holds the same set)")
     p.add_argument("--init", default="scratch", help="scratch (default) | default (fine-tune the shipped model) "
                                                      "| PATH of box proposer weights")
     p.add_argument("--batch-size", type=positive_int, default=64)
     p.add_argument("--lr", type=float, default=2e-3)
-    p.add_argument("--validation", type=_share, default=0.1, help="share of photos held out (default 0.1)")
+    p.add_argument("--validation", type=share, default=0.1, help="share of photos held out (default 0.1)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=positive_int, help="CPU threads for torch (default 1)")
     p.set_defaults(handler=_cmd_train)

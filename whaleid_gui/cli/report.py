@@ -13,14 +13,15 @@ import csv
 import os
 from pathlib import Path
 
-from .core.errors import WhaleIDError
+from ..core.errors import WhaleIDError
+from .exit_codes import EXIT_OK
 
 FORMATS = ("png", "svg", "csv")
 SUMMARY = "summary.csv"
 
 
 def register(subparsers) -> None:
-    from .core.catalog.study_stats import DISCOVERY_BY
+    from ..core.catalog.study_stats import DISCOVERY_BY
 
     p = subparsers.add_parser("report", help="write the study plots (PNG, SVG) and their numbers (CSV)")
     p.add_argument("project", help="project folder")
@@ -33,14 +34,14 @@ def register(subparsers) -> None:
 
 
 def report_files(out: Path) -> list[Path]:
-    from .core.catalog.study_stats import FIGURES
+    from ..core.catalog.study_stats import FIGURES
 
     return [out / f"{name}.{ext}" for name, _title in FIGURES for ext in FORMATS] + [out / SUMMARY]
 
 
 def _cmd_report(args) -> int:
-    from .core.catalog import ProjectStore
-    from .core.catalog.study_stats import figure_tables, study_stats, summary_rows
+    from ..core.catalog import ProjectStore
+    from ..core.catalog.study_stats import figure_tables, study_stats, summary_rows
 
     out = Path(args.out).expanduser().absolute()
     if out.exists() and not out.is_dir():
@@ -74,11 +75,11 @@ def _cmd_report(args) -> int:
     left = stats.left_out()
     if left:
         print("left out: " + "; ".join(left))
-    return 0
+    return EXIT_OK
 
 
 def _write_csv(path: Path, columns: list[str], rows: list[list], overwrite: bool) -> Path:
-    from .core.catalog.exporters import write_atomic
+    from ..core.catalog.exporters import write_atomic
 
     def write(tmp: Path) -> None:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
@@ -94,9 +95,9 @@ def _write_figures(stats, out: Path, discovery_by: str, individual: str | None, 
     from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QApplication
 
-    from .core.catalog.exporters import write_atomic
-    from .core.catalog.study_stats import FIGURES
-    from .gui.study_figures import FigureOptions, save_figure
+    from ..core.catalog.exporters import write_atomic
+    from ..core.catalog.study_stats import FIGURES
+    from ..gui.study_figures import FigureOptions, save_figure
 
     if QApplication.instance() is None:
         QApplication([])  # stays for the process (PySide keeps it)

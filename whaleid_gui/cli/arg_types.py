@@ -1,11 +1,11 @@
-"""argparse value types shared by every CLI module (one definition each, one wording of errors)."""
+"""argparse value types shared by every command (one definition each, one wording of errors)."""
 
 from __future__ import annotations
 
 import argparse
 
 
-def threshold(value: str):
+def threshold(value: str) -> float | str | None:
     """--new-threshold: "auto", "none" (-> None) or a score in [0, 1]."""
     if value in ("auto", "none"):
         return None if value == "none" else "auto"
@@ -26,3 +26,19 @@ def positive_int(value: str) -> int:
     if n < 1:
         raise argparse.ArgumentTypeError(f"{n} must be at least 1")
     return n
+
+
+def count(value: str) -> int:
+    """A whole number of things, 0 included (e.g. --synthetic 0: none)."""
+    return 0 if value.strip() == "0" else positive_int(value)
+
+
+def share(value: str) -> float:
+    """A share of the data held out: a number in [0, 1)."""
+    try:
+        v = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not 0.0 <= v < 1.0:
+        raise argparse.ArgumentTypeError(f"{v} must be in [0, 1)")
+    return v

@@ -1,0 +1,6 @@
+"""The exit statuses of every whaleid command (one place: scripts and tests rely on them)."""
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the command ran but did not do its job (nothing could be matched, problems found, ...)
+EXIT_BAD_INPUT = 2  # bad input or options: one line on stderr says what and names the file (argparse too)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)

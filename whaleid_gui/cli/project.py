@@ -1,0 +1,144 @@
+"""`whaleid project create|check|info|settings|match`: a project (catalog database) from the
+command line. Each command opens the project, does one job and closes it; `project check` exits 1
+when the project has problems."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..core.errors import WhaleIDError
+from .exit_codes import EXIT_FAILED, EXIT_OK
+from .match_options import add_match_options
+from .progress import ProgressPrinter, warn
+
+
+def user_option() -> argparse.ArgumentParser:
+    """--user, shared by the commands that open a project (a parent parser)."""
+    user = argparse.ArgumentParser(add_help=False)
+    user.add_argument("--user", help="name recorded with decisions and in the lock (default: login name)")
+    return user
+
+
+def open_project(args, read_only: bool = False):
+    """The store of args.project, opened as args.user."""
+    from ..core.catalog import ProjectStore
+
+    return ProjectStore.open(args.project, user=getattr(args, "user", None), read_only=read_only)
+
+
+def register(subparsers) -> None:
+    user = user_option()
+    p_project = subparsers.add_parser("project", help="create, check or match a project (catalog database)")
+    project_sub = p_project.add_subparsers(dest="project_command", metavar="ACTION", required=True)
+    p = project_sub.add_parser("create", parents=[user], help="create a project folder")
+    p.add_argument("dir", help="project folder (created)")
+    p.set_defaults(handler=_cmd_create)
+    p = project_sub.add_parser("check", parents=[user], help="integrity check, orphans and missing image files")
+    p.add_argument("dir", help="project folder")
+    p.set_defaults(handler=_cmd_check)
+    p = project_sub.add_parser("info", parents=[user], help="counts of photos, individuals and decisions")
+    p.add_argument("dir", help="project folder")
+    p.set_defaults(handler=_cmd_info)
+    p = project_sub.add_parser(
+        "match", parents=[user],
+        help="rank the project's queue (or PHOTOS) against its identified photos; records the candidates",
+    )
+    p.add_argument("dir", help="project folder")
+    p.add_argument("photos", nargs="*", help="photos to match (added to the project); default: the queue")
+    add_match_options(p, csv_files=False, project=True)
+    p.set_defaults(handler=_cmd_match)
+    p = project_sub.add_parser(
+        "settings", parents=[user],
+        help="show or set the sharing settings (species, location codes, dataset metadata): KEY=VALUE ...",
+    )
+    p.add_argument("dir", help="project folder")
+    p.add_argument("values", nargs="*", metavar="KEY=VALUE", help="settings to change (none: show them)")
+    p.set_defaults(handler=_cmd_settings)
+
+
+def _cmd_create(args) -> int:
+    from ..core.catalog import ProjectStore
+
+    with ProjectStore.create(args.dir, user=args.user) as store:
+        print(f"created project {store.folder}")
+    return EXIT_OK
+
+
+def _cmd_check(args) -> int:
+    args.project = args.dir
+    with open_project(args, read_only=True) as store:
+        report = store.check()
+    for line in report.problems:
+        print(f"problem: {line}")
+    for line in report.orphans:
+        print(f"orphan: {line}")
+    for path in report.missing_files:
+        print(f"missing file: {path}")
+    if report.empty_individuals:
+        print(f"note: {len(report.empty_individuals)} individuals have no photos: {', '.join(report.empty_individuals[:20])}")
+    print("project OK" if report.ok else "project has problems")
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def _cmd_info(args) -> int:
+    args.project = args.dir
+    with open_project(args, read_only=True) as store:
+        counts = {s: store.count_photos(s) for s in ("needs_box", "needs_decision", "done")}
+        print(f"project {store.folder} (schema {store.schema_version})")
+        print(f"photos: {sum(counts.values())} ({counts['needs_box']} need a box, "
+              f"{counts['needs_decision']} need a decision, {counts['done']} identified)")
+        print(f"individuals: {len(store.individuals())}; decisions: {len(store.decisions())}")
+    return EXIT_OK
+
+
+def _cmd_settings(args) -> int:
+    from ..core.catalog.sharing_settings import describe, parse_setting, sharing_settings
+
+    args.project = args.dir
+    values = {}
+    for item in args.values:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise WhaleIDError(f"{item!r}: give settings as KEY=VALUE (e.g. location_id=NZ-NORTH)")
+        values[key.strip()] = parse_setting(key.strip(), value)
+    with open_project(args, read_only=not values) as store:
+        if values:
+            store.update_settings(**values)
+        lines = describe(sharing_settings(store))
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_match(args) -> int:
+    args.project = args.dir
+    return run_match_project(args)
+
+
+def run_match_project(args) -> int:
+    """Rank the project's queue (or the given PHOTOS, added to the project first) against its
+    identified photos and record the ranked candidates (`project match` and `match --project`).
+    args: project, photos, weights, top, new_threshold, device, image_size, cache_dir,
+    include_unboxed, rerank, user.
+
+    The engine is the app's: the project's active weights and re-ranking setting, unless
+    --weights or --rerank say otherwise."""
+    from ..application.match_photos import match_photos
+    from ..application.project_engine import EngineConfig, project_engine
+
+    rerank = getattr(args, "rerank", None)
+    base = EngineConfig(weights=args.weights, device=args.device, image_size=args.image_size, top=args.top,
+                        rerank=rerank or "keypoints")
+    with open_project(args) as store:
+        engine, message = project_engine(store.settings, store.folder, base,
+                                         keep_weights=args.weights is not None, keep_rerank=rerank is not None)
+        if message:
+            warn(message)
+        with ProgressPrinter() as bar:
+            result = match_photos(store, engine, progress=bar, photos=args.photos, threshold=args.new_threshold,
+                                  cache_dir=args.cache_dir, include_unboxed=args.include_unboxed)
+    if result.rerank_note:
+        warn(result.rerank_note)
+    for path, reason in result.errors:
+        warn(f"not matched: {path}: {reason}")
+    print(result.summary())
+    return EXIT_OK

@@ -1,1 +1,0 @@
-"""The implementation of each CLI command (thin: parse inputs, call the core, print)."""
