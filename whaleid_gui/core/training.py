@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import ClassVar, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -29,7 +29,8 @@ from .training_objectives import make_objective
 from .model import SiameseModel, save_model
 from .model.checkpoint import atomic_torch_save
 from .model.siamese import bf16_supported
-from .progress import Finished, Progress
+from .progress import Finished
+from .training_events import EpochProgress, EpochReport
 
 
 @dataclass
@@ -56,25 +57,6 @@ class TrainConfig:
 
     def learning_rates(self) -> list[float]:
         return [lr * self.learning_rate / 64e-5 for lr in learning_rate_schedule(self.epochs)]
-
-
-@dataclass(frozen=True)
-class EpochReport:
-    # The epoch is saved (its checkpoint is what Resume continues from), so a worker delivers its
-    # report even when cancel came meanwhile: the plots must show every saved epoch.
-    RECORDS_SAVED_WORK: ClassVar[bool] = True
-
-    epoch: int  # 1-based, completed
-    epochs: int
-    loss: float
-    pair_accuracy: float  # pairs classified right (siamese) / photos classified right (arcface)
-    hard_pair_score: float  # mean head score of the mined non-matching pairs (before the epoch)
-    k: float
-    learning_rate: float
-    val_map5: float | None
-    seconds: float
-    mining_seconds: float
-    checkpoint: str
 
 
 def split_by_individual(ids: Sequence[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -128,7 +110,7 @@ def state_path(out: Path) -> Path:
 
 def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str], out: str | Path,
               config: TrainConfig, resume: bool = False, known_negatives: Sequence[tuple[int, int]] = ()):
-    """Job: yields Progress and EpochReport; Finished(list of EpochReport). Cancel between yields.
+    """Job: yields Progress (EpochProgress within an epoch) and EpochReport; Finished(list of EpochReport). Cancel between yields.
 
     known_negatives: pairs of indices into `items` that scientists rejected (different individuals
     that the model confused); the Siamese objective trains on them every epoch as hard negatives.
@@ -178,7 +160,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
         for epoch in range(start_epoch, config.epochs):
             t0 = time.perf_counter()
             rng = np.random.default_rng([config.seed, epoch])  # per-epoch stream: resume reproduces it
-            yield Progress(0, 1, f"epoch {epoch + 1}: mining pairs")
+            yield EpochProgress(0, 1, f"epoch {epoch + 1}: mining pairs", epoch + 1)
             batches, info = objective.plan_epoch(epoch, ks[epoch], rng, source, model)
             for group in optimizer.param_groups:
                 group["lr"] = lrs[epoch]
@@ -200,7 +182,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
                 total_loss += float(loss.detach()) * count
                 correct += right
                 seen += count
-                yield Progress(n + 1, len(batches), f"epoch {epoch + 1}/{config.epochs}")
+                yield EpochProgress(n + 1, len(batches), f"epoch {epoch + 1}/{config.epochs}", epoch + 1)
             model.eval()
             val_map = None
             if val_source is not None:
