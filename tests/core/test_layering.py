@@ -1,4 +1,4 @@
-"""DESIGN.md: whaleid_gui/core never imports Qt, so the science runs and tests without a screen."""
+"""ARCHITECTURE.md: whaleid_gui/core never imports Qt, so the science runs and tests without a screen."""
 
 from __future__ import annotations
 

@@ -44,7 +44,7 @@ def test_map_top1_top5_of_a_hand_worked_set():
 
 
 def test_all_new_whale_baseline():
-    """The "all new_whale" submission scores the share of new_whale truths (SIAMESE.md's 0.325 baseline)."""
+    """The "all new_whale" submission scores the share of new_whale truths (ALGORITHM.md's 0.325 baseline)."""
     truths = ["new_whale", "a", "new_whale", "b"]
     assert map_at_k([["new_whale"]] * 4, truths) == pytest.approx(0.5)
 

@@ -1,4 +1,4 @@
-"""Pair mining of SIAMESE.md: derangements within individuals, LAP-mined non-matching pairs that
+"""Pair mining of ALGORITHM.md: derangements within individuals, LAP-mined non-matching pairs that
 never join one individual, use every image, avoid pairs used before and get harder as K falls."""
 
 from __future__ import annotations

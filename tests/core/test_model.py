@@ -1,4 +1,4 @@
-"""Branches and head: sizes of SIAMESE.md, EfficientNet-Lite0 ImageNet mapping, symmetry, the
+"""Branches and head: sizes of ALGORITHM.md, EfficientNet-Lite0 ImageNet mapping, symmetry, the
 untrained distance head, the default model."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from whaleid_gui.core.model import efficientnet_branch as eb
 from whaleid_gui.core.model.reference_branch import ReferenceBranch
 
 # --------------------------------------------------------------------------------------------
-# Reference branch and head sizes (SIAMESE.md)
+# Reference branch and head sizes (ALGORITHM.md)
 
 
 def test_reference_branch_has_the_reference_size():
@@ -26,7 +26,7 @@ def test_reference_branch_has_the_reference_size():
                   if name.endswith("running_mean") or name.endswith("running_var"))
     assert trainable == 2_674_304
     assert running == 17_792
-    # SIAMESE.md's Keras count (2,692,096) = trainable + BN running statistics
+    # ALGORITHM.md's Keras count (2,692,096) = trainable + BN running statistics
     assert trainable + running == 2_692_096
 
 

@@ -161,7 +161,7 @@ def train_project(folder: str | Path, s: TrainSettings) -> Generator[Any, None, 
 
 # ------------------------------------------------------------------------------- before a run
 def k_preset(epochs: int) -> list[float]:
-    """SIAMESE.md's K schedule scaled to the epochs (core.mining.k_schedule; numpy only)."""
+    """ALGORITHM.md's K schedule scaled to the epochs (core.mining.k_schedule; numpy only)."""
     from whaleid_gui.core.mining import k_schedule
 
     return list(k_schedule(max(int(epochs), 1)))

@@ -25,14 +25,14 @@ def register(subparsers) -> None:
     p.add_argument("--epochs", type=positive_int, default=20)
     p.add_argument("--image-size", type=positive_int, help="input size in px (default 384)")
     p.add_argument("--batch-size", type=positive_int, default=16)
-    p.add_argument("--lr", type=float, default=64e-5, help="base learning rate (SIAMESE.md: 64e-5)")
+    p.add_argument("--lr", type=float, default=64e-5, help="base learning rate (ALGORITHM.md: 64e-5)")
     p.add_argument("--mine-every", type=positive_int, default=5, help="epochs between score recomputations")
     p.add_argument("--boxes", help="BOXES.csv for the training photos")
     p.add_argument("--validation", type=share, default=0.0, help="share of individuals held out (default 0)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUT.resume")
     p.add_argument("--objective", choices=["siamese", "arcface"], default="siamese",
-                   help="siamese: pair head with LAP-mined pairs (SIAMESE.md); arcface: angular-margin "
+                   help="siamese: pair head with LAP-mined pairs (ALGORITHM.md); arcface: angular-margin "
                         "classification of the training individuals, ranked by cosine")
     p.add_argument("--fast", action="store_true",
                    help="CPU-friendly: freeze the early backbone, cache its features, train the last stages + head")

@@ -16,7 +16,7 @@ import numpy as np
 
 from whaleid_gui.core.boxes import BoundingBox
 
-# Reference values (SIAMESE.md, "Data preparation").
+# Reference values (ALGORITHM.md, "Data preparation").
 CROP_MARGIN = 0.05  # fraction of the box width/height added on each side
 ANISOTROPY = 2.15  # width / height of the region that fills the square crop
 

@@ -1,4 +1,4 @@
-"""Training pairs as in SIAMESE.md.
+"""Training pairs as in ALGORITHM.md.
 
 Matching pairs: each image of an individual with a random derangement of that individual's images.
 Non-matching pairs: a linear assignment on cost = -score + K * uniform noise over the score matrix of
@@ -100,7 +100,7 @@ class NegativeMiner:
 
 
 def k_schedule(epochs: int) -> list[float]:
-    """SIAMESE.md's randomness schedule scaled to `epochs`.
+    """ALGORITHM.md's randomness schedule scaled to `epochs`.
 
     Reference (~400 epochs): K = 1000 for 10 epochs, then 100 decaying by 100^-0.1 every 5 epochs to
     ~1.6, then 1.0, 0.5, 0.25 with the learning-rate drops. Here the same phases take the same share

@@ -1,4 +1,4 @@
-"""Fine-tuning with LAP-mined pairs (SIAMESE.md), as a job that yields progress events.
+"""Fine-tuning with LAP-mined pairs (ALGORITHM.md), as a job that yields progress events.
 
 Every `mine_every` epochs the branch features of all training images are computed (no augmentation),
 the head scores every pair with the fused kernel, and a linear assignment picks hard non-matching
@@ -40,7 +40,7 @@ class TrainConfig:
     learning_rate: float = 64e-5
     weight_decay: float = 0.0
     mine_every: int = 5
-    k_values: list[float] | None = None  # None: SIAMESE.md's schedule scaled to the epochs
+    k_values: list[float] | None = None  # None: ALGORITHM.md's schedule scaled to the epochs
     seed: int = 0
     mixed_precision: bool = True
     augment: Augment = field(default_factory=Augment)
@@ -71,7 +71,7 @@ def split_by_individual(ids: Sequence[str], fraction: float, seed: int) -> tuple
 
 
 def training_set(items: Sequence[ImageItem], ids: Sequence[str]) -> tuple[list[ImageItem], list[str]]:
-    """SIAMESE.md: no new_whale photos, only individuals with at least 2 photos."""
+    """ALGORITHM.md: no new_whale photos, only individuals with at least 2 photos."""
     counts: dict[str, int] = {}
     for i in ids:
         counts[i] = counts.get(i, 0) + 1
@@ -97,7 +97,7 @@ def leave_one_out_map5(model: SiameseModel, features: np.ndarray, ids: Sequence[
 def _set_trainable_mode(model: SiameseModel) -> None:
     model.train()
     # A pretrained backbone keeps its BatchNorm statistics: batches of 16 grayscale crops would
-    # overwrite ImageNet's with noisy ones. The reference branch learns them, as in SIAMESE.md.
+    # overwrite ImageNet's with noisy ones. The reference branch learns them, as in ALGORITHM.md.
     if model.card.architecture != "reference":
         for module in model.branch.modules():
             if isinstance(module, torch.nn.BatchNorm2d):

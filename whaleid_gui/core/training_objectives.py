@@ -1,6 +1,6 @@
 """The two training objectives behind one interface.
 
-SiameseObjective (SIAMESE.md): pairs, binary cross-entropy on the pair head; hard non-matching pairs
+SiameseObjective (ALGORITHM.md): pairs, binary cross-entropy on the pair head; hard non-matching pairs
 mined by a linear assignment on the score matrix every `mine_every` epochs.
 ArcFaceObjective: batches of photos, additive-angular-margin softmax over the training individuals
 on the branch embeddings; photos are then compared by cosine.

@@ -1,4 +1,4 @@
-"""Perceptual hash and the near-duplicate rule of SIAMESE.md (no extra dependency: scipy DCT).
+"""Perceptual hash and the near-duplicate rule of ALGORITHM.md (no extra dependency: scipy DCT).
 
 phash: 32x32 grayscale -> 2-D DCT -> top-left 8x8 -> bit = coefficient > median -> 64-bit int.
 Two photos are the same picture when their phashes are equal, or differ by at most 6 bits with

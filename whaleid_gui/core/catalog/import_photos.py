@@ -65,7 +65,7 @@ class _Known:
         self._array = None
 
     def near(self, p: PreparedPhoto) -> str | None:
-        """Path of a photo held that is the same picture by the SIAMESE.md rule, or None."""
+        """Path of a photo held that is the same picture by the ALGORITHM.md rule, or None."""
         if not self.hash_list:
             return None
         if self._array is None or len(self._array) != len(self.hash_list):

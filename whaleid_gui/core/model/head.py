@@ -1,4 +1,4 @@
-"""The Siamese head of SIAMESE.md (706 parameters for 512 features).
+"""The Siamese head of ALGORITHM.md (706 parameters for 512 features).
 
 For each feature j of a pair (x, y): v_j = [x*y, x+y, |x-y|, (x-y)^2] -> Linear(4, 32) + ReLU ->
 Linear(32, 1), shared across features; then Linear(512, 1) over the 512 values; sigmoid.

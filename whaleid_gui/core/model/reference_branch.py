@@ -1,4 +1,4 @@
-"""The reference branch of SIAMESE.md: a ResNet-like encoder of a 1-channel crop into 512 features.
+"""The reference branch of ALGORITHM.md: a ResNet-like encoder of a 1-channel crop into 512 features.
 
 Keras defaults are kept where they change behaviour: BatchNorm momentum 0.01 (Keras 0.99) and
 eps 1e-3, "same" padding with biases on every convolution.
@@ -81,7 +81,7 @@ class ReferenceBranch(nn.Module):
 
     @staticmethod
     def preprocess(x: torch.Tensor) -> torch.Tensor:
-        # SIAMESE.md standardises each crop to mean 0 / std 1.
+        # ALGORITHM.md standardises each crop to mean 0 / std 1.
         mean = x.mean(dim=(1, 2, 3), keepdim=True)
         std = x.std(dim=(1, 2, 3), keepdim=True).clamp_min(1e-6)
         return (x - mean) / std
