@@ -8,11 +8,12 @@ edited since. Plain data and json only: the panel reads these before anything he
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
+
+from whaleid_gui.core.atomic_write import write_text_atomic
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,9 @@ def train_config(s: TrainSettings) -> Any:
 
 
 def write_json(path: Path, data: dict) -> Path:
-    """Write a small JSON file beside the weights (temporary file, then os.replace: never half a file)."""
+    """Write a small JSON file beside the weights, whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(data, indent=2, default=str))
 
 
 def write_train_settings(s: TrainSettings, config: Any) -> Path:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import os
 import shlex
 import sys
 import tempfile
@@ -64,17 +63,12 @@ def _image_cell(path: Path, csv_dir: Path) -> str:
 
 
 def _write_rows_atomically(out: Path, header: list[str], rows: list[tuple]) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ..core.atomic_write import atomic_write
+
+    with atomic_write(out, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 def _cmd_propose(args) -> int:

@@ -8,11 +8,10 @@ import sys
 from pathlib import Path
 
 from ..core.errors import WhaleIDError
+from ..core.labels import NEW_WHALE
 from .exit_codes import EXIT_FAILED, EXIT_OK
 from .match_options import add_match_options
 from .progress import ProgressPrinter, warn
-
-NEW_WHALE = "new_whale"
 
 
 def register(subparsers) -> None:
@@ -105,13 +104,14 @@ def write_predictions(path: str | Path, queries: list, predictions: list[list[st
     unreadable query); written whole or not at all."""
     import pandas as pd
 
+    from ..core.atomic_write import replacing
+
     path = Path(path)
     frame = pd.DataFrame({"Image": [q.image for q in queries],
                           "Id": [" ".join(p) if p is not None else "" for p in predictions]})
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        frame.to_csv(tmp, index=False, encoding="utf-8")
-        tmp.replace(path)
+        with replacing(path) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8")
     except OSError as exc:
         raise WhaleIDError(f"{path}: cannot write predictions: {exc.strerror or exc}") from exc
