@@ -156,7 +156,7 @@ def main() -> int:
     results["catalog_build_s"] = time.time() - t0
     print(f"catalog of {N_CATALOG} photos built in {results['catalog_build_s']:.1f} s")
 
-    from whaleid_gui.gui.jobs import EngineConfig
+    from whaleid_gui.application.project_engine import EngineConfig
     from whaleid_gui.gui.main_window import MainWindow
 
     w = MainWindow(EngineConfig(device="cpu", image_size=IMAGE_SIZE))
@@ -168,10 +168,10 @@ def main() -> int:
     pump(app, lambda: not w.pool.running("engine"), 120)  # model loaded (separately timed below)
 
     # Loading the model in a worker (torch is already imported by then; a 2nd config forces a load).
-    from whaleid_gui.gui import jobs as gui_jobs
+    from whaleid_gui.application.projects import engine_info
     from whaleid_gui.workers import Worker
 
-    loader = Worker(gui_jobs.engine_info, EngineConfig(device="cpu", image_size=IMAGE_SIZE + 32), name="engine")
+    loader = Worker(engine_info, EngineConfig(device="cpu", image_size=IMAGE_SIZE + 32), name="engine")
     meter.start()
     t = time.time()
     w.pool.start("engine2", loader)

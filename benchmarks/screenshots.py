@@ -71,7 +71,7 @@ def main() -> int:
     QCoreApplication.setOrganizationName("WhaleIDScreenshots")
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(data / "settings"))
-    from whaleid_gui.gui.jobs import EngineConfig
+    from whaleid_gui.application.project_engine import EngineConfig
     from whaleid_gui.gui.main_window import MainWindow
 
     OUT.mkdir(exist_ok=True)

@@ -79,10 +79,10 @@ def wait_until(app, predicate, timeout_s: float, what: str) -> None:
 
 
 def build_demo(root: Path) -> Path:
+    from whaleid_gui.application.demo_project import create_demo_project
     from whaleid_gui.core.progress import Finished
-    from whaleid_gui.gui import jobs
 
-    gen = jobs.create_demo_project(root, small=True)
+    gen = create_demo_project(root, small=True)
     try:
         while True:
             if isinstance(next(gen), Finished):
@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--screenshot", help="save the window as a PNG after the last iteration")
     args = ap.parse_args(argv)
 
+    from whaleid_gui.application.project_engine import EngineConfig
     from whaleid_gui.gui.app import make_app
-    from whaleid_gui.gui.jobs import EngineConfig
     from whaleid_gui.gui.main_window import MainWindow
 
     app = make_app([sys.argv[0]])

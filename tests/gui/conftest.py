@@ -34,11 +34,11 @@ FAST_ENGINE_SIZE = 64  # the real engine at a tiny input size: quick on two CPU 
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
     """The small demo project, made once per test session by the same job the app runs."""
+    from whaleid_gui.application.demo_project import create_demo_project
     from whaleid_gui.core.progress import Finished
-    from whaleid_gui.gui import jobs
 
     root = tmp_path_factory.mktemp("demo_template")
-    gen = jobs.create_demo_project(root, small=True)
+    gen = create_demo_project(root, small=True)
     project = None
     try:
         while True:
@@ -64,7 +64,7 @@ def demo_project(demo_template, tmp_path):
 
 @pytest.fixture
 def engine():
-    from whaleid_gui.gui.jobs import EngineConfig
+    from whaleid_gui.application.project_engine import EngineConfig
 
     return EngineConfig(device="cpu", image_size=FAST_ENGINE_SIZE)
 

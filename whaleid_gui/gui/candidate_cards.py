@@ -7,7 +7,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout
 
-from whaleid_gui.gui.jobs import CandidateView
+from whaleid_gui.application.match_photos import CandidateView
 
 CARD_THUMB = QSize(132, 62)
 

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from whaleid_gui.gui import jobs
+from whaleid_gui.application import photo_display
+from whaleid_gui.application.events import Thumbnail
 from whaleid_gui.gui.box_editor import qimage_from_array
 from whaleid_gui.gui.dialogs import NewIndividualDialog
 from whaleid_gui.gui.study_plots import StudyPlots
@@ -267,7 +268,7 @@ class CatalogView(QWidget):
         self.code_edit.setText(ind.code)
         self.name_edit.setText(ind.name or "")
         self.notes.setPlainText(ind.notes or "")
-        photos = jobs.photos_of(self.store, individual_id)
+        photos = photo_display.photos_of(self.store, individual_id)
         boxes = self.store.current_boxes()
         for p in photos:
             item = QListWidgetItem(f"{p.path.name}\n{(p.taken_at or '')[:10]}")
@@ -276,7 +277,7 @@ class CatalogView(QWidget):
             self.photos.addItem(item)
         items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in photos]
         if items:
-            w = Worker(jobs.thumbnails, items, 200, name="catalog thumbs")
+            w = Worker(photo_display.thumbnails, items, 200, name="catalog thumbs")
             w.progress.connect(self._on_thumb)
             self._start_job("catalog-thumbs", w)
         names = {p.id: p.path.name for p in photos}
@@ -297,12 +298,12 @@ class CatalogView(QWidget):
                 self.history.setItem(i, c, _ro_item(text))
 
     def _on_thumb(self, event) -> None:
-        if not (isinstance(event, tuple) and event[0] == "thumb") or isinstance(event[2], str):
+        if not isinstance(event, Thumbnail):
             return
         for i in range(self.photos.count()):
             item = self.photos.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == event[1]:
-                item.setIcon(QIcon(QPixmap.fromImage(qimage_from_array(event[2]))))
+            if item.data(Qt.ItemDataRole.UserRole) == event.key:
+                item.setIcon(QIcon(QPixmap.fromImage(qimage_from_array(event.image))))
 
     # ------------------------------------------------------------------ actions
     def _do(self, what: str, fn) -> bool:

@@ -1,7 +1,7 @@
 """The keypoint evidence view: the query crop above the candidate crop, with a line joining each
 pair of keypoints that geometric verification kept (the same nick or pigment mark in both).
 
-Points arrive as fractions of the two displayed crops (jobs.keypoint_lines), so the drawing
+Points arrive as fractions of the two displayed crops (application.keypoint_evidence), so the drawing
 needs no knowledge of boxes or orientation. Zoom with the wheel, pan by dragging.
 """
 

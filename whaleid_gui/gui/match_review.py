@@ -1,6 +1,6 @@
 """The review panel: the query crop beside the five best candidates, and the decision buttons.
 
-Renders a ``jobs.MatchResult``; asks for decisions through signals (the review controller writes
+Renders a ``MatchResult``; asks for decisions through signals (the review controller writes
 them to the store). Buttons never take the focus, so the one-key shortcuts keep working. The
 cards live in candidate_cards.py, the larger side-by-side view in compare_panel.py.
 """
@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from whaleid_gui.application.match_photos import CandidateView, MatchResult
 from whaleid_gui.gui.buttons import no_focus_button
 from whaleid_gui.gui.candidate_cards import CandidateCard, ThresholdLine
-from whaleid_gui.gui.jobs import CandidateView, MatchResult
 from whaleid_gui.gui.new_individual_bar import NewIndividualBar
 
 SIBLING_THUMB = QSize(64, 36)

@@ -1,0 +1,79 @@
+"""The demo project: synthetic fluke photos imported into a new project, ready to review."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any, Iterator
+
+from whaleid_gui.core.boxes import BoundingBox
+
+from . import box_proposals
+from .imports import import_catalog_into
+from .steps import Step
+
+
+def create_demo_project(target: str | Path, small: bool = True) -> Iterator[Any]:
+    """Write the synthetic demo photos and import them into a new project (worker job).
+
+    The demo catalog CSV becomes confirmed reference photos, the queries become the survey
+    photos to review (with no box yet, so the scientist draws one). Returns the project folder.
+    """
+    from whaleid_gui.core.catalog.store import ProjectStore
+    from whaleid_gui.core.synthetic import write_demo
+
+    target = Path(target)
+    data = target / "demo_photos"
+    yield Step(0, 3, "Drawing synthetic fluke photos")
+    paths = write_demo(data, seed=0, small=small)
+    yield Step(1, 3, "Creating the project")
+    project = target / "project"
+    store = ProjectStore.create(project)
+    try:
+        yield Step(2, 3, "Importing the reference catalog")
+        yield from import_catalog_into(store, Path(paths.references_csv))
+        _import_reference_boxes(store, Path(paths.references_csv), Path(paths.boxes_csv), project)
+        yield Step(2, 3, "Importing the survey photos")
+        queries = _read_csv_images(Path(paths.queries_csv))
+        for i, path in enumerate(queries):
+            try:
+                store.add_photo(path, survey="Demo survey")
+            except Exception as exc:  # keep going: the queue shows what could not be read
+                print(f"demo import: {exc}")
+            if i % 10 == 0:
+                yield Step(i, len(queries), "Importing the survey photos")
+    finally:
+        store.close()
+    yield Step(3, 3, "Demo project ready")
+    return str(project)
+
+
+def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path, project: Path) -> None:
+    """Demo: the catalog photos get their boxes. Without a box model, the survey photos' true
+    boxes become the proposals (drawn dashed, accepted with one key), so the one-key flow can be
+    tried; with a box model the app proposes them itself (box_proposals)."""
+    from whaleid_gui.core.catalog.import_boxes import import_boxes
+
+    refs = {p.name for p in _read_csv_images(references_csv)}
+    with open(boxes_csv, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    ref_rows = [r for r in rows if Path(r["Image"]).name in refs]
+    other = [r for r in rows if Path(r["Image"]).name not in refs]
+    fields = ["Image", "x0", "y0", "x1", "y1"]
+    tmp = boxes_csv.parent / "reference_boxes.csv"
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        w.writerows({k: r[k] for k in fields} for r in ref_rows)
+    import_boxes(store, tmp)
+    if box_proposals.box_model_available():
+        return
+    box_proposals.save(project, {
+        str((boxes_csv.parent / r["Image"]).resolve()):
+            (BoundingBox(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])), "demo")
+        for r in other})
+
+
+def _read_csv_images(csv_path: Path) -> list[Path]:
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        return [csv_path.parent / row["Image"] for row in csv.DictReader(fh)]

@@ -1,0 +1,32 @@
+"""Where projects live and what engine a project's matcher runs on (the app's start-up questions)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .match_photos import device_label, model_for
+from .project_engine import EngineConfig
+
+
+def user_data_dir() -> Path:
+    """Where the app keeps its own files (the demo project); WHALEID_DATA_DIR overrides."""
+    env = os.environ.get("WHALEID_DATA_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "WhaleID"
+
+
+def project_db(folder: str | Path) -> Path:
+    return Path(folder) / "project.sqlite"
+
+
+def is_project(folder: str | Path) -> bool:
+    return project_db(folder).exists()
+
+
+def engine_info(engine: EngineConfig) -> tuple[str, str]:
+    """(weights id, device) of the model the matcher will use; loads it (worker only)."""
+    model = model_for(engine)
+    return str(getattr(model, "weights_id", "?")), device_label(getattr(model, "device", "cpu"))
