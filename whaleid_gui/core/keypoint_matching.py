@@ -10,7 +10,7 @@ import numpy as np
 
 from .labels import NEW_WHALE
 from .matching import Candidate, Matcher
-from .progress import Finished, Progress
+from .progress import Finished, Progress, sub
 from .rerank import KeypointReranker, fit_fusion, reference_pairs
 from .threshold import NO_TRUTH_RANK, calibrate_threshold
 
@@ -29,9 +29,7 @@ class KeypointRerankMatcher(Matcher):
         self.note = ""  # why re-ranking is off, when it had to be (shown to the user)
 
     def prepare_job(self):
-        for event in super().prepare_job():
-            if not isinstance(event, Finished):
-                yield event
+        yield from sub(super().prepare_job())
         rng = np.random.default_rng(self.seed)
         subset = np.arange(len(self.items))
         if len(subset) > FUSION_MAX_REFERENCES:

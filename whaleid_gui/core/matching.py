@@ -15,8 +15,8 @@ import numpy as np
 
 from .errors import ImageError, WhaleIDError
 from .features import FeatureCache, FeatureSet, ImageItem, iter_features
-from .progress import Finished, Progress, drive
 from .labels import NEW_WHALE
+from .progress import Finished, Progress, drive, sub
 from .threshold import NO_TRUTH_RANK, calibrate_threshold
 
 CALIBRATION_PAIR_BUDGET = 4_000_000  # pairs scored for leave-one-out calibration (a few seconds on 2 cores)
@@ -192,7 +192,7 @@ class Matcher:
     def rank_job(self, queries: Sequence[ImageItem], top: int = 5):
         """Job: Finished(list of rankings; an ImageError in place of a query that could not be read)."""
         if not self._ready:
-            yield from (e for e in self.prepare_job() if not isinstance(e, Finished))
+            yield from sub(self.prepare_job())
         feature_set = None
         for event in iter_features(self.model, list(queries), self.cache):
             if isinstance(event, Finished):

@@ -18,7 +18,7 @@ import torch
 from .augment import Augment
 from .errors import WhaleIDError
 from .features import ImageItem, item_crop, iter_features
-from .progress import Finished, Progress
+from .progress import Progress, drive
 
 ENCODE_BATCH = 16
 
@@ -43,10 +43,7 @@ class CropSource:
         return model.branch(batch)
 
     def mining_features(self, model) -> np.ndarray:
-        result = None
-        for event in iter_features(model, self.items, cache=None):
-            if isinstance(event, Finished):
-                result = event.value
+        result = drive(iter_features(model, self.items, cache=None))
         if result.errors:
             first = next(iter(result.errors.values()))
             raise WhaleIDError(f"{len(result.errors)} training photo(s) cannot be read, first: {first}")
