@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator
 
 from whaleid_gui.core.atomic_write import atomic_write
 from whaleid_gui.core.boxes import BoundingBox
@@ -79,7 +79,7 @@ def _proposer():
     return BoxProposer.load(None)
 
 
-def propose_missing(project: str | Path, photos: list[tuple[int, str]]) -> Iterator[Any]:
+def propose_missing(project: str | Path, photos: list[tuple[int, str]]) -> Generator[Step | BoxProposed, None, int]:
     """Worker job: a proposal for each (photo id, path) that has none from the box model yet.
 
     Yields a BoxProposed per photo as soon as it is known (the editor

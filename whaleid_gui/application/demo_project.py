@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 from whaleid_gui.core.boxes import BoundingBox
 
@@ -13,7 +13,7 @@ from .imports import import_catalog_into
 from .steps import Step
 
 
-def create_demo_project(target: str | Path, small: bool = True) -> Iterator[Any]:
+def create_demo_project(target: str | Path, small: bool = True) -> Generator[Any, None, str]:
     """Write the synthetic demo photos and import them into a new project (worker job).
 
     The demo catalog CSV becomes confirmed reference photos, the queries become the survey

@@ -7,12 +7,12 @@ returns what the store's importer reported.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 from .steps import Step, sub
 
 
-def import_catalog_into(store, csv_path: Path) -> Iterator[Any]:
+def import_catalog_into(store: Any, csv_path: Path) -> Generator[Any, None, Any]:
     """Catalog CSV (Image,Id) -> confirmed references, by the store's importer; returns its report."""
     from whaleid_gui.core.catalog.importers import iter_import_catalog
 
@@ -20,7 +20,7 @@ def import_catalog_into(store, csv_path: Path) -> Iterator[Any]:
     return report
 
 
-def import_catalog(folder: str | Path, csv_path: str | Path) -> Iterator[Any]:
+def import_catalog(folder: str | Path, csv_path: str | Path) -> Generator[Any, None, Any]:
     from whaleid_gui.core.catalog.store import ProjectStore
 
     store = ProjectStore.open(folder)
@@ -31,15 +31,15 @@ def import_catalog(folder: str | Path, csv_path: str | Path) -> Iterator[Any]:
     return report
 
 
-def import_photos(folder: str | Path, paths: list[str]) -> Iterator[Any]:
+def import_photos(folder: str | Path, paths: list[str]) -> Generator[Any, None, tuple[str, list[str]]]:
     """Import files and folders (menu or drag and drop); returns a one-line summary and the errors."""
     from whaleid_gui.core.catalog.store import ProjectStore
 
     store = ProjectStore.open(folder)
     added, errors, notes = 0, [], []
     try:
-        for i, p in enumerate(paths):
-            p = Path(p)
+        for i, name in enumerate(paths):
+            p = Path(name)
             yield Step(i, len(paths), f"Importing {p.name}")
             if p.is_dir():
                 from whaleid_gui.core.catalog.importers import iter_import_folder
@@ -63,7 +63,7 @@ def import_photos(folder: str | Path, paths: list[str]) -> Iterator[Any]:
     return summary, errors
 
 
-def import_wildbook(folder: str | Path, sheet: str | Path) -> Iterator[Any]:
+def import_wildbook(folder: str | Path, sheet: str | Path) -> Generator[Any, None, Any]:
     """A Wildbook / Flukebook spreadsheet into the project (worker job); returns the ImportReport."""
     from whaleid_gui.core.catalog.import_wildbook import iter_import_wildbook
     from whaleid_gui.core.catalog.store import ProjectStore

@@ -46,6 +46,8 @@ def keypoint_lines(folder: str | Path | None, query: tuple, candidate: tuple) ->
     # A mirrored photo is described mirrored (as the matcher does); photo_points undoes it.
     qd = verifier.describe(query[0], query[1], bool(query[3]))
     cd = verifier.describe(candidate[0], candidate[1], bool(candidate[3]))
+    if qd.image_size is None or cd.image_size is None:  # describe() always reads the photo's size
+        raise ValueError("keypoints without the photo's size cannot be drawn on it")
     result = verifier.verify(qd, cd)
     m = np.asarray(result.matches, dtype=np.float32).reshape(-1, 4)
     if not len(m):

@@ -7,7 +7,7 @@ one keypoint_evidence maps the matched points into.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Generator
 
 from whaleid_gui.application.events import Thumbnail, ThumbnailFailed
 from whaleid_gui.core.boxes import BoundingBox
@@ -52,7 +52,7 @@ def crop_rgb(path: str | Path, box: BoundingBox | None, rotation: int = 0, flip:
     return np.asarray(image.convert("RGB"))
 
 
-def thumbnails(items: list[tuple[int, str, BoundingBox | None]], size: int = 96) -> Iterator[Any]:
+def thumbnails(items: list[tuple[int, str, BoundingBox | None]], size: int = 96) -> Generator[Thumbnail | ThumbnailFailed, None, int]:
     """Yields a Thumbnail (or ThumbnailFailed) per photo; thumbnails of the box when there is one."""
     for key, path, box in items:
         try:
