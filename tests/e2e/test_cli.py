@@ -348,3 +348,19 @@ def test_train_writes_the_settings_file_and_model_card_the_panel_writes(capsys, 
     photos = len(read_column(demo / "train.csv", "Image"))
     assert card["data_summary"]["photos"] == photos and card["data_summary"]["val_individuals"] >= 1
     assert card["settings"]["epochs"] == 1
+
+
+def test_train_init_weights_of_another_branch_is_an_error(capsys, demo, tmp_path):
+    """--init PATH --branch X: the file must hold X (the panel, by contrast, starts afresh)."""
+    from whaleid_gui.core.model import build_model, save_model
+
+    start = tmp_path / "start.pt"
+    save_model(build_model("reference", image_size=64, imagenet=False, distance_head=False), start)
+    code, _, err = run(capsys, "train", demo / "train.csv", "--out", tmp_path / "w.pt", "--init", start,
+                       "--branch", "efficientnet-lite0")
+    assert code == 2
+    line = error_line(err)
+    assert str(start) in line and "holds a reference model, not efficientnet-lite0" in line
+    assert not (tmp_path / "w.pt.settings.json").exists()  # refused before anything was written
+    code, _, err = run(capsys, "train", demo / "train.csv", "--out", tmp_path / "w.pt", "--init", tmp_path / "no.pt")
+    assert code == 2 and str(tmp_path / "no.pt") in error_line(err)
