@@ -5,7 +5,7 @@ cleanly at the next yield."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator, Iterator
 
 from .errors import WhaleIDError
 
@@ -26,7 +26,7 @@ class Cancelled(WhaleIDError):
     """The user stopped a long job; nothing half-done was recorded."""
 
 
-def sub(job) -> Iterator[Any]:
+def sub(job: Any) -> Generator[Any, None, Any]:
     """``yield from sub(job)``: passes a job's events on and returns its result, the value of its
     Finished event (core jobs) or its return value (use cases). Closing it closes the job (its
     finally blocks, e.g. a store connection, run now, in this thread). The one reading of the
@@ -48,7 +48,7 @@ def sub(job) -> Iterator[Any]:
             close()
 
 
-def drive(job: Iterator, on_progress: Callable[[Progress], None] | None = None,
+def drive(job: Iterator[Any] | Any, on_progress: Callable[[Progress], None] | None = None,
           should_stop: Callable[[], bool] | None = None, on_event: Callable[[Any], None] | None = None) -> Any:
     """Run a job to its end and return its result (see sub).
 

@@ -8,24 +8,21 @@ one thread; a worker opens its own store on the same folder (same-process opens 
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
 
 from whaleid_gui.core.atomic_write import atomic_write
 
 from . import migrations
-from .db import BEGIN_KEY, DB_NAME, make_engine, translate_errors
+from .db import DB_NAME, make_engine, translate_errors
 from .errors import CatalogError, ProjectExistsError, ProjectNotFoundError, ProjectReadOnlyError
-from .lock import ProjectLock, default_user
+from .lock import ProjectLock
 from .rows import CheckReport, ModelRunRow
 from .schema import meta, model_runs
 from .store_boxes import BoxesMixin
 from .store_decisions import DecisionsMixin
-from .store_individuals import IndividualsMixin
+from .store_base import inserted_id
 from .store_photos import PhotosMixin
 from .timeutil import now_iso
 
@@ -33,18 +30,12 @@ SETTINGS_NAME = "settings.json"
 SETTINGS_FORMAT = 1
 
 
-class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
+class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin includes IndividualsMixin
     """The catalog of one project. Use ProjectStore.create / ProjectStore.open, not the constructor."""
 
     def __init__(self, folder: Path, user: str | None, read_only: bool, _lock: ProjectLock | None):
-        self.folder = Path(folder)
+        super().__init__(folder, user, read_only, _lock)
         self.db_path = self.folder / DB_NAME
-        self.user = user or default_user()
-        self.read_only = read_only
-        self._lock = _lock
-        self._engine = None
-        self._conn: Connection | None = None
-        self._depth = 0
 
     # ----------------------------------------------------------------- open / close
     @classmethod
@@ -93,9 +84,9 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
 
     def _connect(self) -> None:
         with translate_errors(self.folder):
-            self._engine = make_engine(self.db_path, read_only=self.read_only)
+            engine = self._engine = make_engine(self.db_path, read_only=self.read_only)
             try:
-                self._conn = self._engine.connect()
+                self._conn = engine.connect()
                 self._probe()
             except Exception:
                 if not self.read_only:
@@ -103,27 +94,32 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
                 # a read-only folder without the WAL index file: read the file as immutable
                 if self._conn is not None:
                     self._conn.close()
-                self._engine.dispose()
-                self._engine = make_engine(self.db_path, read_only=True, immutable=True)
-                self._conn = self._engine.connect()
+                engine.dispose()
+                engine = self._engine = make_engine(self.db_path, read_only=True, immutable=True)
+                self._conn = engine.connect()
                 self._probe()
 
     def _probe(self) -> None:
-        with self._conn.begin():
-            self._conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
+        conn = self.connection
+        with conn.begin():
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
 
     def pragma(self, sql: str):
         """Run a PRAGMA outside any transaction on the store's own connection (tests, tools)."""
-        cur = self.connection.connection.driver_connection.execute(sql)
+        driver = self.connection.connection.driver_connection  # the sqlite3 connection
+        if driver is None:
+            raise CatalogError(f"{self.folder}: project is closed")
+        cur = driver.execute(sql)
         return cur.fetchall()
 
     def _migrate_if_needed(self) -> None:
+        conn = self.connection
         with translate_errors(self.folder):
-            with self._conn.begin():
-                version = migrations.read_version(self._conn, self.folder)
+            with conn.begin():
+                version = migrations.read_version(conn, self.folder)
             if migrations.check_version(version, self.folder, self.read_only):
                 migrations.backup_file(self.db_path, version)
-                migrations.upgrade(self._conn, version)
+                migrations.upgrade(conn, version)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -149,43 +145,6 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    @property
-    def closed(self) -> bool:
-        return self._conn is None
-
-    @property
-    def connection(self) -> Connection:
-        """The store's SQLAlchemy connection (for tests and tools; prefer the methods)."""
-        if self._conn is None:
-            raise CatalogError(f"{self.folder}: project is closed")
-        return self._conn
-
-    # ----------------------------------------------------------------- transactions
-    @contextmanager
-    def _tx(self, write: bool = True) -> Iterator[Connection]:
-        """One transaction (re-entrant: nested calls join the outer one)."""
-        if write and self.read_only:
-            raise ProjectReadOnlyError(f"{self.folder}: project is open read-only; nothing was changed")
-        conn = self.connection
-        if self._depth:
-            self._depth += 1
-            try:
-                yield conn
-            finally:
-                self._depth -= 1
-            return
-        with translate_errors(self.folder):
-            self._depth = 1
-            conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
-            try:
-                with conn.begin():
-                    yield conn
-            finally:
-                self._depth = 0
-
-    def _read(self):
-        return self._tx(write=False)
 
     # ----------------------------------------------------------------- settings / meta
     @property
@@ -228,7 +187,7 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
     @property
     def schema_version(self) -> int:
         with self._read() as conn:
-            return int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar())
+            return int(conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar_one())
 
     # ----------------------------------------------------------------- model runs
     def add_model_run(
@@ -241,7 +200,7 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
         finished_at: str | None = None,
     ) -> int:
         with self._tx() as conn:
-            return conn.execute(
+            return inserted_id(conn.execute(
                 model_runs.insert().values(
                     weights_id=weights_id,
                     kind=kind,
@@ -250,7 +209,7 @@ class ProjectStore(PhotosMixin, BoxesMixin, IndividualsMixin, DecisionsMixin):
                     data_summary=json.dumps(data_summary or {}, sort_keys=True),
                     metrics=json.dumps(metrics or {}, sort_keys=True),
                 )
-            ).inserted_primary_key[0]
+            ))
 
     def model_runs(self) -> list[ModelRunRow]:
         with self._read() as conn:

@@ -9,6 +9,7 @@ from whaleid_gui.core.boxes import BoundingBox
 from .errors import CatalogError, NotFoundError
 from .rows import BOX_SOURCES, BoxRow
 from .schema import boxes, photos
+from .store_base import StoreBase, inserted_id
 from .timeutil import now_iso
 
 
@@ -25,7 +26,7 @@ def box_row(r) -> BoxRow:
     )
 
 
-class BoxesMixin:
+class BoxesMixin(StoreBase):
     def set_box(
         self,
         photo_id: int,
@@ -48,7 +49,7 @@ class BoxesMixin:
             conn.execute(
                 boxes.update().where(boxes.c.photo_id == photo_id).where(boxes.c.active == True).values(active=False)  # noqa: E712
             )
-            box_id = conn.execute(
+            box_id = inserted_id(conn.execute(
                 boxes.insert().values(
                     photo_id=photo_id,
                     x0=box.x0, y0=box.y0, x1=box.x1, y1=box.y1,
@@ -59,7 +60,7 @@ class BoxesMixin:
                     created_at=now_iso(),
                     active=True,
                 )
-            ).inserted_primary_key[0]
+            ))
             r = conn.execute(select(boxes).where(boxes.c.id == box_id)).first()
         return box_row(r)
 

@@ -12,6 +12,8 @@ from whaleid_gui.core.labels import NEW_WHALE
 from .errors import CatalogError, DecisionError, NotFoundError
 from .rows import DECISIONS, CandidateRow, DecisionRow
 from .schema import boxes, candidates, decisions, individual_events, individuals, photos, sightings
+from .store_base import inserted_id
+from .store_individuals import IndividualsMixin
 from .timeutil import now_iso, now_iso_precise
 
 
@@ -23,7 +25,7 @@ def decision_row(r) -> DecisionRow:
     )
 
 
-class DecisionsMixin:
+class DecisionsMixin(IndividualsMixin):  # a decision creates individuals and sightings
     # ----------------------------------------------------------------- candidates
     def record_candidates(self, photo_id: int, candidates_: list, weights_id: str | None = None) -> None:
         """Replace the photo's ranked candidates: items (individual code or "new_whale", score, rank)."""
@@ -141,13 +143,13 @@ class DecisionsMixin:
                     if cand is not None:
                         score, rank = cand.score, cand.rank
                         weights_id = weights_id or cand.weights_id
-            decision_id = conn.execute(
+            decision_id = inserted_id(conn.execute(
                 decisions.insert().values(
                     photo_id=photo_id, individual_id=individual_id, individual_code=code, decision=decision,
                     score=score, rank=rank, weights_id=weights_id, who=who, at=now_iso_precise(),
                     undone=False, created_individual=created,
                 )
-            ).inserted_primary_key[0]
+            ))
             if decision in ("confirmed", "new_individual"):
                 already = conn.execute(
                     select(sightings.c.id)

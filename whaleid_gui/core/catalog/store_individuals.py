@@ -12,6 +12,7 @@ from whaleid_gui.core.labels import NEW_WHALE
 
 from .rows import IndividualRow, PhotoRow, SightingRow
 from .schema import candidates, individual_events, individuals, photos, sightings
+from .store_base import StoreBase, inserted_id
 from .store_photos import photo_row, photo_select
 from .timeutil import now_iso
 
@@ -23,7 +24,7 @@ def sighting_row(r) -> SightingRow:
     )
 
 
-class IndividualsMixin:
+class IndividualsMixin(StoreBase):
     # ----------------------------------------------------------------- individuals
     def create_individual(self, code: str, name: str | None = None, notes: str | None = None) -> IndividualRow:
         with self._tx() as conn:
@@ -35,9 +36,9 @@ class IndividualsMixin:
         if conn.execute(select(individuals.c.id).where(individuals.c.code == code)).first():
             raise CatalogError(f"individual code {code!r} is already used in this project")
         at = now_iso()
-        ind_id = conn.execute(
+        ind_id = inserted_id(conn.execute(
             individuals.insert().values(code=code, name=name or None, notes=notes or None, created_at=at)
-        ).inserted_primary_key[0]
+        ))
         self._event(conn, ind_id, "created", {"code": code, "name": name})
         return ind_id
 
@@ -63,7 +64,7 @@ class IndividualsMixin:
     def rename_individual(self, id: int, code: str | None = None, name: str | None = None) -> IndividualRow:
         with self._tx() as conn:
             old = self._individual_raw(conn, id)
-            values = {}
+            values: dict[str, str | None] = {}
             if code is not None and code != old.code:
                 code = _valid_code(code)
                 if conn.execute(select(individuals.c.id).where(individuals.c.code == code)).first():
@@ -278,11 +279,11 @@ class IndividualsMixin:
             "place": None, "observer": None, "confirmed_by": None,
         }
         values.update(given)
-        return conn.execute(
+        return inserted_id(conn.execute(
             sightings.insert().values(
                 photo_id=photo_id, individual_id=individual_id, created_at=now_iso(), decision_id=decision_id, **values
             )
-        ).inserted_primary_key[0]
+        ))
 
     def sightings(self, individual_id: int | None = None, photo_id: int | None = None) -> list[SightingRow]:
         query = select(sightings).order_by(sightings.c.date.is_(None), sightings.c.date, sightings.c.id)

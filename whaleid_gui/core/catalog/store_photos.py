@@ -11,6 +11,7 @@ from .hashing import to_signed, to_unsigned
 from .photofile import PreparedPhoto, canonical_path, prepare_photo
 from .rows import PHOTO_STATUSES, QUALITIES, PhotoRow
 from .schema import boxes, photos, sightings
+from .store_base import StoreBase, inserted_id
 from .timeutil import now_iso
 
 SORTS = ("date", "path", "imported")
@@ -72,7 +73,7 @@ def status_filter(query, status: str | None):
     return query.where(~has_sighting()).where(~has_box())
 
 
-class PhotosMixin:
+class PhotosMixin(StoreBase):
     def photos(self, status: str | None = None, survey: str | None = None, sort: str = "date") -> list[PhotoRow]:
         query = status_filter(photo_select(), status)
         if survey is not None:
@@ -95,7 +96,7 @@ class PhotosMixin:
     def count_photos(self, status: str | None = None) -> int:
         query = status_filter(select(func.count()).select_from(photos), status)
         with self._read() as conn:
-            return int(conn.execute(query).scalar())
+            return int(conn.execute(query).scalar_one())
 
     def photo(self, photo_id: int) -> PhotoRow:
         with self._read() as conn:
@@ -125,7 +126,7 @@ class PhotosMixin:
         return self.photo(photo_id)
 
     def _insert_photo(self, conn, prepared: PreparedPhoto, survey=None, near_of: int | None = None) -> int:
-        return conn.execute(
+        return inserted_id(conn.execute(
             photos.insert().values(
                 path=str(prepared.path),
                 sha1=prepared.sha1,
@@ -140,7 +141,7 @@ class PhotosMixin:
                 imported_at=now_iso(),
                 near_duplicate_of=near_of,
             )
-        ).inserted_primary_key[0]
+        ))
 
     def set_quality(self, photo_id: int, quality: str | None) -> PhotoRow:
         """Per-photo quality flag: good | fair | poor | unusable, or None to clear."""

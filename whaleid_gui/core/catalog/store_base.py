@@ -1,0 +1,75 @@
+"""What every part of ProjectStore stands on: the project folder, the user, the connection and
+the transaction helpers.
+
+ProjectStore is assembled from one mixin per kind of record (store_photos, store_boxes,
+store_individuals, store_decisions); each mixin derives from StoreBase, so what it relies on is
+stated in one place (and a type checker can see it) instead of being assumed of the final class.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy.engine import Connection, CursorResult, Engine
+
+from .db import BEGIN_KEY, translate_errors
+from .errors import CatalogError, ProjectReadOnlyError
+from .lock import ProjectLock, default_user
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row that an INSERT (the statement of `result`) has just written."""
+    key = result.inserted_primary_key
+    if key is None:  # only for statements that are not a single-row INSERT
+        raise CatalogError("internal error: no primary key for an INSERT")
+    return int(key[0])
+
+
+class StoreBase:
+    def __init__(self, folder: Path, user: str | None, read_only: bool, _lock: ProjectLock | None):
+        self.folder = Path(folder)
+        self.user: str = user or default_user()
+        self.read_only = read_only
+        self._lock = _lock
+        self._engine: Engine | None = None
+        self._conn: Connection | None = None
+        self._depth = 0
+
+    @property
+    def closed(self) -> bool:
+        return self._conn is None
+
+    @property
+    def connection(self) -> Connection:
+        """The store's SQLAlchemy connection (for tests and tools; prefer the methods)."""
+        if self._conn is None:
+            raise CatalogError(f"{self.folder}: project is closed")
+        return self._conn
+
+    # ----------------------------------------------------------------- transactions
+    @contextmanager
+    def _tx(self, write: bool = True) -> Iterator[Connection]:
+        """One transaction (re-entrant: nested calls join the outer one)."""
+        if write and self.read_only:
+            raise ProjectReadOnlyError(f"{self.folder}: project is open read-only; nothing was changed")
+        conn = self.connection
+        if self._depth:
+            self._depth += 1
+            try:
+                yield conn
+            finally:
+                self._depth -= 1
+            return
+        with translate_errors(self.folder):
+            self._depth = 1
+            conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                self._depth = 0
+
+    def _read(self) -> AbstractContextManager[Connection]:
+        return self._tx(write=False)
