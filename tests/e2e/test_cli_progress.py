@@ -25,9 +25,10 @@ def test_a_log_gets_plain_lines_at_most_one_per_tenth():
         show(Progress(0, 1, "calibrating the new-individual threshold"))  # a step without a count
     lines = log.getvalue().splitlines()
     assert "\r" not in log.getvalue()
-    assert lines[0] == "caching features 40/400" and "caching features 120/400" in lines
-    assert re.fullmatch(r"caching features 400/400 \(\d+\.\d s\)", lines[-1])
-    assert len(lines) == 10
+    assert lines[:2] == ["caching features", "caching features 40/400"] and "caching features 120/400" in lines
+    assert re.fullmatch(r"caching features 400/400 \(\d+\.\d s\)", lines[-2])
+    assert lines[-1] == "calibrating the new-individual threshold"
+    assert len(lines) == 12  # the announcement, one line per tenth, the next phase's announcement
 
 
 def test_a_phase_that_starts_over_is_reported_again():

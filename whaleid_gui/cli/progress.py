@@ -3,7 +3,7 @@
 Progress is fed core Progress events. In a terminal each phase gets a tqdm bar; in a log (stderr
 not a terminal: a pipe, a file, a CI job) plain lines instead, e.g. "reference features 120/400",
 at most one per tenth of a phase plus its last, so a log shows that work goes on without
-carriage-return noise.
+carriage-return noise; a phase that starts with nothing done yet is announced by its message.
 """
 
 from __future__ import annotations
@@ -64,10 +64,13 @@ class ProgressPrinter:
         self.bar.refresh()
 
     def _line(self, event: Progress) -> None:
+        if self.last is None and (event.done == 0 or event.total <= 1):
+            print(event.message, file=self._stream(), flush=True)  # a phase announced before its work
+            return
         if self.last is not None and event.done < self.last.done:  # the phase starts over (next epoch)
             self.step = 0
         if event.total <= 1:
-            return  # a step without a count: its phase's last line says it is done
+            return
         step = event.done * LINES_PER_PHASE // event.total
         finished = event.done >= event.total
         if step > self.step or (finished and event != self.printed):
@@ -84,9 +87,10 @@ class ProgressPrinter:
         if self.bar is not None:
             self.bar.close()
             self.bar = None
-        elif not self.interactive and self.last is not None and self.last.total > 1 and self.printed != self.last:
+        elif (not self.interactive and self.last is not None and self.last.total > 1 and self.last.done > 0
+              and self.printed != self.last):
             self._write(self.last, time.perf_counter() - self.started)
-        self.last = self.printed = None
+        self.phase = self.last = self.printed = None  # the next event starts a phase (and its clock)
         self.step = 0
 
     def __enter__(self) -> "ProgressPrinter":
