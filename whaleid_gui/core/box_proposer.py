@@ -147,11 +147,11 @@ class BoxNet(nn.Module):
             cin = cout
         self.features = nn.Sequential(*layers)
         cells = size // (2 ** len(channels))
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * cells * cells, hidden), nn.ReLU(inplace=True),
-                                  nn.Linear(hidden, 4))
+        out = nn.Linear(hidden, 4)
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * cells * cells, hidden), nn.ReLU(inplace=True), out)
         with torch.no_grad():  # start from a central box: the loss starts small and stable
-            self.head[-1].weight.mul_(0.1)
-            self.head[-1].bias.copy_(torch.tensor([0.25, 0.3, 0.75, 0.7]))
+            out.weight.mul_(0.1)
+            out.bias.copy_(torch.tensor([0.25, 0.3, 0.75, 0.7]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # Standardise each photo (mean 0, std 1): exposure and contrast vary a lot between surveys.

@@ -181,8 +181,8 @@ def _validation_ious(net: BoxNet, inputs: np.ndarray, placements: list, samples:
     net.train()
     if not preds:
         return []
-    preds = np.concatenate(preds)
-    return [p.to_photo(t).iou(s.box) for p, t, s in zip(placements, preds, samples)]
+    predicted = np.concatenate(preds)
+    return [p.to_photo(t).iou(s.box) for p, t, s in zip(placements, predicted, samples)]
 
 
 def train_box_proposer(items: Sequence[tuple[str | Path, BoundingBox]], out: str | Path, epochs: int = 30,

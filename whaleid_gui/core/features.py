@@ -165,6 +165,7 @@ def iter_features(model, items: list[ImageItem], cache: FeatureCache | None = No
         batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
         pending = pool.submit(lambda b: [_load(items[i], model.image_size) for i in b], batches[0]) if batches else None
         for n, batch in enumerate(batches):
+            assert pending is not None  # submitted before the loop or in the previous step
             crops = pending.result()
             if n + 1 < len(batches):
                 pending = pool.submit(lambda b: [_load(items[i], model.image_size) for i in b], batches[n + 1])

@@ -88,11 +88,12 @@ class KeypointRerankMatcher(Matcher):
         ranked = self.reranker.rerank((query.path, query.box, query.flip), [c[:3] for c in candidates])
         members_of = {c[0]: c[3] for c in candidates}
         lines: list[Candidate] = []
-        new_placed = self.threshold is None
+        threshold = self.threshold
+        new_placed = threshold is None
         for r in ranked:
             score = r.fused if np.isfinite(r.fused) else r.emb_score
-            if not new_placed and score < self.threshold:
-                lines.append(Candidate(NEW_WHALE, float(self.threshold), len(lines) + 1))
+            if threshold is not None and not new_placed and score < threshold:
+                lines.append(Candidate(NEW_WHALE, float(threshold), len(lines) + 1))
                 new_placed = True
             if len(lines) >= top:
                 break
@@ -100,6 +101,6 @@ class KeypointRerankMatcher(Matcher):
             ref = int(members[r.best_photo]) if r.best_photo is not None else int(members[np.argmax(row[members])])
             lines.append(Candidate(r.individual, float(score), len(lines) + 1, self.paths[ref], ref,
                                    embedding_score=r.emb_score, inliers=r.inliers))
-        if not new_placed and len(lines) < top:
-            lines.append(Candidate(NEW_WHALE, float(self.threshold), len(lines) + 1))
+        if threshold is not None and not new_placed and len(lines) < top:
+            lines.append(Candidate(NEW_WHALE, float(threshold), len(lines) + 1))
         return lines[:top]

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .atomic_write import atomic_write
+from .augment import crop_matrix as augment_crop_matrix
 from .boxes import BoundingBox
 
 # Bump when anything that changes the descriptors changes (crop, SIFT settings, CLAHE, storage):
@@ -33,8 +34,6 @@ DEFAULT_NFEATURES = 600  # strongest keypoints kept per crop; bounds matching co
 # out the fin's (MAP@5 0.33 vs 0.48 without, benchmarks/RESULTS_keypoints.md; only 13 queries).
 DEFAULT_CLAHE = False
 MIN_SOURCE_PX = 32  # a crop region smaller than this in photo pixels carries no usable detail
-ASPECT = 2.15  # the crop rule of images.crop_array (w/h), used when images exposes no matrix
-MARGIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -94,45 +93,11 @@ class VerifyResult:
 # --------------------------------------------------------------------------- crop geometry
 
 
-def _crop_region(box: BoundingBox | None, width: int, height: int) -> tuple[float, float, float, float]:
-    """(x0, y0, w, h) of the photo region that crop_array maps onto the size x size crop.
-
-    Mirrors the contract of images.crop_array: box + 5 % margin, clipped to the photo, then widened or
-    heightened about its centre to aspect 2.15. None = the whole photo (same aspect rule).
-    """
-    if box is None:
-        x0, y0, x1, y1 = 0.0, 0.0, float(width), float(height)
-    else:
-        b = box.clipped(width, height)
-        mx, my = MARGIN * b.width, MARGIN * b.height
-        x0, y0 = max(b.x0 - mx, 0.0), max(b.y0 - my, 0.0)
-        x1, y1 = min(b.x1 + mx, float(width)), min(b.y1 + my, float(height))
-    w, h = x1 - x0, y1 - y0
-    cx, cy = x0 + w / 2, y0 + h / 2
-    if w / h < ASPECT:
-        w = h * ASPECT
-    else:
-        h = w / ASPECT
-    return cx - w / 2, cy - h / 2, w, h
-
-
 def crop_matrix(box: BoundingBox | None, image_size: tuple[int, int], size: int) -> np.ndarray:
-    """2x3 affine matrix photo pixels -> crop pixels used by images.crop_array.
-
-    Uses the matrix crop_array itself samples with (augment.crop_matrix, one source of truth); falls
-    back to the contract's box/margin/2.15 rule when that module is absent.
-    """
-    try:
-        # augment.crop_matrix(box, w, h, size) is the 3x3 crop -> photo matrix crop_array samples with
-        from .augment import crop_matrix as _crop_to_photo_matrix
-    except ImportError:  # not there: same rule, computed here
-        _crop_to_photo_matrix = None
-    if _crop_to_photo_matrix is not None:
-        m = np.asarray(_crop_to_photo_matrix(box, int(image_size[0]), int(image_size[1]), size), dtype=np.float64)
-        return np.linalg.inv(m)[:2]
-    x0, y0, w, h = _crop_region(box, int(image_size[0]), int(image_size[1]))
-    sx, sy = size / w, size / h
-    return np.array([[sx, 0.0, -x0 * sx], [0.0, sy, -y0 * sy]], dtype=np.float64)
+    """2x3 affine matrix photo pixels -> crop pixels used by images.crop_array: the inverse of the
+    crop -> photo matrix that crop_array samples with (augment.crop_matrix, one source of truth)."""
+    m = np.asarray(augment_crop_matrix(box, int(image_size[0]), int(image_size[1]), size), dtype=np.float64)
+    return np.linalg.inv(m)[:2]
 
 
 def crop_to_photo(points: np.ndarray, box: BoundingBox | None, image_size: tuple[int, int], size: int) -> np.ndarray:
@@ -170,7 +135,7 @@ class _Sift:
 
         loc = self._local
         if not hasattr(loc, "sift"):
-            loc.sift = cv2.SIFT_create(nfeatures=self.nfeatures)
+            loc.sift = cv2.SIFT.create(nfeatures=self.nfeatures)
             loc.clahe = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)) if self.clahe else None
         return loc.sift, loc.clahe
 
@@ -185,7 +150,7 @@ def describe_array(gray: np.ndarray, nfeatures: int = DEFAULT_NFEATURES, clahe: 
     if a.dtype != np.uint8:
         a = np.clip(np.nan_to_num(a.astype(np.float32)) * 255.0 + 0.5, 0, 255).astype(np.uint8)
     if _sift is None:
-        sift = cv2.SIFT_create(nfeatures=nfeatures)
+        sift = cv2.SIFT.create(nfeatures=nfeatures)
         cl = cv2.createCLAHE(clipLimit=2.0, tileGridSize=(8, 8)) if clahe else None
     else:
         sift, cl = _sift

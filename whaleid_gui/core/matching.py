@@ -43,14 +43,14 @@ class IndividualIndex:
     """Reference photos grouped by individual, for a per-individual max of a score row in O(m)."""
 
     def __init__(self, ids: Sequence[str]):
-        ids = np.asarray(ids, dtype=object)
-        self.order = np.argsort(ids, kind="stable")
-        sorted_ids = ids[self.order]
-        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(ids) else np.array([], int)
+        labels = np.asarray(ids, dtype=object)
+        self.order = np.argsort(labels, kind="stable")
+        sorted_ids = labels[self.order]
+        starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]]) if len(labels) else np.array([], int)
         self.starts = starts
         self.names = [str(x) for x in sorted_ids[starts]]
-        self.counts = np.diff(np.r_[starts, len(ids)])
-        self.group_of = np.empty(len(ids), dtype=np.int64)
+        self.counts = np.diff(np.r_[starts, len(labels)])
+        self.group_of = np.empty(len(labels), dtype=np.int64)
         self.group_of[self.order] = np.repeat(np.arange(len(starts)), self.counts)
 
     def best_per_individual(self, scores: np.ndarray) -> np.ndarray:
@@ -76,7 +76,7 @@ def rank_row(scores: np.ndarray, index: IndividualIndex, threshold: float | None
     for group in chosen:
         if not np.isfinite(best[group]):
             continue
-        if not new_placed and best[group] < threshold:
+        if threshold is not None and not new_placed and best[group] < threshold:
             lines.append(Candidate(NEW_WHALE, float(threshold), len(lines) + 1))
             new_placed = True
         if len(lines) >= top:
@@ -84,7 +84,7 @@ def rank_row(scores: np.ndarray, index: IndividualIndex, threshold: float | None
         ref = index.best_photo(scores, group)
         lines.append(Candidate(index.names[group], float(best[group]), len(lines) + 1,
                                paths[ref] if paths is not None else None, ref))
-    if not new_placed and len(lines) < top:
+    if threshold is not None and not new_placed and len(lines) < top:
         lines.append(Candidate(NEW_WHALE, float(threshold), len(lines) + 1))
     return lines[:top]
 
@@ -193,19 +193,21 @@ class Matcher:
         """Job: Finished(list of rankings; an ImageError in place of a query that could not be read)."""
         if not self._ready:
             yield from sub(self.prepare_job())
-        feature_set = None
+        feature_set: FeatureSet | None = None
         for event in iter_features(self.model, list(queries), self.cache):
             if isinstance(event, Finished):
                 feature_set = event.value
             else:
                 yield Progress(event.done, event.total, "query features")
+        if feature_set is None:
+            raise RuntimeError("the query feature job ended without its result")
         valid = feature_set.valid
         results: list = [feature_set.errors.get(i) for i in range(len(queries))]
         good = np.flatnonzero(valid)
         if good.size:
             rows = self.score_rows(feature_set.features[good])
             for n, (i, row) in enumerate(zip(good, rows)):
-                results[i] = self.rank_query(queries[i], row, top)
+                results[i] = self.rank_query(queries[int(i)], row, top)
                 yield Progress(n + 1, len(good), "ranking")
         yield Finished(results)
 

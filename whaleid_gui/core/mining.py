@@ -36,10 +36,10 @@ def derangement(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def matching_pairs(ids: Sequence[str], rng: np.random.Generator) -> np.ndarray:
     """(P, 2) index pairs of the same individual: every image of an individual with >= 2 images once."""
-    ids = np.asarray(ids, dtype=object)
+    labels = np.asarray(ids, dtype=object)
     pairs = []
-    for individual in sorted(set(ids.tolist())):
-        members = np.flatnonzero(ids == individual)
+    for individual in sorted(set(labels.tolist())):
+        members = np.flatnonzero(labels == individual)
         if len(members) >= 2:
             pairs.append(np.stack([members, members[derangement(len(members), rng)]], axis=1))
     return np.concatenate(pairs) if pairs else np.empty((0, 2), dtype=np.int64)

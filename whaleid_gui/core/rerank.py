@@ -225,7 +225,7 @@ def reference_pairs(
         n_sib = min(len(with_sib), max(max_anchors * 3 // 4, max_anchors - len(single)))
         anchors = np.array(sorted(with_sib[:n_sib] + single[: max_anchors - n_sib]))
     emb_out, kp_out, lab_out, anchor_out = [], [], [], []
-    for i in anchors:
+    for i in anchors.tolist():
         own = ids[i]
         scored = []
         for ind, photos in by_ind.items():

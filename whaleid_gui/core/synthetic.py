@@ -135,7 +135,7 @@ def _write_boxes(path: Path, rows: list[CatalogRow]) -> None:
 
 def _photo_jobs(rng: np.random.Generator, numbers: list[int], counts: tuple[int, int], prefix: str,
                 group: int, label_prefix: str = "HW") -> list[_Job]:
-    jobs = []
+    jobs: list[_Job] = []
     for number in numbers:
         for k in range(int(rng.integers(counts[0], counts[1] + 1))):
             jobs.append(_Job(f"{prefix}{len(jobs) + 1:04d}.jpg", individual_code(number, label_prefix),
@@ -154,11 +154,11 @@ def generate_catalog(out_dir: str | Path, n_individuals: int = 20,
     `size` is an alias of image_size. Returns one CatalogRow per photo.
     """
     out = Path(out_dir)
-    size = tuple(size or image_size)
+    width, height = size or image_size
     rng = np.random.default_rng([seed, 3])
     numbers = list(range(first_number, first_number + n_individuals))
     jobs = _photo_jobs(rng, numbers, photos_per_individual, "img_", group=0, label_prefix=prefix)
-    rows = _render_jobs(out, jobs, size, seed, quality, progress)
+    rows = _render_jobs(out, jobs, (int(width), int(height)), seed, quality, progress)
     _write_labels(out / "catalog.csv", rows)
     _write_boxes(out / "boxes.csv", rows)
     return rows
@@ -215,7 +215,8 @@ def write_demo(out_dir: str | Path, seed: int = 0, small: bool = False,
     query_specs = [(int(n), individual_code(int(n))) for n in picks]
     query_specs += [(int(n), NEW_WHALE) for n in picks_unknown[:sz.unknown_queries]]
     order = rng.permutation(len(query_specs))
-    query_jobs, seen = [], {}
+    query_jobs: list[_Job] = []
+    seen: dict[int, int] = {}
     for i, j in enumerate(order):
         number, label = query_specs[j]
         seen[number] = seen.get(number, 0) + 1

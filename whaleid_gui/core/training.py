@@ -13,7 +13,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Sequence, TypeVar
 
 import numpy as np
 import torch
@@ -61,8 +61,8 @@ class TrainConfig:
 
 def split_by_individual(ids: Sequence[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Index arrays (train, validation): whole individuals go to validation, never single photos."""
-    ids = np.asarray(ids, dtype=object)
-    individuals = sorted(set(ids.tolist()))
+    labels = np.asarray(ids, dtype=object)
+    individuals = sorted(set(labels.tolist()))
     rng = np.random.default_rng(seed)
     n_val = int(round(len(individuals) * fraction))
     val_ids = set(rng.choice(individuals, size=n_val, replace=False).tolist()) if n_val else set()
@@ -70,7 +70,10 @@ def split_by_individual(ids: Sequence[str], fraction: float, seed: int) -> tuple
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
 
 
-def training_set(items: Sequence[ImageItem], ids: Sequence[str]) -> tuple[list[ImageItem], list[str]]:
+Item = TypeVar("Item")  # an ImageItem, or anything else that stands for a photo (e.g. its index)
+
+
+def training_set(items: Sequence[Item], ids: Sequence[str]) -> tuple[list[Item], list[str]]:
     """ALGORITHM.md: no new_whale photos, only individuals with at least 2 photos."""
     counts: dict[str, int] = {}
     for i in ids:

@@ -97,6 +97,8 @@ def gather(store) -> TrainingData:
         if q is None:
             continue
         code = _current_code(store, d.individual_id)
+        if code is None:  # the individual is gone (undone): nothing to pair with
+            continue
         for j in by_code.get(code, []):
             if photos[j].code != photos[q].code:  # a later confirmation overrides the rejection
                 pairs.add((q, j))

@@ -87,7 +87,12 @@ class TrunkCacheSource(CropSource):
 
     def load(self, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
         copies = rng.integers(0, self.copies, size=len(indices))
-        return self.cache[torch.as_tensor(indices), torch.as_tensor(copies)].float()
+        return self._built()[torch.as_tensor(indices), torch.as_tensor(copies)].float()
+
+    def _built(self) -> torch.Tensor:
+        if self.cache is None:
+            raise RuntimeError("TrunkCacheSource: build() has not run")
+        return self.cache
 
     def encode(self, model, batch: torch.Tensor) -> torch.Tensor:
         return model.branch.forward_tail(batch)
@@ -96,6 +101,6 @@ class TrunkCacheSource(CropSource):
         out = []
         with torch.no_grad():
             for start in range(0, len(self.items), 64):
-                h = self.cache[start:start + 64, 0].float()
+                h = self._built()[start:start + 64, 0].float()
                 out.append(model.branch.forward_tail(h).float().cpu().numpy())
         return np.concatenate(out)

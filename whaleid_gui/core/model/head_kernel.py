@@ -110,7 +110,8 @@ def _match_torch_threads() -> int:
     import torch
 
     threads = torch.get_num_threads()
-    numba.set_num_threads(max(1, min(threads, numba.config.NUMBA_NUM_THREADS)))
+    limit = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]  # numba.config fills itself at run time
+    numba.set_num_threads(max(1, min(threads, limit)))
     return threads
 
 

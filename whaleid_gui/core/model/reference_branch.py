@@ -10,6 +10,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from .branch import Branch
+
 BN_MOMENTUM = 0.01
 BN_EPS = 1e-3
 STAGES = ((128, 64), (256, 64), (384, 96), (512, 128))  # (channels C, bottleneck f)
@@ -60,7 +62,7 @@ class Stage(nn.Module):
         return self.blocks(x)
 
 
-class ReferenceBranch(nn.Module):
+class ReferenceBranch(Branch):
     """Input (N, 1, S, S) grayscale in [0, 1]; output (N, 512) features (global max pool)."""
 
     name = "reference"

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .branch import Branch
 from .head import PairHead
 from .head_kernel import pair_logits, sigmoid
 
@@ -28,7 +29,7 @@ def check_image_size(architecture: str, size: int) -> int:
     return size
 
 
-def make_branch(name: str, imagenet: bool = True) -> nn.Module:
+def make_branch(name: str, imagenet: bool = True) -> Branch:
     if name == "reference":
         from .reference_branch import ReferenceBranch
 
@@ -65,7 +66,7 @@ class ModelCard:
 class SiameseModel(nn.Module):
     """features(images) -> (N, D); pair_scores(x, y) -> (N,); score_matrix(A, B) -> (len A, len B)."""
 
-    def __init__(self, branch: nn.Module, head: PairHead, card: ModelCard, weights_id: str):
+    def __init__(self, branch: Branch, head: PairHead, card: ModelCard, weights_id: str):
         super().__init__()
         self.branch = branch
         self.head = head

@@ -196,10 +196,10 @@ def build_canonical(shape: ShapeParams, pig: PigmentParams) -> CanonicalFluke:
         im = Image.fromarray(m.astype(np.uint8) * 255)
         return im.filter(ImageFilter.GaussianBlur(0.7))
 
-    r = Image.fromarray(np.clip(albedo * 255, 0, 255).astype(np.uint8))
+    red = Image.fromarray(np.clip(albedo * 255, 0, 255).astype(np.uint8))
     # relief: lobes curve away towards the leading edge and the tips; the stock is round
     relief = 0.6 * s ** 2 + 0.4 * np.clip(np.abs(u) - 0.6, 0, None) / 0.4
     relief = np.where(stock, 0.5 + 0.5 * np.clip(np.abs(u) / 0.3, 0, 1), relief)
     a = Image.fromarray((np.clip(relief, 0, 1) * 255).astype(np.uint8))
-    rgba = Image.merge("RGBA", (r, soft(tail), soft(box_part), a))
+    rgba = Image.merge("RGBA", (red, soft(tail), soft(box_part), a))
     return CanonicalFluke(rgba=rgba, box_area=float(box_part.sum()))
