@@ -21,19 +21,16 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QMetaObject, QObject, QThread, Qt, Signal, Slot
 
-from whaleid_gui.core.progress import Finished
+# Cancelled is raised inside a job's thread when the user cancelled it (it never reaches the GUI).
+from whaleid_gui.core.progress import Cancelled, drive
 from whaleid_gui.gui_thread_gc import collect_on_gui_thread
-
-
-class Cancelled(Exception):
-    """Raised inside a job's thread when the user cancelled it (never reaches the GUI)."""
 
 
 class _Runner(QObject):
     started = Signal()
     progress = Signal(object)
     result = Signal(object)
-    errored = Signal(str)
+    errored = Signal(object)  # the exception (the GUI words it: gui.error_text)
     finished = Signal()
 
     def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
@@ -76,31 +73,40 @@ class _Runner(QObject):
             pass
         except Exception as exc:  # a failing job must leave the app usable: report, never raise
             if not self._cancel.is_set():
-                reason = str(exc) or type(exc).__name__
-                self.errored.emit(reason)
                 traceback.print_exc()
+                self.errored.emit(_without_frames(exc))
         finally:
             self.finished.emit()
             # Deleted by Qt in this thread when it ends (Worker explains why it has no incoming connection)
             self.deleteLater()
 
     def _drive(self, gen) -> Any:
-        try:
-            while True:
-                while not self._go.wait(0.1):  # paused: hold the generator between two steps
-                    pass
-                if self._cancel.is_set():
-                    gen.close()  # runs the generator's finally blocks (closes its DB connection)
-                    raise Cancelled()
-                event = next(gen)
-                if isinstance(event, Finished):  # core jobs end with Finished(value)
-                    gen.close()
-                    return event.value
-                # after a cancel only reports of work already saved still reach the GUI
-                if event is not None and (not self._cancel.is_set() or getattr(event, "RECORDS_SAVED_WORK", False)):
-                    self.progress.emit(event)
-        except StopIteration as stop:
-            return stop.value
+        # core.progress.drive reads the job protocol (Finished or return value) and, on cancel,
+        # closes the generator here, in this thread (its finally blocks close its DB connection).
+        return drive(gen, on_event=self._report, should_stop=self._should_stop)
+
+    def _should_stop(self) -> bool:
+        """Asked before each step: holds the job while paused, then says whether it was cancelled."""
+        while not self._go.wait(0.1):  # paused: hold the generator between two steps
+            pass
+        return self._cancel.is_set()
+
+    def _report(self, event: Any) -> None:
+        # after a cancel only reports of work already saved still reach the GUI
+        if event is not None and (not self._cancel.is_set() or getattr(event, "RECORDS_SAVED_WORK", False)):
+            self.progress.emit(event)
+
+
+def _without_frames(exc: BaseException) -> BaseException:
+    """The exception for the GUI thread, without its tracebacks: their frames hold the job's locals
+    (the runner, a store connection), which must be freed in the job's thread, not the GUI's."""
+    seen = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        e.__traceback__ = None
+        e = e.__cause__ or e.__context__
+    return exc
 
 
 _LIVE: set = set()  # started workers whose thread has not finished yet
@@ -116,7 +122,7 @@ class Worker(QObject):
     started = Signal()
     progress = Signal(object)
     result = Signal(object)
-    errored = Signal(str)
+    errored = Signal(object)  # the job's exception
     finished = Signal()
 
     def __init__(self, fn: Callable[..., Any], *args: Any, name: str = "", **kwargs: Any) -> None:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QPushButton
 from whaleid_gui.core.catalog import PhotoRow, ProjectStore
 from whaleid_gui.core.progress import Finished, Progress
 from whaleid_gui.gui.catalog_view import CatalogView
-from whaleid_gui.gui.jobs import CandidateView, MatchResult
+from whaleid_gui.application.match_photos import CandidateView, MatchResult
 from whaleid_gui.gui.candidate_cards import ThresholdLine
 from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
@@ -195,7 +195,7 @@ def test_worker_progress_result_error_cancel(qtbot):
     w = Worker(job, 2, fail=True)
     with qtbot.waitSignal(w.errored, timeout=5000) as err:
         w.start()
-    assert "not an image" in err.args[0]
+    assert isinstance(err.args[0], Exception) and "not an image" in str(err.args[0])  # the exception itself
     w.wait()
     w = Worker(job, 10_000)
     results = []
@@ -247,7 +247,7 @@ def test_keypoint_rerank_off_is_said_not_printed(qtbot, window, demo_project, mo
     import whaleid_gui.core.keypoint_matching as km
     import whaleid_gui.core.matching as matching
     from whaleid_gui.application import match_photos
-    from whaleid_gui.gui import jobs
+    from whaleid_gui.application.project_engine import EngineConfig
 
     class TooSmall:
         def __init__(self, *a, **k):
@@ -267,7 +267,7 @@ def test_keypoint_rerank_off_is_said_not_printed(qtbot, window, demo_project, mo
     monkeypatch.setattr(match_photos, "model_for", lambda engine: object())
     monkeypatch.setattr(km, "KeypointRerankMatcher", TooSmall)
     monkeypatch.setattr(matching, "Matcher", Plain)
-    gen = match_photos.prepared_matcher(tmp_path / "p", replace(jobs.EngineConfig(), rerank="keypoints"), [])
+    gen = match_photos.prepared_matcher(tmp_path / "p", replace(EngineConfig(), rerank="keypoints"), [])
     try:
         while True:
             next(gen)
@@ -309,11 +309,11 @@ def test_merge_keeps_the_individual_the_tooltip_names(qtbot, demo_project):
 
 
 def test_export_dialog_filter_matches_the_format(qtbot, window, demo_project, monkeypatch):
-    from whaleid_gui.gui import main_window
+    from whaleid_gui.gui import window_sharing
 
     assert window.open_project(str(demo_project))
     asked = []
-    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName",
+    monkeypatch.setattr(window_sharing.QFileDialog, "getSaveFileName",
                         staticmethod(lambda parent, title, start, filt: asked.append((start, filt)) or ("", "")))
     window.export_actions["coco"].trigger()
     window.export_actions["catalog"].trigger()

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from whaleid_gui.core.catalog import ProjectStore
-from whaleid_gui.gui import main_window
+from whaleid_gui.gui import window_sharing
 
 
 def small_project(root):
@@ -32,11 +32,11 @@ def test_sharing_exports_and_the_wildbook_import_from_the_file_menu(qtbot, windo
     assert window.open_project(str(small_project(tmp_path)))
     answer = {}
     filters = []
-    monkeypatch.setattr(main_window.QFileDialog, "getSaveFileName", staticmethod(
+    monkeypatch.setattr(window_sharing.QFileDialog, "getSaveFileName", staticmethod(
         lambda parent, title, start, filt: filters.append(filt) or (answer["file"], answer.pop("chosen", ""))))
-    monkeypatch.setattr(main_window.QInputDialog, "getItem", staticmethod(
+    monkeypatch.setattr(window_sharing.QInputDialog, "getItem", staticmethod(
         lambda parent, title, label, items, current, editable: (items[answer["item"]], True)))
-    monkeypatch.setattr(main_window.QInputDialog, "getInt", staticmethod(lambda *a: (answer["days"], True)))
+    monkeypatch.setattr(window_sharing.QInputDialog, "getInt", staticmethod(lambda *a: (answer["days"], True)))
     out = tmp_path / "share"
     out.mkdir()
 
@@ -64,7 +64,7 @@ def test_sharing_exports_and_the_wildbook_import_from_the_file_menu(qtbot, windo
                            "MARK input (*.inp);;CSV (*.csv)"]
 
     assert window.new_project(str(tmp_path / "other"))
-    monkeypatch.setattr(main_window.QFileDialog, "getOpenFileName", staticmethod(
+    monkeypatch.setattr(window_sharing.QFileDialog, "getOpenFileName", staticmethod(
         lambda *a: (str(out / "flukebook.xlsx"), "")))
     window.act_import_wildbook.trigger()
     qtbot.waitUntil(lambda: len(window.store.individuals()) == 2 and not window.pool.running("import-wildbook"),

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from whaleid_gui.core.catalog.study_stats import FIGURES, StudyStats, study_stats_of
+from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
 
 MAP_SELECTED, MAP_ALL = "selected", "all"
@@ -147,7 +148,8 @@ class StudyPlots(QWidget):
         self.stats = stats
         self._redraw()
 
-    def _on_error(self, reason: str) -> None:
+    def _on_error(self, exc: BaseException) -> None:
+        reason = error_text(exc)
         self.note.setText(f"The study plots could not be read: {reason}")
         self.status_message.emit(f"Study plots failed: {reason}")
 

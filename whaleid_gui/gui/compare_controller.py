@@ -1,0 +1,129 @@
+"""What the candidates show: the thumbnails on the review cards, the selected candidate in the
+compare view beside the query, every photo of its individual, and the matching keypoints.
+
+Reads the photo under review and the store from the ReviewSession; images are made in workers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from whaleid_gui.application.events import Thumbnail, ThumbnailFailed
+from whaleid_gui.application.review_session import ReviewSession
+from whaleid_gui.application import keypoint_evidence, photo_display
+from whaleid_gui.application.match_photos import MatchResult
+from whaleid_gui.gui.box_editor import qimage_from_array
+from whaleid_gui.gui.compare_panel import ComparePanel
+from whaleid_gui.gui.error_text import error_text
+from whaleid_gui.gui.match_review import MatchReviewPanel
+from whaleid_gui.workers import Worker, WorkerPool
+
+
+def photo_caption(photo) -> str:
+    date = (photo.taken_at or "no date")[:16].replace("T", " ")
+    return f"{photo.path.name} \u00b7 {date}"
+
+
+class CompareController(QObject):
+    status_message = Signal(str)
+
+    def __init__(self, review: MatchReviewPanel, compare: ComparePanel, pool: WorkerPool,
+                 session: ReviewSession) -> None:
+        super().__init__()
+        self.review, self.compare, self.pool, self.session = review, compare, pool, session
+        self.folder: Path | None = None
+        self._target: tuple | None = None  # (path, box, rotation, flip) of the compared photo
+        self._kp_token = 0
+        review.candidate_selected.connect(self.show_candidate)
+        compare.browse_photo.connect(self.browse_photo)
+        compare.keypoints_wanted.connect(self.show_keypoints)
+
+    def load_candidate_thumbs(self, result: MatchResult) -> None:
+        items = [(i, str(c.image), c.box) for i, c in enumerate(
+            [c for c in result.candidates if not c.is_new]) if c.image is not None]
+        if not items:
+            return
+        w = Worker(photo_display.thumbnails, items, 200, name="candidate thumbs")
+        pid = result.photo_id
+
+        def on_thumb(ev, pid=pid):
+            if pid != self.session.photo_id:
+                return
+            if isinstance(ev, Thumbnail):
+                self.review.set_candidate_thumbnail(ev.key, qimage_from_array(ev.image))
+            elif isinstance(ev, ThumbnailFailed):
+                self.review.set_candidate_thumbnail(ev.key, None, ev.reason)
+        w.progress.connect(on_thumb)
+        self.pool.start("candidate-thumbs", w)
+
+    def show_candidate(self, cand) -> None:
+        """A candidate selected: its best photo in the compare view and all its photos below."""
+        if cand is None:
+            self.compare.set_candidate(None, "Candidate", "no candidate")
+            self.compare.set_photos("All photos of the candidate", [])
+            return
+        kp = f" \u00b7 {cand.inliers} keypoints" if cand.inliers is not None else ""
+        self._show_image(cand.image, cand.box, f"{cand.code} \u00b7 score {cand.score:.2f}{kp}",
+                         cand.rotation, cand.flip)
+        store = self.session.store
+        if store is None or cand.individual_id is None:
+            return
+        try:
+            photos = photo_display.photos_of(store, cand.individual_id)
+        except Exception as exc:
+            self.status_message.emit(str(exc))
+            return
+        self.compare.set_photos(f"All {len(photos)} photos of {cand.code} (click to compare)",
+                                [(p.id, photo_caption(p)) for p in photos])
+        boxes = store.current_boxes()
+        items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in photos]
+        w = Worker(photo_display.thumbnails, items, 120, name="individual photos")
+        w.progress.connect(lambda ev: isinstance(ev, Thumbnail)
+                           and self.compare.set_photo_thumbnail(ev.key, qimage_from_array(ev.image)))
+        self.pool.start("individual-photos", w)
+
+    def _show_image(self, path, box, caption: str, rotation: int = 0, flip: bool = False) -> None:
+        if path is None:
+            self._target = None
+            self.compare.set_candidate(None, caption, "no photo")
+            return
+        self._target = (str(path), box, int(rotation or 0), bool(flip))
+        w = Worker(photo_display.crop_rgb, str(path), box, rotation, flip, 800, name="candidate crop")
+        cap = f"{caption} \u00b7 {Path(path).name}"
+        w.result.connect(lambda arr: self.compare.set_candidate(qimage_from_array(arr), cap))
+        w.errored.connect(lambda exc: self.compare.set_candidate(None, cap, error_text(exc)))
+        self.pool.start("candidate-crop", w)
+
+    def browse_photo(self, photo_id: int) -> None:
+        """A photo of the candidate's individual clicked in the strip: compare the query with it."""
+        store = self.session.store
+        if store is None:
+            return
+        p = store.photo(photo_id)
+        b = store.box(photo_id)
+        cand = self.review.selected()
+        self._show_image(p.path, b.box if b else None, f"{cand.code if cand else ''} \u00b7 {photo_caption(p)}",
+                         b.rotation if b else 0, b.flip if b else False)
+
+    def show_keypoints(self) -> None:
+        """Compute the keypoint matches between the query and the compared photo (worker)."""
+        store, photo_id = self.session.store, self.session.photo_id
+        if photo_id is None or store is None or self._target is None:
+            return
+        q = store.box(photo_id)
+        if q is None:
+            self.compare.set_keypoint_message("Draw the query's box first.")
+            return
+        photo = store.photo(photo_id)
+        self._kp_token += 1
+        token = self._kp_token
+        query = (str(photo.path), q.box, int(q.rotation or 0), bool(q.flip))
+        w = Worker(keypoint_evidence.keypoint_lines, str(self.folder) if self.folder else None, query, self._target,
+                   name="keypoints")
+        w.result.connect(lambda r, t=token: t == self._kp_token and self.compare.set_keypoint_lines(
+            r.lines, r.inliers, r.tentative))
+        w.errored.connect(lambda exc, t=token: t == self._kp_token and self.compare.set_keypoint_message(
+            f"Keypoints failed: {error_text(exc)}"))
+        self.pool.start("keypoints", w)

@@ -1,0 +1,70 @@
+"""The training panel's plots: loss, pair accuracy, hard-pair score, K and validation MAP@5 per
+epoch. pyqtgraph is imported when the plots are first needed, never at start-up.
+
+A mixin of TrainingPanel (the panel adds a point per EpochReport).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout
+
+# (key, title, y label): one small plot each, in a 3 x 2 grid
+PLOTS = [("loss", "Loss", ""), ("accuracy", "Pair accuracy", ""), ("hard", "Mean score of mined hard pairs", ""),
+         ("k", "K (mining randomness)", ""), ("val", "Validation MAP@5", "")]
+
+
+class TrainingPlots:
+    """The plots of TrainingPanel (see the module's docstring)."""
+
+    def _build_plot_host(self) -> None:
+        """Where the plots go; a placeholder until training starts."""
+        self.plots: dict = {}
+        self.curves: dict = {}
+        self._points: dict[str, tuple[list, list]] = {k: ([], []) for k, _t, _y in PLOTS}
+        self.plot_host = QVBoxLayout()
+        self.plot_placeholder = QLabel("The plots appear when training starts.")
+        self.plot_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.plot_host.addWidget(self.plot_placeholder, 1)
+
+    def ensure_plots(self) -> None:
+        """Create the plots (imports pyqtgraph the first time)."""
+        if self.plots:
+            return
+        import pyqtgraph as pg
+
+        pg.setConfigOptions(antialias=True, background="w", foreground="#333")
+        self.plot_widget = pg.GraphicsLayoutWidget()
+        self.plot_widget.setObjectName("trainingPlots")
+        colors = {"loss": "#d1495b", "accuracy": "#1f6fd1", "hard": "#e0822a", "k": "#6a4c93", "val": "#1a7f37"}
+        for n, (key, title, _y) in enumerate(PLOTS):
+            p = self.plot_widget.addPlot(row=n // 2, col=n % 2, title=title)
+            p.showGrid(x=True, y=True, alpha=0.25)
+            p.setLabel("bottom", "epoch")
+            if key == "k":
+                p.setLogMode(y=True)
+            self.plots[key] = p
+            self.curves[key] = p.plot([], [], pen=pg.mkPen(colors[key], width=2), symbol="o", symbolSize=6,
+                                      symbolBrush=colors[key])
+        self.plot_host.removeWidget(self.plot_placeholder)
+        self.plot_placeholder.hide()
+        self.plot_host.addWidget(self.plot_widget, 1)
+
+    def _add_point(self, ev) -> None:
+        values = {"loss": ev.loss, "accuracy": ev.pair_accuracy, "hard": ev.hard_pair_score, "k": ev.k,
+                  "val": ev.val_map5}
+        for key, v in values.items():
+            if v is None or v != v:  # no validation split: no point
+                continue
+            xs, ys = self._points[key]
+            xs.append(ev.epoch)
+            ys.append(float(v))
+        self._redraw()
+
+    def _redraw(self) -> None:
+        for key, curve in self.curves.items():
+            xs, ys = self._points[key]
+            curve.setData(xs, ys)
+
+    def point_counts(self) -> dict[str, int]:
+        return {k: len(self._points[k][0]) for k in self._points}
