@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator
 
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.errors import ImageError, WhaleIDError
@@ -139,7 +139,7 @@ def keypoint_cache_dir(folder: str | Path) -> Path:
 
 
 def prepared_matcher(folder: Path, engine: EngineConfig, refs: list, threshold: Any = "auto",
-                     cache_dir: str | Path | None = None) -> Iterator[Any]:
+                     cache_dir: str | Path | None = None) -> Generator[Any, None, tuple[Any, Any, str]]:
     """Generator: yields progress while preparing; returns (model, matcher, note).
 
     refs: (path, code, box, rotation, flip) of the catalog photos. With engine.rerank ==
@@ -163,7 +163,7 @@ def prepared_matcher(folder: Path, engine: EngineConfig, refs: list, threshold: 
     ids = [c for _p, c, _b, _r, _f in refs]
     cache = FeatureCache(Path(cache_dir) if cache_dir else feature_cache_dir(folder))
     keypoints = Path(cache_dir) / "keypoints" if cache_dir else keypoint_cache_dir(folder)
-    matcher = None
+    matcher: Matcher | None = None
     note = ""
     if engine.rerank == "keypoints":
         from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
@@ -212,7 +212,7 @@ def _rerank_used(matcher) -> str:
 
 
 # ------------------------------------------------------------------------------- use cases
-def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Iterator[Any]:
+def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Generator[Any, None, MatchResult]:
     """Rank the catalog for one photo's box; returns a MatchResult (the app's worker job; the
     review controller records the candidates with record_result)."""
     from whaleid_gui.core.catalog.store import ProjectStore
@@ -266,7 +266,8 @@ def record_result(store, result: MatchResult) -> None:
 
 
 def match_photos_job(store, engine: EngineConfig, photos=None, threshold: Any = "auto",
-                     cache_dir: str | Path | None = None, include_unboxed: bool = False) -> Iterator[Any]:
+                     cache_dir: str | Path | None = None,
+                     include_unboxed: bool = False) -> Generator[Any, None, BatchResult]:
     """Rank photos against the project's identified photos and record the candidates; returns a
     BatchResult. photos: paths to match (added to the project if needed), or None/[] for the
     queue (with include_unboxed, also queue photos without a box: the whole photo)."""
