@@ -55,10 +55,13 @@ class CaptureHistory:
 
 def _day(text: str | None) -> date | None:
     parts = date_parts(text)
-    if parts is None or parts[2] is None:
+    if parts is None:
+        return None
+    year, month, day = parts[:3]
+    if year is None or month is None or day is None:
         return None
     try:
-        return date(*parts[:3])
+        return date(year, month, day)
     except ValueError:
         return None
 
@@ -79,7 +82,8 @@ def capture_history(store, occasions: str = "survey", days: int | None = None) -
         leave_out(str(path), "unidentified")
     records = identified(store)
     everyone = sorted({r.code for r in records})
-    usable = []
+    by_survey: list[tuple[str, str, date | None]] = []  # occasions of surveys: (code, survey, day)
+    by_day: list[tuple[str, date]] = []  # occasions of days: (code, day)
     unusable_photos = set()
     for r in records:
         if r.quality == "unusable":
@@ -88,28 +92,32 @@ def capture_history(store, occasions: str = "survey", days: int | None = None) -
                 leave_out(str(r.path), "unusable")
             continue
         day = _day(r.date)
-        if occasions == "survey" and not r.survey:
-            leave_out(f"{r.path} ({r.code})", "no survey")
-        elif occasions == "days" and day is None:
-            leave_out(f"{r.path} ({r.code})", "no day")
+        if occasions == "survey":
+            if r.survey:
+                by_survey.append((r.code, r.survey, day))
+            else:
+                leave_out(f"{r.path} ({r.code})", "no survey")
+        elif day is not None:
+            by_day.append((r.code, day))
         else:
-            usable.append((r.code, r.survey if occasions == "survey" else None, day))
+            leave_out(f"{r.path} ({r.code})", "no day")
 
     notes = []
     if occasions == "survey":
         spans: dict[str, list[date]] = {}
-        for _, survey, day in usable:
+        for _, survey, day in by_survey:
             spans.setdefault(survey, [])
             if day is not None:
                 spans[survey].append(day)
         order = sorted(spans, key=lambda s: (not spans[s], min(spans[s]) if spans[s] else date.min, s))
         occ = [Occasion(s, _iso(min(spans[s], default=None)), _iso(max(spans[s], default=None))) for s in order]
         index = {s: i for i, s in enumerate(order)}
-        caught = [(code, index[survey]) for code, survey, _ in usable]
+        caught = [(code, index[survey]) for code, survey, _ in by_survey]
     else:
-        start = min((day for _, _, day in usable), default=None)
+        assert days is not None  # checked at the top for occasions of days
+        start = min((day for _, day in by_day), default=date.min)  # date.min: no bin at all
         bins: dict[int, list[date]] = {}
-        for _, _, day in usable:
+        for _, day in by_day:
             bins.setdefault((day - start).days // days, []).append(day)
         used = sorted(bins)
         empty = [k for k in range(used[-1] + 1) if k not in bins] if used else []
@@ -120,11 +128,11 @@ def capture_history(store, occasions: str = "survey", days: int | None = None) -
                     runs[-1][1] = k
                 else:
                     runs.append([k, k])
-            spans = [_bin_label(start, a, days, b - a + 1) for a, b in runs]
-            notes.append(f"{len(empty)} bins of {days} days without any sighting left out: {', '.join(spans)}")
+            gaps = [_bin_label(start, a, days, b - a + 1) for a, b in runs]
+            notes.append(f"{len(empty)} bins of {days} days without any sighting left out: {', '.join(gaps)}")
         occ = [Occasion(_bin_label(start, k, days), _iso(min(bins[k])), _iso(max(bins[k]))) for k in used]
-        index = {k: i for i, k in enumerate(used)}
-        caught = [(code, index[(day - start).days // days]) for code, _, day in usable]
+        bin_index = {k: i for i, k in enumerate(used)}
+        caught = [(code, bin_index[(day - start).days // days]) for code, day in by_day]
 
     codes = sorted({code for code, _ in caught})
     for code in everyone:

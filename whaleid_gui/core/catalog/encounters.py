@@ -90,7 +90,7 @@ def group(records: list[Sighted], date: Callable[[str | None], str | None] = lam
     sighting's date to the precision the format keeps (sightings equal at that precision group)."""
     groups: dict[tuple, list[Sighted]] = {}
     for r in records:
-        key = (r.code, date(r.date), r.place, r.lat, r.lon, r.survey, r.observer, r.confirmed_by, r.verified)
+        key: tuple = (r.code, date(r.date), r.place, r.lat, r.lon, r.survey, r.observer, r.confirmed_by, r.verified)
         if r.date is None:
             key += (r.photo_id,)
         groups.setdefault(key, []).append(r)
@@ -117,7 +117,7 @@ def date_parts(text: str | None) -> tuple[int | None, ...] | None:
 def to_minute(text: str | None) -> str | None:
     """An ISO date cut to the minute (what Wildbook keeps); other text unchanged."""
     m = _DATE.match((text or "").strip())
-    if not m or m.group(6) is None:
+    if text is None or not m or m.group(6) is None:
         return text
     return text.strip()[: m.end(5)]
 

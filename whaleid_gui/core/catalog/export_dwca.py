@@ -15,6 +15,7 @@ import io
 import mimetypes
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Sequence
 
 from whaleid_gui.core.errors import BadInputError
 
@@ -107,7 +108,7 @@ def tables(store, report: ExportReport) -> tuple[list[dict], list[dict], Sharing
     return occurrences, media, sharing, encounters
 
 
-def tab_text(terms: list[tuple[str, str | None]], rows: list[dict]) -> bytes:
+def tab_text(terms: Sequence[tuple[str, str | None]], rows: list[dict]) -> bytes:
     """Tab-separated, one header line, no quoting (values kept on one line without tabs)."""
     lines = ["\t".join(name for name, _ in terms)]
     lines += ["\t".join(_value(row.get(name)) for name, _ in terms) for row in rows]
@@ -169,7 +170,7 @@ def eml_xml(sharing: Sharing, encounters: list[Encounter]) -> bytes:
         for tag, value in (("westBoundingCoordinate", min(lons)), ("eastBoundingCoordinate", max(lons)),
                            ("northBoundingCoordinate", max(lats)), ("southBoundingCoordinate", min(lats))):
             ET.SubElement(box, tag).text = repr(value)
-    dates = sorted(e.date[:10] for e in encounters if date_parts(e.date) and len(e.date) >= 10)
+    dates = sorted(e.date[:10] for e in encounters if e.date and date_parts(e.date) and len(e.date) >= 10)
     if dates:
         span = ET.SubElement(ET.SubElement(coverage, "temporalCoverage"), "rangeOfDates")
         ET.SubElement(ET.SubElement(span, "beginDate"), "calendarDate").text = dates[0]

@@ -52,7 +52,7 @@ def occurrence_id(e: Encounter) -> str:
 
 def encounter_row(e: Encounter, names: dict[str, str], sharing: Sharing) -> dict:
     year, month, day, hour, minute = date_parts(e.date) or (None,) * 5
-    row = {MEDIA.format(i): names[s.sha1] for i, s in enumerate(e.sightings)}
+    row: dict[str, object] = {MEDIA.format(i): names[s.sha1] for i, s in enumerate(e.sightings)}
     row.update({
         "Encounter.genus": sharing.species_genus, "Encounter.specificEpithet": sharing.species_epithet,
         "Encounter.year": year, "Encounter.month": month, "Encounter.day": day, "Encounter.hour": hour,

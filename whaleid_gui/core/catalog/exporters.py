@@ -33,7 +33,7 @@ DECISION_COLUMNS = [
 SUBMISSION_COLUMNS = ["Image", "Id"]
 
 
-def write_atomic(out: str | Path, write: Callable[[Path], None], overwrite: bool = False) -> Path:
+def write_atomic(out: str | Path, write: Callable[[Path], object], overwrite: bool = False) -> Path:
     out = Path(out).expanduser().absolute()
     if out.exists() and not overwrite:
         raise ExportExistsError(out)

@@ -84,7 +84,9 @@ def import_coco(store, json_path: str | Path, images_dir: str | Path | None = No
 
 
 def _apply(store, source: Path, base: Path, items, report: ImportReport) -> ImportReport:
-    problems, planned, not_held = [], {}, 0
+    problems: list[str] = []
+    planned: dict[int, BoundingBox] = {}  # photo id -> its box
+    not_held = 0
     with store._tx() as conn:
         resolver = PhotoResolver(conn, base)
         for where, image, coords, size in items:

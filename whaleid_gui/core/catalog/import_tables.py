@@ -32,7 +32,8 @@ def iter_import_catalog(store, csv_path: str | Path, images_dir: str | Path | No
     base = canonical_path(images_dir) if images_dir else canonical_path(csv_path).parent
     frame, encoding = read_table(csv_path, ("Image", "Id"))
     report = ImportReport(notes=[f"{csv_path}: read as {encoding}"])
-    problems, wanted = [], {}
+    problems: list[str] = []
+    wanted: dict[str, str] = {}  # image as written -> individual code
     for n, (image, ident) in enumerate(zip(frame["Image"], frame["Id"]), start=2):
         if not image:
             problems.append(f"row {n}: empty Image")
@@ -55,12 +56,12 @@ def iter_import_catalog(store, csv_path: str | Path, images_dir: str | Path | No
         by_sha1 = {r.sha1: r.id for r in conn.execute(select(photos.c.id, photos.c.sha1))}
     prepared, total = {}, len(wanted)
     for k, image in enumerate(wanted, start=1):
-        path = canonical_path(base / image)
-        if str(path) not in held:
+        source = canonical_path(base / image)
+        if str(source) not in held:
             try:
-                prepared[image] = prepare_photo(path)
+                prepared[image] = prepare_photo(source)
             except ImageError as err:
-                report.errors.append((str(path), err.reason))
+                report.errors.append((str(source), err.reason))
         yield Progress(k, total, "reading catalog photos")
 
     with store._tx() as conn:
@@ -115,7 +116,9 @@ def import_sightings(store, csv_path: str | Path, images_dir: str | Path | None 
     base = canonical_path(images_dir) if images_dir else canonical_path(csv_path).parent
     frame, encoding = read_table(csv_path, ("Image",), SIGHTING_COLUMNS)
     report = ImportReport(notes=[f"{csv_path}: read as {encoding}"])
-    problems, planned, seen = [], [], {}
+    problems: list[str] = []
+    planned: list[tuple[int, int, dict]] = []  # (photo id, individual id, sighting values)
+    seen: dict[tuple[int, int], dict] = {}
     with store._tx() as conn:
         resolver = PhotoResolver(conn, base)
         codes = {r.code: r for r in conn.execute(select(individuals))}

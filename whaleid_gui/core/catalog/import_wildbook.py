@@ -269,7 +269,7 @@ def iter_import_wildbook(store, sheet: str | Path, images_dir: str | Path | None
             path, reason = finder.find(value)
             files[value] = path
             if path is None:
-                report.errors.append((f"{plan.row}: {value}", reason))
+                report.errors.append((f"{plan.row}: {value}", reason or "photo file not found"))
             elif str(path) not in held and str(path) not in prepared:
                 try:
                     prepared[str(path)] = prepare_photo(path)

@@ -44,10 +44,12 @@ def read_version(conn: Connection, folder: Path) -> int:
     if not inspect(conn).has_table("meta"):
         raise CatalogError(f"{folder}: project.sqlite is not a WhaleID project file (no meta table)")
     value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise CatalogError(f"{folder}: project.sqlite has no valid schema version ({value!r})") from None
+    if value is not None:
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            pass
+    raise CatalogError(f"{folder}: project.sqlite has no valid schema version ({value!r})")
 
 
 def check_version(version: int, folder: Path, read_only: bool) -> bool:

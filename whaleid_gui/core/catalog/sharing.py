@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 KINDS = ("wildbook", "dwca", "capture-history")
 
 
 def export(store, kind: str, out, overwrite: bool = False, **options):
     """Run one sharing export; returns its ExportReport (what it wrote and what it skipped)."""
+    run: Callable[..., Any]  # each export takes its own options
     if kind == "wildbook":
         from .export_wildbook import export_wildbook as run
     elif kind == "dwca":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 from .errors import CatalogError
 
@@ -77,7 +78,7 @@ class Sharing:
 def sharing_settings(store) -> Sharing:
     """The sharing settings of a project (defaults for what settings.json does not say)."""
     data = store.settings
-    values = {}
+    values: dict[str, Any] = {}  # Sharing's fields: text, and location_ids a dict
     for key, default in DEFAULTS.items():
         value = data.get(key, default)
         if value is None:

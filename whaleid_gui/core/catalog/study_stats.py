@@ -137,8 +137,8 @@ def study_stats(store) -> StudyStats:
     identified = {s.photo_id for s in sightings}
     photo_dates: dict[int, str | None] = {}
     for s in sightings:  # a photo's date: its earliest sighting's (they agree unless edited)
-        if s.photo_id not in photo_dates or (s.date and (photo_dates[s.photo_id] is None
-                                                         or s.date < photo_dates[s.photo_id])):
+        known = photo_dates.get(s.photo_id)
+        if s.photo_id not in photo_dates or (s.date and (known is None or s.date < known)):
             photo_dates[s.photo_id] = s.date
     times = _times_seen(sightings)
     return StudyStats(
