@@ -78,10 +78,10 @@ def _until_cancelled(*_a, **_k):
 
 
 def test_photo_and_catalog_imports_do_not_cancel_each_other(qtbot, window, demo_project, monkeypatch, tmp_path):
-    from whaleid_gui.gui import jobs
+    from whaleid_gui.application import imports
 
-    monkeypatch.setattr(jobs, "import_photos", _until_cancelled)
-    monkeypatch.setattr(jobs, "import_catalog", _until_cancelled)
+    monkeypatch.setattr(imports, "import_photos", _until_cancelled)
+    monkeypatch.setattr(imports, "import_catalog", _until_cancelled)
     assert window.open_project(str(demo_project))
     photos = window.import_paths([str(tmp_path)])
     catalog = window.import_catalog(str(tmp_path / "catalog.csv"))

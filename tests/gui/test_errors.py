@@ -6,9 +6,10 @@ import subprocess
 import sys
 import time
 
+from whaleid_gui.application import match_photos
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.catalog import ProjectStore
-from whaleid_gui.gui import jobs
+from whaleid_gui.core.progress import Progress
 
 
 def test_unreadable_photo_message_in_place_and_queue_goes_on(qtbot, window, demo_project, tmp_path):
@@ -37,7 +38,7 @@ def test_failing_worker_shows_reason_and_app_stays_usable(qtbot, window, demo_pr
         raise RuntimeError("weights file is corrupt")
         yield  # pragma: no cover
 
-    monkeypatch.setattr(jobs, "match_photo", broken)
+    monkeypatch.setattr(match_photos, "match_photo", broken)
     assert window.open_project(str(demo_project))
     qtbot.waitUntil(lambda: window.editor.has_image(), timeout=10_000)
     window.editor.set_box(BoundingBox(10, 10, 200, 120))
@@ -69,7 +70,7 @@ def test_closing_while_work_runs_asks_cancels_and_waits(qtbot, window, demo_proj
     def slow(*_a, **_k):
         for i in range(10_000):
             time.sleep(0.01)
-            yield jobs.Step(i, 10_000, "working")
+            yield Progress(i, 10_000, "working")
 
     assert window.open_project(str(demo_project))
     questions = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 
 from whaleid_gui.core.boxes import BoundingBox
-from whaleid_gui.gui import box_proposals
+from whaleid_gui.application import box_proposals
 
 
 def _texture(seed: int, size=(760, 520)):
