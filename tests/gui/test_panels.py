@@ -326,8 +326,9 @@ def test_window_and_application_icon_is_the_fluke(qtbot, window, monkeypatch, tm
     from PySide6.QtWidgets import QApplication
 
     from whaleid_gui.gui import app as app_module
+    from whaleid_gui.gui import app_icon as icon_module
 
-    svg = app_module.resources_dir() / "whaleid.svg"
+    svg = icon_module.resources_dir() / "whaleid.svg"
     assert svg.is_file() and "<path" in svg.read_text()
     assert not window.windowIcon().isNull()
     assert window.windowIcon().pixmap(32, 32).toImage().pixelColor(16, 16).alpha() > 0  # the tail stock
@@ -339,5 +340,5 @@ def test_window_and_application_icon_is_the_fluke(qtbot, window, monkeypatch, tm
         QCoreApplication.setOrganizationName(org)
         QCoreApplication.setApplicationName(name)
     # Without the resources folder the app starts without an icon, silently.
-    monkeypatch.setattr(app_module, "resources_dir", lambda: tmp_path / "absent")
-    assert app_module.app_icon() is None
+    monkeypatch.setattr(icon_module, "resources_dir", lambda: tmp_path / "absent")
+    assert icon_module.app_icon() is None

@@ -7,28 +7,11 @@ needs them, after the window is on screen.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
+from whaleid_gui.gui.app_icon import app_icon
 
 ORG = "WhaleID"
 APP = "WhaleID"
-
-
-def resources_dir() -> Path:
-    """The shipped resources/ folder: inside an installed package, else the checkout's (see core.shipped_files)."""
-    from ..core.shipped_files import resources_dir as shipped_resources
-
-    return shipped_resources()
-
-
-def app_icon():
-    """The WhaleID fluke icon as a QIcon, or None when resources/whaleid.svg is absent or unreadable."""
-    from PySide6.QtGui import QIcon
-
-    path = resources_dir() / "whaleid.svg"
-    if not path.is_file():
-        return None
-    icon = QIcon(str(path))
-    return None if icon.isNull() else icon
 
 
 def make_app(argv: list[str] | None = None):

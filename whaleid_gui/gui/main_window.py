@@ -15,6 +15,7 @@ from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from whaleid_gui.application.project_engine import EngineConfig
+from whaleid_gui.gui.app_icon import app_icon
 from whaleid_gui.gui.box_editor import BoxEditor
 from whaleid_gui.gui.catalog_view import CatalogView
 from whaleid_gui.gui.compare_panel import ComparePanel
@@ -40,8 +41,6 @@ class MainWindow(WindowMenus, WindowStatus, WindowProjects, WindowSharing, QMain
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("WhaleID")
-        from whaleid_gui.gui.app import app_icon
-
         icon = app_icon()
         if icon is not None:
             self.setWindowIcon(icon)

@@ -3,7 +3,8 @@
 Glue between the queue, the box editor, the review panel and the workers. The rules (what a
 decision records, the undo history over box edits and decisions, which photo comes next, the
 same encounter) live in the Qt-free ReviewSession; this controller calls it and turns what it
-announces into view updates. The candidates' pictures and the compare view: CompareController.
+announces into view updates. The candidates' pictures and the compare view: CompareController;
+the queue's thumbnails and the box model's proposals: QueuePictures.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Callable
 from PySide6.QtCore import QObject, Signal
 
 from whaleid_gui.application import box_proposals, match_photos, photo_display
-from whaleid_gui.application.events import BoxProposed, Thumbnail, ThumbnailFailed
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.application.review_session import (
@@ -36,6 +36,7 @@ from whaleid_gui.gui.compare_panel import ComparePanel
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
+from whaleid_gui.gui.queue_pictures import QueuePictures
 from whaleid_gui.workers import Worker, WorkerPool
 
 
@@ -57,7 +58,8 @@ class ReviewController(QObject):
         self.session.subscribe(self._on_session_event)
         self.candidates = CompareController(review, compare, pool, self.session)
         self.candidates.status_message.connect(self.status_message)
-        self._photo_errors: dict[int, str] = {}
+        self.pictures = QueuePictures(queue, editor, review, pool, self.session)
+        self.pictures.box_model_state.connect(self.box_model_state)
         self._error_sink = error_sink
 
         queue.photo_selected.connect(self.show_photo)
@@ -99,9 +101,8 @@ class ReviewController(QObject):
     def set_store(self, store, folder: Path | None) -> None:
         self.review.save_comment()  # a comment still being typed goes to the store it was typed for
         self.folder = folder
-        self.candidates.folder = folder
+        self.candidates.folder = self.pictures.folder = folder
         self.session.open(store, box_proposals.load_proposals(folder) if store is not None and folder is not None else {})
-        self._photo_errors.clear()
         self.editor.set_read_only(self.read_only)
         self.review.set_read_only(self.read_only)
         self.queue.reset_shown()
@@ -110,69 +111,19 @@ class ReviewController(QObject):
             self.editor.show_message("No project open")
             self.review.clear("No project open.")
             return
+        self.reload_photos()
+
+    def reload_photos(self) -> None:
+        """The project's photos changed (opened, imported): the queue, its thumbnails, proposals."""
         self.refresh_queue()
-        self.load_thumbnails()
-        self.propose_missing()
-
-    # ------------------------------------------------------------------ box proposals
-    def propose_missing(self) -> None:
-        """Every photo still without a box gets a proposal from the box model (worker)."""
-        if self.store is None or self.folder is None:
-            return
-        if not box_proposals.box_model_available():
-            self.box_model_state.emit("Box model: none (model_weights/box_proposer.pt missing) \u2014 draw boxes")
-            return
-        if self.read_only:
-            self.box_model_state.emit("Box model: read-only project, no new proposals")
-            return
-        photos = [(p.id, str(p.path)) for p in self.store.photos(status="needs_box")]
-        self.box_model_state.emit("Box model: proposing\u2026" if photos else "Box model: on")
-        if not photos:
-            return
-        w = Worker(box_proposals.propose_missing, str(self.folder), photos, name="box proposals")
-        w.progress.connect(self._on_proposal)
-        w.result.connect(lambda n: self.box_model_state.emit(f"Box model: on ({n} new proposals)"))
-        w.errored.connect(lambda exc: self.box_model_state.emit(f"Box model failed: {error_text(exc)}"))
-        self.pool.start("box-proposals", w)
-
-    def _on_proposal(self, event) -> None:
-        if not isinstance(event, BoxProposed):
-            return
-        self.proposals[event.path] = box = event.box
-        if event.photo_id == self.photo_id and self.session.photo_state.box is None and self.editor.has_image():
-            self.editor.set_proposal(box)
+        self.pictures.load_thumbnails()
+        self.pictures.propose_missing()
 
     def refresh_queue(self, keep: int | None = None) -> None:
         if self.store is None:
             return
         self.queue.set_photos(self.store.photos(),
                               keep=keep if keep is not None else self.photo_id)
-
-    def load_thumbnails(self, photo_ids: list[int] | None = None) -> None:
-        if self.store is None:
-            return
-        if photo_ids is None:
-            rows = self.queue._photos
-            boxes = self.store.current_boxes()
-        else:  # one photo after an edit: do not read every box of the project
-            rows = [self.store.photo(p) for p in photo_ids]
-            boxes = {p: b for p in photo_ids if (b := self.store.box(p)) is not None}
-        items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in rows]
-        if not items:
-            return
-        w = Worker(photo_display.thumbnails, items, 96, name="thumbnails")
-        w.progress.connect(self._on_thumb)
-        self.pool.start("thumbnails" if photo_ids is None else f"thumb-{photo_ids[0]}", w)
-
-    def _on_thumb(self, event) -> None:
-        if isinstance(event, ThumbnailFailed):
-            self._photo_errors[event.key] = event.reason
-            self.queue.mark_error(event.key, event.reason)
-        elif isinstance(event, Thumbnail):
-            self.queue.set_thumbnail(event.key, qimage_from_array(event.image))
-            pm = self.queue.thumbnail(event.key)
-            if pm is not None:
-                self.review.set_sibling_thumbnail(event.key, pm)
 
     # ------------------------------------------------------------------ photo
     def show_photo(self, photo_id: int) -> None:
@@ -255,7 +206,6 @@ class ReviewController(QObject):
 
     def _on_photo_error(self, photo_id: int, reason: str) -> None:
         """An unreadable photo: say why in place, mark it in the queue, the rest goes on."""
-        self._photo_errors[photo_id] = reason
         self.queue.mark_error(photo_id, reason)
         if photo_id != self.photo_id:
             return
@@ -304,7 +254,7 @@ class ReviewController(QObject):
     def _on_box_saved(self, photo_id: int, state: BoxState) -> None:
         """A new box means a new ranking: the queue, its thumbnail and the review follow."""
         self.queue.update_photos([self.store.photo(photo_id)])
-        self.load_thumbnails([photo_id])
+        self.pictures.load_thumbnails([photo_id])
         if photo_id == self.photo_id:
             self._show_review_for(self.store.photo(photo_id), state)
 

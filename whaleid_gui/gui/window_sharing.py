@@ -49,9 +49,7 @@ class WindowSharing:
             self.say(summary)
             if errors:
                 self.show_error(summary + ":\n" + "\n".join(errors[:10]))
-            self.controller.refresh_queue()
-            self.controller.load_thumbnails()
-            self.controller.propose_missing()
+            self.controller.reload_photos()
         return self.run_job("import-photos", "Importing photos", imports.import_photos, str(self.folder), list(paths),
                             on_result=done)
 

@@ -1,0 +1,83 @@
+"""The queue's pictures, made in workers: a thumbnail of every photo (of its box when it has one),
+shown in the queue and the same-encounter strip, and the box model's proposal for every photo
+still without a box, shown dashed in the editor as soon as it is known.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from whaleid_gui.application import box_proposals, photo_display
+from whaleid_gui.application.events import BoxProposed, Thumbnail, ThumbnailFailed
+from whaleid_gui.application.review_session import ReviewSession
+from whaleid_gui.gui.box_editor import BoxEditor, qimage_from_array
+from whaleid_gui.gui.error_text import error_text
+from whaleid_gui.gui.match_review import MatchReviewPanel
+from whaleid_gui.gui.photo_queue import PhotoQueue
+from whaleid_gui.workers import Worker, WorkerPool
+
+
+class QueuePictures(QObject):
+    box_model_state = Signal(str)  # one line on the box model (proposals on / none)
+
+    def __init__(self, queue: PhotoQueue, editor: BoxEditor, review: MatchReviewPanel, pool: WorkerPool,
+                 session: ReviewSession) -> None:
+        super().__init__()
+        self.queue, self.editor, self.review, self.pool, self.session = queue, editor, review, pool, session
+        self.folder: Path | None = None
+
+    def propose_missing(self) -> None:
+        """Every photo still without a box gets a proposal from the box model (worker)."""
+        if self.session.store is None or self.folder is None:
+            return
+        if not box_proposals.box_model_available():
+            self.box_model_state.emit("Box model: none (model_weights/box_proposer.pt missing) \u2014 draw boxes")
+            return
+        if self.session.read_only:
+            self.box_model_state.emit("Box model: read-only project, no new proposals")
+            return
+        photos = [(p.id, str(p.path)) for p in self.session.store.photos(status="needs_box")]
+        self.box_model_state.emit("Box model: proposing\u2026" if photos else "Box model: on")
+        if not photos:
+            return
+        w = Worker(box_proposals.propose_missing, str(self.folder), photos, name="box proposals")
+        w.progress.connect(self._on_proposal)
+        w.result.connect(lambda n: self.box_model_state.emit(f"Box model: on ({n} new proposals)"))
+        w.errored.connect(lambda exc: self.box_model_state.emit(f"Box model failed: {error_text(exc)}"))
+        self.pool.start("box-proposals", w)
+
+    def _on_proposal(self, event) -> None:
+        if not isinstance(event, BoxProposed):
+            return
+        self.session.proposals[event.path] = box = event.box
+        if event.photo_id == self.session.photo_id and self.session.photo_state.box is None and self.editor.has_image():
+            self.editor.set_proposal(box)
+
+    def load_thumbnails(self, photo_ids: list[int] | None = None) -> None:
+        """Thumbnails of every photo in the queue, or of the given ones (after a box edit)."""
+        store = self.session.store
+        if store is None:
+            return
+        if photo_ids is None:
+            rows = self.queue.all_photos()
+            boxes = store.current_boxes()
+        else:  # one photo after an edit: do not read every box of the project
+            rows = [store.photo(p) for p in photo_ids]
+            boxes = {p: b for p in photo_ids if (b := store.box(p)) is not None}
+        items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in rows]
+        if not items:
+            return
+        w = Worker(photo_display.thumbnails, items, 96, name="thumbnails")
+        w.progress.connect(self._on_thumb)
+        self.pool.start("thumbnails" if photo_ids is None else f"thumb-{photo_ids[0]}", w)
+
+    def _on_thumb(self, event) -> None:
+        if isinstance(event, ThumbnailFailed):
+            self.queue.mark_error(event.key, event.reason)
+        elif isinstance(event, Thumbnail):
+            self.queue.set_thumbnail(event.key, qimage_from_array(event.image))
+            pm = self.queue.thumbnail(event.key)
+            if pm is not None:
+                self.review.set_sibling_thumbnail(event.key, pm)
