@@ -18,6 +18,7 @@ from typing import Any, Callable, Generator
 
 from whaleid_gui.core.atomic_write import atomic_write
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.shipped_files import model_weights_dir
 
 from .events import BoxProposed
 from .steps import Step
@@ -31,8 +32,8 @@ PROPOSER_FACTORY: Callable[[], Any] | None = None
 
 
 def _default_weights() -> Path:
-    # The shipped file's place, without importing the proposer module (it imports torch).
-    return Path(__file__).resolve().parents[2] / "model_weights" / "box_proposer.pt"
+    # The shipped file's place (core.box_proposer.DEFAULT_WEIGHTS), without importing that module (torch).
+    return model_weights_dir() / "box_proposer.pt"
 
 
 def box_model_available() -> bool:
