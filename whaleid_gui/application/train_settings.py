@@ -44,7 +44,7 @@ def settings_path(out: str | Path) -> Path:
 
 
 def train_config(s: TrainSettings) -> Any:
-    """The core's TrainConfig for these settings (weight decay: SIAMESE.md's, for the reference branch)."""
+    """The core's TrainConfig for these settings (weight decay: the reference's, ALGORITHM.md, for the reference branch)."""
     from whaleid_gui.core.training import TrainConfig
 
     return TrainConfig(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,

@@ -95,8 +95,8 @@ class TrainingForm:
         self.lr.setValue(64e-5)
         self.k_edit = QLineEdit()
         self.k_edit.setObjectName("kSchedule")
-        self.k_edit.setToolTip("K per epoch (comma list; the last value repeats). The preset is SIAMESE.md's "
-                               "schedule scaled to the epochs.")
+        self.k_edit.setToolTip("K per epoch (comma list; the last value repeats). The preset is the reference "
+                               "schedule (ALGORITHM.md) scaled to the epochs.")
         self.k_edit.textEdited.connect(lambda _t: setattr(self, "_k_edited", True))
         self.k_edit.textChanged.connect(lambda _t: self.check_k())
         self.k_error = QLabel("")  # an unparsable K schedule is said here, next to the field
