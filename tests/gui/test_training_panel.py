@@ -97,13 +97,13 @@ def test_resume_uses_the_settings_the_run_started_with(qtbot, window, demo_proje
     shows the interrupted run's values."""
     from dataclasses import replace
 
-    from whaleid_gui.gui import jobs
+    from whaleid_gui.application import train_model, train_settings
 
     out = _interrupted(demo_project)
-    started = jobs.TrainSettings(out=str(out), branch="reference", objective="arcface", fast=False, epochs=3,
-                                 image_size=96, learning_rate=1e-4, k_values=(50.0, 5.0), device="cpu",
-                                 validation_fraction=0.35, seed=7)
-    jobs.write_train_settings(started, jobs._train_config(started))
+    started = train_settings.TrainSettings(out=str(out), branch="reference", objective="arcface", fast=False,
+                                           epochs=3, image_size=96, learning_rate=1e-4, k_values=(50.0, 5.0),
+                                           device="cpu", validation_fraction=0.35, seed=7)
+    train_settings.write_train_settings(started, train_settings.train_config(started))
     panel = window.training
     panel.epochs.setValue(9)
     panel.image_size.setValue(320)
@@ -122,7 +122,7 @@ def test_resume_uses_the_settings_the_run_started_with(qtbot, window, demo_proje
         seen.append(s)
         raise RuntimeError("not training in this test")
 
-    monkeypatch.setattr(jobs, "train_project", fake_train)
+    monkeypatch.setattr(train_model, "train_project", fake_train)
     panel.epochs.setValue(12)  # edits after opening do not change what Resume continues
     w = panel.start(resume=True)
     assert w is not None
@@ -147,35 +147,36 @@ def test_unparsable_k_does_not_break_open_project(qtbot, window, demo_project):
 def test_train_job_writes_its_settings_at_start(demo_project):
     import json
 
-    from whaleid_gui.gui import jobs
+    from whaleid_gui.application import train_model, train_settings
 
     out = Path(demo_project) / "models" / "run.pt"
-    s = jobs.TrainSettings(out=str(out), epochs=2, image_size=64, k_values=(10.0, 1.0), device="cpu",
-                           validation_fraction=0.3, seed=5, branch="reference")
-    gen = jobs.train_project(str(demo_project), s)
+    s = train_settings.TrainSettings(out=str(out), epochs=2, image_size=64, k_values=(10.0, 1.0), device="cpu",
+                                     validation_fraction=0.3, seed=5, branch="reference")
+    gen = train_model.train_project(str(demo_project), s)
     next(gen)  # the first step: the settings are on disk before any training
     gen.close()
-    assert jobs.read_train_settings(out) == s
-    saved = json.loads(jobs.settings_path(out).read_text())
+    assert train_settings.read_train_settings(out) == s
+    saved = json.loads(train_settings.settings_path(out).read_text())
     assert saved["train_config"]["seed"] == 5 and saved["train_config"]["epochs"] == 2
     assert saved["train_config"]["weight_decay"] > 0  # reference branch
     # a resumed run keeps the file it started with
-    gen = jobs.train_project(str(demo_project), jobs.TrainSettings(out=str(out), epochs=8, resume=True))
+    resumed = train_settings.TrainSettings(out=str(out), epochs=8, resume=True)
+    gen = train_model.train_project(str(demo_project), resumed)
     next(gen)
     gen.close()
-    assert jobs.read_train_settings(out).epochs == 2
+    assert train_settings.read_train_settings(out).epochs == 2
 
 
 def test_comparison_without_scorable_validation_photos_says_na(qtbot):
-    from whaleid_gui.gui import jobs
+    from whaleid_gui.application import compare_models
     from whaleid_gui.gui.training_panel import TrainingPanel
 
     panel = TrainingPanel(lambda kind, w: w.start())
     qtbot.addWidget(panel)
     nan = float("nan")
-    panel._on_comparison(jobs.Comparison("old", nan, "new", nan, 3, 3))
+    panel._on_comparison(compare_models.Comparison("old", nan, "new", nan, 3, 3))
     assert panel.active_score.text() == "n/a" and panel.new_score.text() == "n/a"
     assert "nan" not in panel.compare_label.text().lower()
     assert panel.compare_label.text().startswith("n/a: validation needs individuals with 2+ photos")
-    panel._on_comparison(jobs.Comparison("old", 0.5, "new", 0.75, 6, 3))
+    panel._on_comparison(compare_models.Comparison("old", 0.5, "new", 0.75, 6, 3))
     assert panel.new_score.text() == "0.750" and "better" in panel.compare_label.text()
