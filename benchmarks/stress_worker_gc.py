@@ -80,16 +80,9 @@ def wait_until(app, predicate, timeout_s: float, what: str) -> None:
 
 def build_demo(root: Path) -> Path:
     from whaleid_gui.application.demo_project import create_demo_project
-    from whaleid_gui.core.progress import Finished
+    from whaleid_gui.core.progress import drive
 
-    gen = create_demo_project(root, small=True)
-    try:
-        while True:
-            if isinstance(next(gen), Finished):
-                break
-    except StopIteration:
-        pass
-    return root / "project"
+    return Path(drive(create_demo_project(root, small=True)))
 
 
 def one_iteration(app, w, i: int, photos: list[Path], work: Path, train: bool) -> None:

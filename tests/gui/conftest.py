@@ -35,19 +35,10 @@ FAST_ENGINE_SIZE = 64  # the real engine at a tiny input size: quick on two CPU 
 def demo_template(tmp_path_factory):
     """The small demo project, made once per test session by the same job the app runs."""
     from whaleid_gui.application.demo_project import create_demo_project
-    from whaleid_gui.core.progress import Finished
+    from whaleid_gui.core.progress import drive
 
     root = tmp_path_factory.mktemp("demo_template")
-    gen = create_demo_project(root, small=True)
-    project = None
-    try:
-        while True:
-            ev = next(gen)
-            if isinstance(ev, Finished):
-                project = ev.value
-                break
-    except StopIteration as stop:
-        project = stop.value
+    drive(create_demo_project(root, small=True))
     return root
 
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from whaleid_gui.core.catalog import PhotoRow, ProjectStore
-from whaleid_gui.core.progress import Finished, Progress
+from whaleid_gui.core.progress import Finished, Progress, drive
 from whaleid_gui.gui.catalog_view import CatalogView
 from whaleid_gui.application.match_photos import CandidateView, MatchResult
 from whaleid_gui.gui.candidate_cards import ThresholdLine
@@ -267,12 +267,8 @@ def test_keypoint_rerank_off_is_said_not_printed(qtbot, window, demo_project, mo
     monkeypatch.setattr(match_photos, "model_for", lambda engine: object())
     monkeypatch.setattr(km, "KeypointRerankMatcher", TooSmall)
     monkeypatch.setattr(matching, "Matcher", Plain)
-    gen = match_photos.prepared_matcher(tmp_path / "p", replace(EngineConfig(), rerank="keypoints"), [])
-    try:
-        while True:
-            next(gen)
-    except StopIteration as stop:
-        _model, matcher, note = stop.value
+    engine = replace(EngineConfig(), rerank="keypoints")
+    _model, matcher, note = drive(match_photos.prepared_matcher(tmp_path / "p", engine, []))
     match_photos._MATCHERS.clear()
     assert isinstance(matcher, Plain) and "no individual with two photos yet" in note
     assert "re-ranking off" in note
