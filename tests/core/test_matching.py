@@ -173,9 +173,32 @@ def test_reference_rows_labelled_new_whale_are_not_identities(tmp_path, catalog)
     assert refs[-1].path not in matcher.paths
 
 
-def test_auto_threshold_with_singletons_separates_same_from_different(tmp_path, catalog):
+def test_impostor_threshold_is_the_median_of_each_photos_best_other_individual(tmp_path, catalog):
     items, ids = catalog
     matcher = Matcher(GreyModel(), items, ids, threshold="auto").prepare()
+    levels = dict(enumerate(level for _ident, level in CATALOG))
+    best_other = [max(score(levels[i], levels[j]) for j in levels if CATALOG[j][0] != CATALOG[i][0]) for i in levels]
+    assert matcher.threshold == pytest.approx(float(np.median(best_other)), abs=1e-6)
+    assert matcher.calibration["rule"] == "impostors" and matcher.calibration["impostors"] == len(CATALOG)
+    # a query at A's level scores far above any impostor: A first, new_whale next
+    assert [c.individual for c in matcher.rank(query(tmp_path, 52))][:2] == ["A", NEW_WHALE]
+    # a query farther from every individual than most impostors are: new_whale first
+    assert matcher.rank(query(tmp_path, 250))[0].individual == NEW_WHALE
+
+
+def test_impostor_threshold_needs_no_repeat_photos_but_two_individuals(tmp_path, catalog):
+    items, ids = catalog
+    singletons = [0, 2, 4, 6]  # one photo each of A, B, C, D
+    matcher = Matcher(GreyModel(), [items[i] for i in singletons], [ids[i] for i in singletons]).prepare()
+    assert matcher.threshold is not None
+    alone = Matcher(GreyModel(), items[:2], ids[:2]).prepare()  # only A: no impostor at all
+    assert alone.threshold is None
+    assert NEW_WHALE not in [c.individual for c in alone.rank(query(tmp_path, 200))]
+
+
+def test_loo_threshold_with_singletons_separates_same_from_different(tmp_path, catalog):
+    items, ids = catalog
+    matcher = Matcher(GreyModel(), items, ids, threshold="loo").prepare()
     same = min(score(50, 53), score(120, 124), score(200, 203))
     different = score(124, 160)  # the best score of the singleton D against another individual
     assert matcher.threshold is not None
@@ -186,21 +209,21 @@ def test_auto_threshold_with_singletons_separates_same_from_different(tmp_path, 
     assert lines[0].individual == "A" and lines[1].individual == NEW_WHALE
 
 
-def test_auto_threshold_counts_new_whale_rows(tmp_path, catalog):
+def test_loo_threshold_counts_new_whale_rows(tmp_path, catalog):
     items, ids = catalog
     # without the singleton D, only the new_whale row tells where "new" starts
     keep = [i for i, x in enumerate(ids) if x != "D"]
     refs = [items[i] for i in keep] + [ImageItem(grey_photo(tmp_path, "unknown", 160))]
     labels = [ids[i] for i in keep] + [NEW_WHALE]
-    matcher = Matcher(GreyModel(), refs, labels, threshold="auto").prepare()
+    matcher = Matcher(GreyModel(), refs, labels, threshold="loo").prepare()
     assert matcher.threshold is not None
     assert score(124, 160) < matcher.threshold <= score(120, 124)
 
 
-def test_auto_threshold_without_new_truths_is_none(tmp_path, catalog):
+def test_loo_threshold_without_new_truths_is_none(tmp_path, catalog):
     items, ids = catalog
     keep = [i for i, x in enumerate(ids) if x != "D"]
-    matcher = Matcher(GreyModel(), [items[i] for i in keep], [ids[i] for i in keep], threshold="auto").prepare()
+    matcher = Matcher(GreyModel(), [items[i] for i in keep], [ids[i] for i in keep], threshold="loo").prepare()
     assert matcher.threshold is None
     assert matcher.calibration["new_truths"] == 0
     assert NEW_WHALE not in [c.individual for c in matcher.rank(query(tmp_path, 90))]

@@ -54,8 +54,10 @@ def _scale(sx: float, sy: float) -> np.ndarray:
     return np.array([[sx, 0.0, 0.0], [0.0, sy, 0.0], [0.0, 0.0, 1.0]])
 
 
-def crop_region(box: BoundingBox | tuple | None, width: int, height: int) -> tuple[float, float, float, float]:
-    """The photo region (x0, y0, x1, y1) that fills the crop: box + margin, clipped, aspect 2.15.
+def crop_region(box: BoundingBox | tuple | None, width: int, height: int,
+                aspect: float = ANISOTROPY) -> tuple[float, float, float, float]:
+    """The photo region (x0, y0, x1, y1) that fills the crop: box + margin, clipped, widened or
+    heightened to width/height = aspect (2.15 for the fluke crop; 1.0 keeps the photo's shape).
 
     The aspect step may push the region outside the photo again; that part is filled with the
     image mean when sampled (reference behaviour: the fluke is never distorted by the border).
@@ -75,11 +77,11 @@ def crop_region(box: BoundingBox | tuple | None, width: int, height: int) -> tup
         x1 = max(min(x1, float(width)), x0 + 1.0)
         y1 = max(min(y1, float(height)), y0 + 1.0)
     dx, dy = x1 - x0, y1 - y0
-    if dx > dy * ANISOTROPY:  # too wide: add height, centred
-        pad = 0.5 * (dx / ANISOTROPY - dy)
+    if dx > dy * aspect:  # too wide: add height, centred
+        pad = 0.5 * (dx / aspect - dy)
         y0, y1 = y0 - pad, y1 + pad
     else:  # too tall (or exact): add width, centred
-        pad = 0.5 * (dy * ANISOTROPY - dx)
+        pad = 0.5 * (dy * aspect - dx)
         x0, x1 = x0 - pad, x1 + pad
     return x0, y0, x1, y1
 
@@ -118,6 +120,7 @@ def crop_matrix(
     size: int,
     augment: Augment | None = None,
     rng: np.random.Generator | None = None,
+    aspect: float = ANISOTROPY,
 ) -> np.ndarray:
     """The 3x3 matrix mapping crop pixels (u, v) in [0, size)^2 to photo pixels (x, y).
 
@@ -128,7 +131,7 @@ def crop_matrix(
     augmentation A (identity without augment; see random_augmentation) around the region centre,
     and move to the region centre in the photo.
     """
-    x0, y0, x1, y1 = crop_region(box, width, height)
+    x0, y0, x1, y1 = crop_region(box, width, height, aspect)
     rw, rh = x1 - x0, y1 - y0
     m = _scale(rw / size, rh / size) @ _translate(-0.5 * size, -0.5 * size)
     if augment is not None:

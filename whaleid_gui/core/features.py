@@ -19,6 +19,7 @@ import torch
 from .boxes import BoundingBox
 from .errors import ImageError
 from .images import load_crop
+from .input_style import FLUKE, InputStyle, input_style
 from .photo_files import file_sha1
 from .progress import Finished, Progress
 
@@ -49,17 +50,29 @@ class ImageItem:
         return box if not (self.rotation or self.flip) else f"{box}|r{self.rotation}{'f' if self.flip else ''}"
 
 
-def item_crop(item: ImageItem, size: int, augment=None, rng=None) -> np.ndarray:
+def item_crop(item: ImageItem, size: int, augment=None, rng=None, style: InputStyle = FLUKE) -> np.ndarray:
     """The model input of an item: crop by box (optionally augmented), then the orientation fix.
 
     The crop region is symmetric about the box centre, so rotating or mirroring the crop equals
     cropping the rotated or mirrored photo."""
-    crop = load_crop(item.path, item.box, size=size, augment=augment, rng=rng)
-    if item.rotation == 180:
-        crop = crop[::-1, ::-1]
+    crop = load_crop(item.path, item.box, size=size, augment=augment, rng=rng, style=style)
+    if item.rotation == 180:  # the last two axes are the image's (a colour crop is (3, H, W))
+        crop = crop[..., ::-1, ::-1]
     if item.flip:
-        crop = crop[:, ::-1]
+        crop = crop[..., :, ::-1]
     return np.ascontiguousarray(crop)
+
+
+def model_input_style(model) -> InputStyle:
+    """The input style its card names (weights files older than styles: the fluke crop)."""
+    card = getattr(model, "card", None)
+    return input_style(getattr(card, "input_style", None))
+
+
+def crops_tensor(crops: list[np.ndarray]) -> torch.Tensor:
+    """(N, C, S, S) float tensor of gray (S, S) or colour (3, S, S) crops."""
+    batch = np.stack(crops)
+    return torch.from_numpy(batch[:, None] if batch.ndim == 3 else batch)
 
 
 @dataclass
@@ -135,9 +148,9 @@ def _hash_items(items: list[ImageItem]) -> tuple[dict[int, str], dict[int, Image
     return hashes, errors
 
 
-def _load(item: ImageItem, size: int) -> np.ndarray | ImageError:
+def _load(item: ImageItem, size: int, style: InputStyle = FLUKE) -> np.ndarray | ImageError:
     try:
-        return item_crop(item, size)
+        return item_crop(item, size, style=style)
     except ImageError as exc:
         return exc
     except (OSError, ValueError) as exc:
@@ -160,15 +173,16 @@ def iter_features(model, items: list[ImageItem], cache: FeatureCache | None = No
             todo.append(i)
     done = total - len(todo)
     yield Progress(done, total, "features")
+    style = model_input_style(model)
     # Decode the next batch in a thread while the network runs on the current one (PIL releases the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
         batches = [todo[s:s + batch_size] for s in range(0, len(todo), batch_size)]
-        pending = pool.submit(lambda b: [_load(items[i], model.image_size) for i in b], batches[0]) if batches else None
+        pending = pool.submit(lambda b: [_load(items[i], model.image_size, style) for i in b], batches[0]) if batches else None
         for n, batch in enumerate(batches):
             assert pending is not None  # submitted before the loop or in the previous step
             crops = pending.result()
             if n + 1 < len(batches):
-                pending = pool.submit(lambda b: [_load(items[i], model.image_size) for i in b], batches[n + 1])
+                pending = pool.submit(lambda b: [_load(items[i], model.image_size, style) for i in b], batches[n + 1])
             good = []
             for i, crop in zip(batch, crops):
                 if isinstance(crop, ImageError):
@@ -176,7 +190,7 @@ def iter_features(model, items: list[ImageItem], cache: FeatureCache | None = No
                 else:
                     good.append((i, crop))
             if good:
-                tensor = torch.from_numpy(np.stack([c for _, c in good])[:, None])
+                tensor = crops_tensor([c for _, c in good])
                 feats = model.features(tensor).cpu().numpy()
                 new_entries = {}
                 for (i, _), f in zip(good, feats):

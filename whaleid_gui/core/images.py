@@ -14,6 +14,7 @@ from PIL import Image
 
 from whaleid_gui.core.augment import Augment, crop_matrix
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.input_style import FLUKE, InputStyle
 from whaleid_gui.core.photo_files import load_image, to_rgb
 
 __all__ = [
@@ -43,8 +44,10 @@ def crop_array(
     size: int = 384,
     augment: Augment | None = None,
     rng: np.random.Generator | None = None,
+    style: InputStyle = FLUKE,
 ) -> np.ndarray:
-    """The model's input: a float32 (size, size) grayscale crop in [0, 1] (not standardised).
+    """The model's input: a float32 (size, size) grayscale crop in [0, 1] (not standardised), or
+    (3, size, size) RGB for a colour style (core.input_style; its aspect replaces 2.15 below).
 
     Box + 5% margin, clipped to the photo, widened or heightened (centred) to width/height = 2.15,
     then mapped to size x size by ONE affine transform (bilinear; outside the photo = image mean).
@@ -52,12 +55,13 @@ def crop_array(
     behaviour). box=None uses the whole photo. With `augment`, a random rotation/shear/zoom/
     shift/flip is folded into the same matrix (see augment.crop_matrix), drawn from `rng`.
     """
-    gray = _gray(image)
-    width, height = gray.size
-    hist = gray.histogram()
-    fill = float(np.dot(hist, np.arange(256))) / max(width * height, 1)  # image mean, 0..255
+    picture = to_rgb(image) if style.colour else _gray(image)
+    width, height = picture.size
+    hist = np.asarray(picture.histogram(), dtype=np.float64).reshape(-1, 256)
+    means = hist @ np.arange(256) / max(width * height, 1)  # image mean per channel, 0..255
+    fill = float(means[0])
 
-    m = crop_matrix(box, width, height, size, augment, rng)
+    m = crop_matrix(box, width, height, size, augment, rng, aspect=style.aspect)
 
     # Only decode-convert the part of the photo the crop can touch (plus a border for bilinear).
     corners = m @ np.array([[0, size, 0, size], [0, 0, size, size], [1, 1, 1, 1]], dtype=np.float64)
@@ -70,19 +74,25 @@ def crop_array(
     right = min(width, math.ceil(corners[0].max()) + 2 * kx)
     bottom = min(height, math.ceil(corners[1].max()) + 2 * ky)
     if right - left < 1 or bottom - top < 1:  # the crop lies wholly outside the photo
+        if style.colour:
+            return np.broadcast_to((means / 255.0).astype(np.float32)[:, None, None], (3, size, size)).copy()
         return np.full((size, size), fill / 255.0, dtype=np.float32)
     # Whole blocks only, so reduced pixel i covers exactly source [left + kx*i, left + kx*(i+1)).
     kx = min(kx, right - left)
     ky = min(ky, bottom - top)
     right = left + kx * ((right - left) // kx)
     bottom = top + ky * ((bottom - top) // ky)
-    region = gray.crop((left, top, right, bottom))
+    region = picture.crop((left, top, right, bottom))
     if kx > 1 or ky > 1:
         region = region.reduce((kx, ky))
     # Photo coordinates -> coordinates in the (cropped, reduced) region.
     to_region = np.array([[1.0 / kx, 0.0, -left / kx], [0.0, 1.0 / ky, -top / ky], [0.0, 0.0, 1.0]])
     m = to_region @ m
 
+    if style.colour:  # PIL resamples RGB in 8 bits per channel: enough for ImageNet features
+        rgb = region.transform((size, size), Image.Transform.AFFINE, data=tuple(m[:2].ravel()),
+                               resample=Image.Resampling.BILINEAR, fillcolor=tuple(int(round(v)) for v in means))
+        return (np.asarray(rgb, dtype=np.float32) / np.float32(255.0)).transpose(2, 0, 1).copy()
     # Resample in float ("F") so the crop keeps sub-8-bit precision from the bilinear weights.
     out = region.convert("F").transform(
         (size, size),
@@ -109,9 +119,10 @@ def load_crop(
     size: int = 384,
     augment: Augment | None = None,
     rng: np.random.Generator | None = None,
+    style: InputStyle = FLUKE,
 ) -> np.ndarray:
     """crop_array(load_image(path), ...); raises ImageError for unreadable photos."""
-    return crop_array(load_image(path), box, size=size, augment=augment, rng=rng)
+    return crop_array(load_image(path), box, size=size, augment=augment, rng=rng, style=style)
 
 
 # --------------------------------------------------------------------------------------------

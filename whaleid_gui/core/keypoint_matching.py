@@ -12,7 +12,7 @@ from .labels import NEW_WHALE
 from .matching import Candidate, Matcher
 from .progress import Finished, Progress, sub
 from .rerank import KeypointReranker, fit_fusion, reference_pairs
-from .threshold import NO_TRUTH_RANK, calibrate_threshold
+from .threshold import CALIBRATED, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
 
 FUSION_MAX_REFERENCES = 3000  # the fusion is fitted on at most this many references (R x R scores)
 
@@ -59,9 +59,12 @@ class KeypointRerankMatcher(Matcher):
     def _calibrate_fused(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray) -> float | None:
         if self.threshold_setting is None:
             return None
-        if self.threshold_setting != "auto":
+        if self.threshold_setting not in CALIBRATED:
             return float(self.threshold_setting)  # a given number is read on the fused scale
         groups = np.unique(anchors)
+        if self.threshold_setting == "auto":  # each anchor's best fused score against other individuals
+            impostors = [fused[(anchors == a) & (labels == 0)].max(initial=-np.inf) for a in groups]
+            return impostor_threshold(np.array(impostors))
         top = np.full((len(groups), 5), -np.inf)
         truth_rank = np.full(len(groups), NO_TRUTH_RANK)
         truth_new = np.ones(len(groups), dtype=bool)

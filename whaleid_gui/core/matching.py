@@ -17,9 +17,16 @@ from .errors import ImageError, WhaleIDError
 from .features import FeatureCache, FeatureSet, ImageItem, iter_features
 from .labels import NEW_WHALE
 from .progress import Finished, Progress, drive, sub
-from .threshold import NO_TRUTH_RANK, calibrate_threshold
+from .threshold import CALIBRATED, IMPOSTOR_QUANTILE, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
 
 CALIBRATION_PAIR_BUDGET = 4_000_000  # pairs scored for leave-one-out calibration (a few seconds on 2 cores)
+
+
+def centre_features(features: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """Features minus a catalog's mean feature, rescaled to the branch's norm (sqrt(D))."""
+    centred = np.asarray(features, dtype=np.float32) - centre
+    norms = np.linalg.norm(centred, axis=-1, keepdims=True)
+    return (centred / np.maximum(norms, 1e-12) * np.sqrt(centred.shape[-1])).astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -92,8 +99,8 @@ def rank_row(scores: np.ndarray, index: IndividualIndex, threshold: float | None
 class Matcher:
     """Ranks queries against a catalog of reference photos with known individuals.
 
-    threshold: "auto" (leave-one-out calibration on the references), None (never insert new_whale)
-    or a score in [0, 1]. Reference rows whose id is new_whale are not identities: they only serve
+    threshold: "auto" (the median of the catalog's impostor scores, threshold.py), "loo" (leave-one-
+    out calibration on the references), None (never insert new_whale) or a score in [0, 1]. Reference rows whose id is new_whale are not identities: they only serve
     the calibration as photos whose right answer is "new".
     """
 
@@ -105,11 +112,12 @@ class Matcher:
         self.all_items = list(references)
         self.all_ids = [str(i) for i in ids]
         self.threshold_setting = threshold
-        self.threshold: float | None = None if threshold in (None, "auto") else float(threshold)
+        self.threshold: float | None = None if threshold in (None, *CALIBRATED) else float(threshold)
         self.cache = cache
         self.seed = seed
         self.errors: dict[int, ImageError] = {}
         self.calibration: dict = {}
+        self.centre: np.ndarray | None = None  # the catalog's mean feature, for models that centre
         self._ready = False
 
     # -- preparation -------------------------------------------------------------------------------
@@ -123,23 +131,51 @@ class Matcher:
             yield Progress(event.done, event.total, "reference features")
         self.errors = dict(feature_set.errors)
         valid = feature_set.valid
-        self.all_features = feature_set.features
         keep = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] != NEW_WHALE]
+        if getattr(getattr(self.model, "card", None), "centre_on_catalog", False) and keep:
+            self.centre = feature_set.features[keep].astype(np.float64).mean(axis=0).astype(np.float32)
+        self.all_features = self.scoring_features(feature_set.features)
         self.items = [self.all_items[i] for i in keep]
         self.ids = [self.all_ids[i] for i in keep]
-        self.features = feature_set.features[keep]
+        self.features = self.all_features[keep]
         self.paths = [item.path for item in self.items]
         self.index = IndividualIndex(self.ids)
         if not self.items:
             raise WhaleIDError("the reference catalog has no usable photo of a known individual")
-        if self.threshold_setting == "auto":
+        if self.threshold_setting in CALIBRATED:
             yield Progress(0, 1, "calibrating the new-individual threshold")
-            self.threshold = self._calibrate(valid)
+            self.threshold = (self._calibrate(valid) if self.threshold_setting == "loo"
+                              else self._calibrate_impostors(valid))
         self._ready = True
         yield Finished(self)
 
     def prepare(self, progress: Callable[[Progress], None] | None = None) -> "Matcher":
         return drive(self.prepare_job(), progress)
+
+    def _calibrate_impostors(self, valid: np.ndarray) -> float | None:
+        """The score that IMPOSTOR_QUANTILE of the catalog's impostors stay below: each sampled
+        catalog photo's best score against the OTHER individuals (and each new_whale-labelled
+        reference's best score against all). Needs no repeat photos, so a catalog of singletons
+        gets a threshold with the same meaning as any other."""
+        rng = np.random.default_rng(self.seed)
+        unknown = np.array([i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] == NEW_WHALE], int)
+        held = np.arange(len(self.items))
+        budget_rows = max(50, CALIBRATION_PAIR_BUDGET // max(1, len(self.items)))
+        if len(held) > budget_rows:
+            held = np.sort(rng.choice(held, size=budget_rows, replace=False))
+        best: list[float] = []
+        if len(self.index.names) > 1:
+            scores = self.model.score_matrix(self.features[held], self.features)
+            for r, i in enumerate(held):
+                per_individual = self.index.best_per_individual(scores[r].astype(np.float64))
+                per_individual[self.index.group_of[i]] = -np.inf
+                best.append(float(per_individual.max()))
+        if len(unknown):
+            best += [float(v) for v in self.model.score_matrix(self.all_features[unknown], self.features).max(axis=1)]
+        threshold = impostor_threshold(np.array(best))
+        self.calibration = {"rule": "impostors", "impostors": len(best), "quantile": IMPOSTOR_QUANTILE,
+                            "threshold": threshold}
+        return threshold
 
     def _calibrate(self, valid: np.ndarray) -> float | None:
         rng = np.random.default_rng(self.seed)
@@ -179,11 +215,16 @@ class Matcher:
         return threshold
 
     # -- ranking -----------------------------------------------------------------------------------
+    def scoring_features(self, features: np.ndarray) -> np.ndarray:
+        """The features the head compares: as the network gives them, or, for a model whose card
+        says centre_on_catalog, minus the catalog's mean and rescaled to the branch's norm."""
+        return features if self.centre is None else centre_features(features, self.centre)
+
     def score_rows(self, query_features: np.ndarray) -> np.ndarray:
         """(q, m) head scores of queries against every reference photo."""
         if not self._ready:
             self.prepare()
-        return self.model.score_matrix(np.atleast_2d(query_features), self.features)
+        return self.model.score_matrix(self.scoring_features(np.atleast_2d(query_features)), self.features)
 
     def rank_scores(self, row: np.ndarray, top: int = 5) -> list[Candidate]:
         """Ranking of one query's score row (the hook a re-ranking stage overrides)."""

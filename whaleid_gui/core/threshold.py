@@ -1,4 +1,7 @@
-"""The new-individual threshold, calibrated on the references alone by leave-one-out.
+"""The new-individual threshold, calibrated on the references alone.
+
+The default ("auto") is the impostor median (impostor_threshold below). The older rule ("loo"),
+leave-one-out MAP@5:
 
 Each sampled reference photo is held out and ranked against the others. Its truth is its individual
 when that individual has other photos in the catalog, and new_whale when it is the only photo of its
@@ -13,6 +16,19 @@ from __future__ import annotations
 import numpy as np
 
 NO_TRUTH_RANK = 99
+CALIBRATED = ("auto", "loo")  # threshold settings the matcher calibrates itself
+# "auto": new_whale goes first when a query's best score is below what half of the catalog's
+# impostors reach (a photo's best score against other individuals). Chosen on real photos
+# (benchmarks/eval_real.py): leave-one-out MAP@5 calibration sent nearly every known query of a
+# catalog of singletons to new (fins: 12 of 13); the impostor median needs no repeat photos.
+IMPOSTOR_QUANTILE = 0.5
+
+
+def impostor_threshold(best_impostor_scores: np.ndarray, quantile: float = IMPOSTOR_QUANTILE) -> float | None:
+    """The score that `quantile` of the impostors' best scores stay below (None without impostors)."""
+    scores = np.asarray(best_impostor_scores, dtype=np.float64)
+    scores = scores[np.isfinite(scores)]
+    return float(np.quantile(scores, quantile)) if scores.size else None
 
 
 def ap_for_thresholds(top_scores: np.ndarray, truth_rank: np.ndarray, truth_is_new: np.ndarray,

@@ -22,7 +22,7 @@ from .augment import Augment
 from .errors import WhaleIDError
 from .features import ImageItem
 from .training_sources import CropSource, TrunkCacheSource
-from .matching import IndividualIndex, rank_row
+from .matching import IndividualIndex, centre_features, rank_row
 from .metrics import map_at_k
 from .mining import k_schedule, learning_rate_schedule
 from .training_objectives import make_objective
@@ -85,6 +85,8 @@ def training_set(items: Sequence[Item], ids: Sequence[str]) -> tuple[list[Item],
 def leave_one_out_map5(model: SiameseModel, features: np.ndarray, ids: Sequence[str]) -> float:
     """MAP@5 of each photo ranked against the others (photos whose individual has another photo)."""
     index = IndividualIndex(ids)
+    if getattr(model.card, "centre_on_catalog", False) and len(features):
+        features = centre_features(features, features.mean(axis=0))  # as the matcher scores them
     scores = model.score_matrix(features, features)
     predictions, truths = [], []
     for i, row in enumerate(scores):

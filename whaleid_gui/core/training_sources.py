@@ -17,7 +17,8 @@ import torch
 
 from .augment import Augment
 from .errors import WhaleIDError
-from .features import ImageItem, item_crop, iter_features
+from .features import ImageItem, crops_tensor, item_crop, iter_features, model_input_style
+from .input_style import FLUKE
 from .progress import Progress, drive
 
 ENCODE_BATCH = 16
@@ -31,13 +32,15 @@ class CropSource:
         self.size = size
         self.augment = augment
         self.seed = seed
+        self.style = FLUKE  # the model's own input style, read in build()
 
     def build(self, model):
+        self.style = model_input_style(model)
         yield Progress(1, 1, "inputs ready")
 
     def load(self, indices: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
-        crops = [item_crop(self.items[i], self.size, self.augment, rng) for i in indices]
-        return torch.from_numpy(np.stack(crops)[:, None])
+        crops = [item_crop(self.items[i], self.size, self.augment, rng, self.style) for i in indices]
+        return crops_tensor(crops)
 
     def encode(self, model, batch: torch.Tensor) -> torch.Tensor:
         return model.branch(batch)
@@ -70,13 +73,14 @@ class TrunkCacheSource(CropSource):
         """Job: computes the trunk cache (copy 0 unaugmented, the others augmented)."""
         n = len(self.items)
         device = model.device
+        self.style = model_input_style(model)
         rng = np.random.default_rng([self.seed, 7919])
         jobs = [(i, c) for i in range(n) for c in range(self.copies)]
         model.eval()
         for start in range(0, len(jobs), ENCODE_BATCH):
             chunk = jobs[start:start + ENCODE_BATCH]
-            crops = [item_crop(self.items[i], self.size, self.augment if c else None, rng) for i, c in chunk]
-            x = torch.from_numpy(np.stack(crops)[:, None]).to(device)
+            crops = [item_crop(self.items[i], self.size, self.augment if c else None, rng, self.style) for i, c in chunk]
+            x = crops_tensor(crops).to(device)
             with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type in ("cpu", "cuda")):
                 h = model.branch.forward_trunk(x).to(torch.bfloat16)
             if self.cache is None:

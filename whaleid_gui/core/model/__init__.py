@@ -16,13 +16,14 @@ from .siamese import (BRANCHES, DEFAULT_IMAGE_SIZE, ModelCard, SiameseModel, che
                       resolve_device)
 
 UNTRAINED_ID = "untrained-lite0-distance-v1"
+ZERO_SHOT_ID = "imagenet-lite0-rgb-centred-v1"
 SHIPPED_WEIGHTS = model_weights_dir() / "whaleid-siamese.pt"
 
 
 def build_model(branch: str = "efficientnet-lite0", image_size: int = DEFAULT_IMAGE_SIZE,
                 imagenet: bool = True, distance_head: bool = True) -> SiameseModel:
     """A fresh model. With distance_head the head scores by feature distance until trained."""
-    net = make_branch(branch, imagenet=imagenet)
+    net = make_branch(branch, imagenet=imagenet, feature_size=512)
     head = PairHead(net.feature_size)
     if distance_head:
         head.init_as_distance()
@@ -33,7 +34,22 @@ def build_model(branch: str = "efficientnet-lite0", image_size: int = DEFAULT_IM
     return SiameseModel(net, head, card, weights_id)
 
 
+def build_zero_shot_model(image_size: int = DEFAULT_IMAGE_SIZE) -> SiameseModel:
+    """The zero-shot model: EfficientNet-Lite0's ImageNet features as they are (1280, no
+    projection), colour photos kept in shape, cosine after centring on the catalog (the distance
+    head on unit features is monotone in cosine). Chosen on real photos: benchmarks/eval_real.py."""
+    net = make_branch("efficientnet-lite0", imagenet=True, feature_size=1280)
+    head = PairHead(net.feature_size)
+    head.init_as_distance()
+    card = ModelCard(architecture="efficientnet-lite0", image_size=image_size, feature_size=net.feature_size,
+                     training_data={"source": "ImageNet (branch) only"}, input_style="rgb-square",
+                     centre_on_catalog=True,
+                     notes="zero-shot: ImageNet features, colour, aspect kept, cosine centred on the catalog")
+    return SiameseModel(net, head, card, ZERO_SHOT_ID)
+
+
 UNTRAINED = "untrained"  # `--weights untrained`: the ImageNet branch with the distance head, for baselines
+ZERO_SHOT = "imagenet"  # `--weights imagenet`: the zero-shot model
 
 
 def load_model(path: str | Path | None = None, device: str = "auto", image_size: int | None = None) -> SiameseModel:
@@ -43,7 +59,9 @@ def load_model(path: str | Path | None = None, device: str = "auto", image_size:
     dev = resolve_device(device)
     if path is None and SHIPPED_WEIGHTS.exists():
         path = SHIPPED_WEIGHTS
-    if path is None or str(path) == UNTRAINED:
+    if str(path) == ZERO_SHOT:
+        model = build_zero_shot_model().to(dev)
+    elif path is None or str(path) == UNTRAINED:
         model = build_model().to(dev)
     else:
         model = load_model_file(path, dev)
@@ -56,5 +74,6 @@ def load_model(path: str | Path | None = None, device: str = "auto", image_size:
 
 __all__ = [
     "BRANCHES", "DEFAULT_IMAGE_SIZE", "ModelCard", "PairHead", "SiameseModel", "build_model", "load_model",
-    "load_model_file", "make_branch", "resolve_device", "save_model", "UNTRAINED_ID",
+    "load_model_file", "make_branch", "resolve_device", "save_model", "UNTRAINED_ID", "ZERO_SHOT", "ZERO_SHOT_ID",
+    "build_zero_shot_model",
 ]

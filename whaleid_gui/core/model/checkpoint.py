@@ -84,7 +84,7 @@ def load_model_file(path: str | Path, device: torch.device, expect_architecture:
     if expect_architecture and card.architecture != expect_architecture:
         raise WeightsError(path, f"holds a {card.architecture} model, not {expect_architecture}")
     try:
-        branch = make_branch(card.architecture, imagenet=False)
+        branch = make_branch(card.architecture, imagenet=False, feature_size=card.feature_size)
     except ValueError as exc:
         raise WeightsError(path, str(exc)) from exc
     model = SiameseModel(branch, PairHead(card.feature_size), card, weights_id_of(path))

@@ -103,32 +103,39 @@ def load_imagenet_weights(model: EfficientNet) -> int:
 
 
 class EfficientNetLite0Branch(Branch):
-    """Input (N, 1, S, S) grayscale in [0, 1]; output (N, 512): pooled backbone features, projected and
-    L2-normalised then scaled by sqrt(512) so that each feature is of order 1 for the head."""
+    """Input (N, 1, S, S) grayscale or (N, 3, S, S) RGB in [0, 1]; output (N, feature_size): pooled
+    backbone features, projected and L2-normalised then scaled by sqrt(feature_size) so that each
+    feature is of order 1 for the head. feature_size 1280 keeps the backbone's features as they are."""
 
     name = "efficientnet-lite0"
-    feature_size = FEATURE_SIZE
 
-    def __init__(self, imagenet: bool = True) -> None:
+    def __init__(self, imagenet: bool = True, feature_size: int = FEATURE_SIZE) -> None:
         super().__init__()
+        self.feature_size = feature_size
         backbone = _timm_model()
         self.mapped_tensors = load_imagenet_weights(backbone) if imagenet else 0
         backbone.reset_classifier(0)
         # channels_last doubles CPU throughput of this network here (oneDNN's depthwise kernels):
         # 17 vs 9 img/s fp32 and 29 vs 13 img/s bf16 at 384 px on 2 cores.
         self.backbone = backbone.to(memory_format=torch.channels_last)
-        self.projection = nn.Linear(BACKBONE_CHANNELS, FEATURE_SIZE, bias=False)
-        # A fixed orthogonal projection keeps the distances between backbone features, so the untrained
-        # model ranks by ImageNet feature distance rather than at random.
-        generator = torch.Generator().manual_seed(PROJECTION_SEED)
-        weight = torch.randn(BACKBONE_CHANNELS, FEATURE_SIZE, generator=generator)
-        q, _ = torch.linalg.qr(weight)
+        self.projection = nn.Linear(BACKBONE_CHANNELS, feature_size, bias=False)
         with torch.no_grad():
-            self.projection.weight.copy_(q.T)
+            if feature_size == BACKBONE_CHANNELS:
+                # The zero-shot model: the backbone's own pooled features (plain cosine of ImageNet
+                # features ranked real photos better than any random projection of them).
+                self.projection.weight.copy_(torch.eye(BACKBONE_CHANNELS))
+            else:
+                # A fixed orthogonal projection roughly keeps the distances between backbone
+                # features, so the untrained model ranks by ImageNet feature distance.
+                generator = torch.Generator().manual_seed(PROJECTION_SEED)
+                weight = torch.randn(BACKBONE_CHANNELS, feature_size, generator=generator)
+                q, _ = torch.linalg.qr(weight)
+                self.projection.weight.copy_(q.T)
 
     @staticmethod
     def preprocess(x: torch.Tensor) -> torch.Tensor:
-        # The packaged weights expect mean = std = 0.5 per channel on RGB; grayscale goes to 3 channels.
+        # The packaged weights expect mean = std = 0.5 per channel on RGB; grayscale (N, 1, S, S)
+        # goes to 3 channels, colour (N, 3, S, S) stays as it is.
         return ((x - 0.5) / 0.5).expand(-1, 3, -1, -1).contiguous(memory_format=torch.channels_last)
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -156,7 +163,7 @@ class EfficientNetLite0Branch(Branch):
 
     def embed(self, pooled: torch.Tensor) -> torch.Tensor:
         z = self.projection(pooled.float())
-        return F.normalize(z, dim=1) * (FEATURE_SIZE**0.5)
+        return F.normalize(z, dim=1) * (self.feature_size**0.5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pooled = self.forward_features(x).mean(dim=(2, 3))

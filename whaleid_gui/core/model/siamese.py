@@ -29,7 +29,7 @@ def check_image_size(architecture: str, size: int) -> int:
     return size
 
 
-def make_branch(name: str, imagenet: bool = True) -> Branch:
+def make_branch(name: str, imagenet: bool = True, feature_size: int = 512) -> Branch:
     if name == "reference":
         from .reference_branch import ReferenceBranch
 
@@ -37,7 +37,7 @@ def make_branch(name: str, imagenet: bool = True) -> Branch:
     if name == "efficientnet-lite0":
         from .efficientnet_branch import EfficientNetLite0Branch
 
-        return EfficientNetLite0Branch(imagenet=imagenet)
+        return EfficientNetLite0Branch(imagenet=imagenet, feature_size=feature_size)
     raise ValueError(f"unknown branch {name!r}; choose one of {', '.join(BRANCHES)}")
 
 
@@ -53,6 +53,10 @@ class ModelCard:
     metrics: dict = field(default_factory=dict)
     notes: str = ""
     objective: str = "siamese"
+    input_style: str = "gray-fluke"  # core.input_style: how a photo becomes the network's input
+    # Score by the features after subtracting the catalog's mean feature (the zero-shot model:
+    # what all photos of a catalog share, water and light, says nothing about who is who).
+    centre_on_catalog: bool = False
 
     def to_dict(self) -> dict:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
