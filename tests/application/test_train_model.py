@@ -3,10 +3,12 @@ and its reading of an Image,Id CSV. Real weights files, real photos of the small
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from whaleid_gui.application.train_model import architecture_of, csv_training_data, initial_model
 from whaleid_gui.application.train_settings import TrainSettings
+from whaleid_gui.core.errors import WeightsError
 from whaleid_gui.core.model import build_model, save_model
 
 
@@ -34,6 +36,12 @@ def test_initial_weights_of_the_branch_are_fine_tuned(tmp_path):
     model = initial_model(TrainSettings(out=str(tmp_path / "w.pt"), branch="reference", image_size=64,
                                         device="cpu", init_weights=str(tmp_path / "start.pt")))
     assert _same_weights(model, saved)
+
+
+def test_the_branch_of_a_named_model_and_of_a_missing_file(tmp_path):
+    assert architecture_of("untrained") == "efficientnet-lite0"
+    with pytest.raises(WeightsError, match="not found"):
+        architecture_of(tmp_path / "no.pt")
 
 
 def test_scratch_ignores_the_initial_weights(tmp_path):

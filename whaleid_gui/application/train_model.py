@@ -49,11 +49,14 @@ def card_path(out: str | Path) -> Path:
 
 
 def architecture_of(weights: str | Path) -> str:
-    """The branch a weights file holds (its model card); WeightsError names a bad file."""
-    from whaleid_gui.core.model import ModelCard
+    """The branch of a weights file (read from its model card) or of a named model such as
+    "untrained" (built); WeightsError names a bad file."""
+    from whaleid_gui.core.model import ModelCard, load_model
     from whaleid_gui.core.model.checkpoint import read_weights_file
 
-    return ModelCard.from_dict(read_weights_file(weights)["card"]).architecture
+    if Path(weights).is_file():
+        return ModelCard.from_dict(read_weights_file(weights)["card"]).architecture
+    return load_model(str(weights), device="cpu").card.architecture
 
 
 def initial_model(s: TrainSettings) -> Any:
