@@ -11,20 +11,27 @@ import numpy as np
 from .labels import NEW_WHALE
 from .matching import Candidate, Matcher
 from .progress import Finished, Progress, sub
-from .rerank import KeypointReranker, fit_fusion, reference_pairs
+from .local_votes import LocalVoteIndex
+from .rerank import KeypointReranker, fit_fusion, reference_pairs, rerank
 from .threshold import CALIBRATED, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
 
 FUSION_MAX_REFERENCES = 3000  # the fusion is fitted on at most this many references (R x R scores)
+# Individuals the local-feature votes (local_votes.py) add to the embedding's top_n for verification:
+# a match the embedding ranks far down can still reach the top 5.
+LOCAL_CANDIDATES = 10
 
 
 class KeypointRerankMatcher(Matcher):
-    def __init__(self, *args, keypoint_cache_dir: str | Path | None = None, top_n: int = 20, **kwargs):
+    def __init__(self, *args, keypoint_cache_dir: str | Path | None = None, top_n: int = 20,
+                 local_candidates: int = LOCAL_CANDIDATES, **kwargs):
         super().__init__(*args, **kwargs)
         from .keypoints import KeypointVerifier
 
         self.verifier = KeypointVerifier(cache_dir=keypoint_cache_dir)
         self.reranker = KeypointReranker(self.verifier, top_n=top_n)
         self.top_n = top_n
+        self.local_candidates = local_candidates
+        self.local: LocalVoteIndex | None = None
         self.fusion_threshold: float | None = None
         self.note = ""  # why re-ranking is off, when it had to be (shown to the user)
 
@@ -34,11 +41,15 @@ class KeypointRerankMatcher(Matcher):
         subset = np.arange(len(self.items))
         if len(subset) > FUSION_MAX_REFERENCES:
             subset = np.sort(rng.choice(subset, FUSION_MAX_REFERENCES, replace=False))
-        descriptors = []
-        for n, i in enumerate(subset):
-            descriptors.append(self.verifier.describe(self.items[i].path, self.items[i].box, self.items[i].flip))
-            if n % 8 == 0 or n + 1 == len(subset):
-                yield Progress(n + 1, len(subset), "reference keypoints")
+        every = []
+        for n, item in enumerate(self.items):
+            every.append(self.verifier.describe(item.path, item.box, item.flip))
+            if n % 8 == 0 or n + 1 == len(self.items):
+                yield Progress(n + 1, len(self.items), "reference keypoints")
+        descriptors = [every[i] for i in subset]
+        if self.local_candidates:
+            yield Progress(0, 1, "indexing the catalog's keypoints")
+            self.local = LocalVoteIndex([d.descriptors for d in every], self.index.group_of, len(self.index.names))
         ids = [self.ids[i] for i in subset]
         emb = self.model.score_matrix(self.features[subset], self.features[subset])
         yield Progress(0, 1, "fitting the score fusion")
@@ -82,13 +93,21 @@ class KeypointRerankMatcher(Matcher):
         if self.reranker.model is None:
             return super().rank_query(query, row, top)
         best = self.index.best_per_individual(row)
-        order = np.argsort(-best, kind="stable")[: self.top_n]
+        order = list(np.argsort(-best, kind="stable")[: self.top_n])
+        q = self.verifier.describe(query.path, query.box, query.flip)
+        if self.local is not None:
+            votes = self.local.votes(q.descriptors)
+            chosen = set(order)
+            order += [g for g in np.argsort(-votes, kind="stable")[: self.local_candidates]
+                      if votes[g] > 0 and g not in chosen]
         candidates = []
         for group in order:
             members = self.index.order[self.index.starts[group]:self.index.starts[group] + self.index.counts[group]]
             candidates.append((self.index.names[group], float(best[group]),
                                [(self.items[m].path, self.items[m].box, self.items[m].flip) for m in members], members))
-        ranked = self.reranker.rerank((query.path, query.box, query.flip), [c[:3] for c in candidates])
+        # Every candidate is verified, those the votes brought in too (not only the embedding's top_n).
+        ranked = rerank(q, [c[:3] for c in candidates], self.reranker.verify_items, self.reranker.model,
+                        top_n=len(candidates))
         members_of = {c[0]: c[3] for c in candidates}
         lines: list[Candidate] = []
         threshold = self.threshold

@@ -331,7 +331,7 @@ class KeypointReranker:
         self.top_n = int(top_n)
         self.n_hard = int(n_hard)
 
-    def _verify_items(self, q: Any, c: Any) -> Any:
+    def verify_items(self, q: Any, c: Any) -> Any:
         qd = q if hasattr(q, "descriptors") else self.verifier.describe(*q)
         cd = c if hasattr(c, "descriptors") else self.verifier.describe(*c)
         return self.verifier.verify(qd, cd)
@@ -346,4 +346,4 @@ class KeypointReranker:
 
     def rerank(self, query: Any, candidates: Sequence[tuple[str, float, Sequence[Any]]]) -> list[Reranked]:
         q = query if hasattr(query, "descriptors") else self.verifier.describe(*query)
-        return rerank(q, candidates, self._verify_items, self.model, self.top_n)
+        return rerank(q, candidates, self.verify_items, self.model, self.top_n)
