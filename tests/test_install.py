@@ -1,6 +1,7 @@
 """A real install works (issue 12, point 7): the wheel that `pip install .` builds carries
 model_weights/ and resources/ inside the package, and `whaleid match` run from the installed
-package (not from this checkout) ranks with the shipped weights.
+package (not from this checkout) ranks with the shipped weights (`--weights flukes`: the default
+model is the zero-shot one, built from the ImageNet weights package).
 
 Offline and quick (about 15-30 s): the wheel is built without build isolation from a copy of the
 checkout (the build writes build/ and *.egg-info next to its sources, and other work may be going
@@ -103,7 +104,8 @@ def test_installed_whaleid_match_uses_the_shipped_weights(wheel, tmp_path):
     report = tmp_path / "probe.json"
     result = subprocess.run(
         [sys.executable, "-c", PROBE, str(report), str(target / "bin" / "whaleid"), "match", "references.csv",
-         "queries.csv", "--out", "PRED.csv", "--image-size", "64", "--rerank", "none", "--device", "cpu"],
+         "queries.csv", "--out", "PRED.csv", "--weights", "flukes", "--image-size", "64", "--rerank", "none",
+         "--device", "cpu"],
         cwd=work, env=env, capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr
 

@@ -224,21 +224,23 @@ def test_untrained_default_model_prefers_the_same_picture(lite0_model):
 # The default model
 
 
-def test_default_model_without_shipped_weights_is_the_untrained_lite0(monkeypatch, lite0_model, tmp_path):
-    monkeypatch.setattr(model_pkg, "SHIPPED_WEIGHTS", tmp_path / "absent.pt")
+def test_default_model_is_the_zero_shot_model_and_names_are_models(monkeypatch, lite0_model, tmp_path):
     calls = []
 
-    def fake_build_model(*args, **kwargs):
-        calls.append((args, kwargs))
+    def fake_zero_shot(*args, **kwargs):
+        calls.append("zero-shot")
         return copy.deepcopy(lite0_model)
 
-    monkeypatch.setattr(model_pkg, "build_model", fake_build_model)
+    monkeypatch.setattr(model_pkg, "build_zero_shot_model", fake_zero_shot)
     model = load_model(None, device="cpu", image_size=48)
-    assert calls == [((), {})]  # the documented default: Lite0 + ImageNet + distance head
-    assert model.card.architecture == "efficientnet-lite0"
-    assert model.image_size == 48
-    assert model.weights_id == f"{model_pkg.UNTRAINED_ID}@48"  # a size change is another cache key
-    assert not model.training
+    assert calls == ["zero-shot"]  # the documented default, chosen on real photos
+    assert model.image_size == 48 and not model.training
+    assert model.weights_id.endswith("@48")  # a size change is another cache key
+    load_model("imagenet", device="cpu")
+    assert calls == ["zero-shot", "zero-shot"]
+    monkeypatch.setattr(model_pkg, "SHIPPED_WEIGHTS", tmp_path / "absent.pt")
+    with pytest.raises(WeightsError, match="shipped fluke weights are missing"):
+        load_model("flukes", device="cpu")
 
 
 def test_build_model_untrained_id_only_for_the_default():

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Generator
 
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.model_names import FLUKES
 
 from . import box_proposals
 from .imports import import_catalog_into
@@ -30,6 +31,9 @@ def create_demo_project(target: str | Path, small: bool = True) -> Generator[Any
     project = target / "project"
     store = ProjectStore.create(project)
     try:
+        # Synthetic flukes: the shipped weights were trained on exactly such photos (on real photos
+        # the general zero-shot model ranks better, so it is the default of every other project).
+        store.update_settings(weights=FLUKES)
         yield Step(2, 3, "Importing the reference catalog")
         yield from import_catalog_into(store, Path(paths.references_csv))
         _import_reference_boxes(store, Path(paths.references_csv), Path(paths.boxes_csv), project)

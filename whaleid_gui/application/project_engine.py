@@ -1,11 +1,14 @@
 """Which engine matches a project's photos: the base configuration plus the project's settings
-(settings.json: the active "weights", relative to the project folder, and "rerank")."""
+(settings.json: the active "weights", a model name such as "imagenet" or "flukes" or a file
+relative to the project folder, and "rerank")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
+
+from whaleid_gui.core.model_names import MODEL_NAMES
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ def project_engine(settings: dict, folder: str | Path, base: EngineConfig,
     """
     weights, factory, message = base.weights, base.model_factory, None
     rel = settings.get("weights")
-    if rel and not keep_weights:
+    if rel in MODEL_NAMES and not keep_weights:  # a named model ("imagenet", "flukes"): no file
+        weights, factory = rel, None
+    elif rel and not keep_weights:
         path = Path(rel) if Path(rel).is_absolute() else Path(folder) / rel
         if path.exists():
             weights, factory = str(path), None

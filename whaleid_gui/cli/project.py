@@ -1,10 +1,11 @@
-"""`whaleid project create|check|info|settings|match`: a project (catalog database) from the
+"""`whaleid project create|check|info|settings|model|match`: a project (catalog database) from the
 command line. Each command opens the project, does one job and closes it; `project check` exits 1
 when the project has problems."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..core.errors import WhaleIDError
 from .exit_codes import EXIT_FAILED, EXIT_OK
@@ -54,6 +55,14 @@ def register(subparsers) -> None:
     p.add_argument("dir", help="project folder")
     p.add_argument("values", nargs="*", metavar="KEY=VALUE", help="settings to change (none: show them)")
     p.set_defaults(handler=_cmd_settings)
+    p = project_sub.add_parser(
+        "model", parents=[user],
+        help="show or set the project's model (species profile): imagenet, flukes, untrained or a weights file",
+    )
+    p.add_argument("dir", help="project folder")
+    p.add_argument("model", nargs="?", help="imagenet (general, the default), flukes (synthetic-fluke "
+                                             "weights), untrained, or a weights file; none: show it")
+    p.set_defaults(handler=_cmd_model)
 
 
 def _cmd_create(args) -> int:
@@ -106,6 +115,24 @@ def _cmd_settings(args) -> int:
             store.update_settings(**values)
         lines = describe(sharing_settings(store))
     print("\n".join(lines))
+    return EXIT_OK
+
+
+def _cmd_model(args) -> int:
+    from ..core.model_names import MODEL_NAMES, describe_model
+
+    args.project = args.dir
+    with open_project(args, read_only=args.model is None) as store:
+        if args.model is not None:
+            value = args.model
+            if value not in MODEL_NAMES:
+                path = Path(value).resolve()
+                if not path.is_file():
+                    raise WhaleIDError(f"{value}: neither a model name ({', '.join(MODEL_NAMES)}) nor a weights file")
+                value = str(path.relative_to(store.folder)) if path.is_relative_to(store.folder) else str(path)
+            store.update_settings(weights=value)
+        current = store.settings.get("weights")
+    print(f"model: {current or 'imagenet (default)'} - {describe_model(current)}")
     return EXIT_OK
 
 

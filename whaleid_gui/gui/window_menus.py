@@ -141,10 +141,32 @@ class WindowMenus:
             r.addAction(a)
         r.addSeparator()
         r.addAction(self.act_rerank)
+        self._model_menu(r.addMenu("&Model (species profile)"))
         h = mb.addMenu("&Help")
         h.addAction(self.act_help)
         h.addAction(self.act_about)
         self._menus = [("File", f), ("Edit", e), ("View", v), ("Box", b), ("Review", r), ("Help", h)]
+
+    def _model_menu(self, menu) -> None:
+        """One checkable entry per named model, plus the project's trained weights when active."""
+        from PySide6.QtGui import QActionGroup
+
+        from whaleid_gui.core.model_names import MODEL_NAMES
+
+        group = QActionGroup(self)
+        self.model_actions: dict[str, QAction] = {}
+        for name, text in MODEL_NAMES.items():
+            act = QAction(text, self)
+            act.setCheckable(True)
+            act.triggered.connect(lambda _checked=False, n=name: self.set_model(n))
+            group.addAction(act)
+            menu.addAction(act)
+            self.model_actions[name] = act
+        self.act_trained_model = QAction("Trained weights (make a run active in the Training page)", self)
+        self.act_trained_model.setCheckable(True)
+        self.act_trained_model.setEnabled(False)
+        group.addAction(self.act_trained_model)
+        menu.addAction(self.act_trained_model)
 
     def shortcut_groups(self) -> list[tuple[str, list]]:
         return [(name, [a for a in menu.actions() if not a.isSeparator() and a.menu() is None])

@@ -142,6 +142,35 @@ class WindowProjects:
         self.engine = engine
         self.controller.engine = engine
         self.training.set_engine(engine)
+        self._show_model(engine)
+
+    def _show_model(self, engine: EngineConfig) -> None:
+        """Check the model menu's entry of the engine's model (a named one, or trained weights)."""
+        from whaleid_gui.core.model_names import DEFAULT_MODEL, describe_model
+
+        actions = getattr(self, "model_actions", {})
+        if engine.model_factory is not None:  # tests and benchmarks: a model built in code
+            for act in actions.values():
+                act.setChecked(False)
+            return
+        name = engine.weights or DEFAULT_MODEL
+        if name in actions:
+            actions[name].setChecked(True)
+        else:
+            self.act_trained_model.setText(describe_model(name))
+            self.act_trained_model.setChecked(True)
+
+    def set_model(self, name: str) -> None:
+        """Make a named model (core.model_names) the project's model and rank the photo again."""
+        from whaleid_gui.core.model_names import describe_model
+
+        if self.store is not None and not self.store.read_only:
+            try:
+                self.store.update_settings(weights=name)
+            except Exception as exc:
+                self.say(f"Setting not saved: {exc}")
+        self._set_engine(replace(self.engine, weights=name, model_factory=None))
+        self._rank_again(f"Model: {describe_model(name)}")
 
     def activate_weights(self, path: str) -> None:
         """Make trained weights the project's active model and rank the current photo again."""

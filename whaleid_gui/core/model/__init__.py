@@ -1,14 +1,19 @@
 """Branch networks, the pair head, the Siamese model and weights files.
 
-`load_model(None)` gives the default model: the shipped trained weights when model_weights/ holds
-them, otherwise EfficientNet-Lite0 with ImageNet weights and a head initialised as a feature-distance
-comparator (so an untrained model ranks by feature distance rather than at random).
+Named models (`--weights NAME`, a project's model setting), besides weights files:
+- "imagenet" (the default, `load_model(None)`): the zero-shot model, EfficientNet-Lite0's ImageNet
+  features of colour photos kept in shape, cosine centred on the catalog. Chosen on real photos
+  (benchmarks/eval_real.py, RESULTS.md): it beat the synthetic-trained weights on every real set.
+- "flukes": the shipped Siamese weights trained on synthetic flukes (gray 2.15:1 fluke crops),
+  the demo project's model.
+- "untrained": the older baseline, Lite0 + a random 512-d projection + the distance head, gray.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..model_names import DEFAULT_MODEL, FLUKES, MODEL_NAMES, UNTRAINED, ZERO_SHOT, describe_model
 from ..shipped_files import model_weights_dir
 from .checkpoint import load_model_file, save_model
 from .head import PairHead
@@ -48,20 +53,22 @@ def build_zero_shot_model(image_size: int = DEFAULT_IMAGE_SIZE) -> SiameseModel:
     return SiameseModel(net, head, card, ZERO_SHOT_ID)
 
 
-UNTRAINED = "untrained"  # `--weights untrained`: the ImageNet branch with the distance head, for baselines
-ZERO_SHOT = "imagenet"  # `--weights imagenet`: the zero-shot model
-
-
 def load_model(path: str | Path | None = None, device: str = "auto", image_size: int | None = None) -> SiameseModel:
     """The model in a weights file, or the default (see module doc). image_size overrides the card's.
 
-    path "untrained" gives the untrained default even when trained weights ship."""
+    path: a weights file or a model name (MODEL_NAMES); None: DEFAULT_MODEL."""
     dev = resolve_device(device)
-    if path is None and SHIPPED_WEIGHTS.exists():
+    if path is None:
+        path = DEFAULT_MODEL
+    if str(path) == FLUKES:
+        if not SHIPPED_WEIGHTS.exists():
+            from ..errors import WeightsError
+
+            raise WeightsError(SHIPPED_WEIGHTS, "the shipped fluke weights are missing from this installation")
         path = SHIPPED_WEIGHTS
     if str(path) == ZERO_SHOT:
         model = build_zero_shot_model().to(dev)
-    elif path is None or str(path) == UNTRAINED:
+    elif str(path) == UNTRAINED:
         model = build_model().to(dev)
     else:
         model = load_model_file(path, dev)
@@ -75,5 +82,6 @@ def load_model(path: str | Path | None = None, device: str = "auto", image_size:
 __all__ = [
     "BRANCHES", "DEFAULT_IMAGE_SIZE", "ModelCard", "PairHead", "SiameseModel", "build_model", "load_model",
     "load_model_file", "make_branch", "resolve_device", "save_model", "UNTRAINED_ID", "ZERO_SHOT", "ZERO_SHOT_ID",
+    "FLUKES", "DEFAULT_MODEL", "MODEL_NAMES", "describe_model",
     "build_zero_shot_model",
 ]
