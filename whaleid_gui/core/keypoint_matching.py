@@ -1,6 +1,7 @@
 """Matching with keypoint re-ranking: the embedding ranks individuals, the top N are verified by local
-features (keypoints.py), and a fusion fitted on the references alone (rerank.py) gives the final
-score, used for the top-5 and for the new-individual decision."""
+features (keypoints.py), and the fusion of both on the scale of the catalog's own impostors
+(impostor_fusion.py) gives the final score, used for the top-5 and for the new-individual decision.
+The individuals that the catalog-wide keypoint votes (local_votes.py) find are verified too."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from .labels import NEW_WHALE
 from .matching import Candidate, Matcher
 from .progress import Finished, Progress, sub
 from .local_votes import LocalVoteIndex
-from .rerank import KeypointReranker, fit_fusion, reference_pairs, rerank
+from .impostor_fusion import ImpostorFusion
+from .rerank import KeypointReranker, reference_pairs, rerank
 from .threshold import CALIBRATED, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
 
 FUSION_MAX_REFERENCES = 3000  # the fusion is fitted on at most this many references (R x R scores)
 # Individuals the local-feature votes (local_votes.py) add to the embedding's top_n for verification:
 # a match the embedding ranks far down can still reach the top 5.
 LOCAL_CANDIDATES = 10
+# Photos verified per candidate individual (its best by embedding score): a verification costs
+# 15-35 ms on 2 cores, and an individual with 30 photos must not cost a second.
+VERIFIED_PHOTOS = 2
 
 
 class KeypointRerankMatcher(Matcher):
@@ -54,15 +59,15 @@ class KeypointRerankMatcher(Matcher):
         emb = self.model.score_matrix(self.features[subset], self.features[subset])
         yield Progress(0, 1, "fitting the score fusion")
         e, kp, labels, anchors = reference_pairs(
-            ids, emb, lambda i, j: self.verifier.verify(descriptors[i], descriptors[j]), return_anchors=True)
-        if labels.min(initial=1) == labels.max(initial=0):
-            # Nothing to fit the fusion on: rank by the embedding alone rather than fail.
-            self.note = ("keypoint re-ranking off: the catalog needs individuals with 2+ photos and others "
-                         "to calibrate it")
+            ids, emb, lambda i, j: self.verifier.verify(descriptors[i], descriptors[j]), return_anchors=True,
+            max_photos=VERIFIED_PHOTOS)
+        if not (labels == 0).any():
+            # No impostor pair to calibrate against: rank by the embedding alone rather than fail.
+            self.note = "keypoint re-ranking off: the catalog needs at least two individuals to calibrate it"
             self.reranker.model = None
             yield Finished(self)
             return
-        self.reranker.model = fit_fusion(e, kp, labels)
+        self.reranker.model = ImpostorFusion(self.impostor_best_scores(), kp[labels == 0, 0])
         self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
         self.threshold = self.fusion_threshold
         yield Finished(self)
@@ -103,6 +108,7 @@ class KeypointRerankMatcher(Matcher):
         candidates = []
         for group in order:
             members = self.index.order[self.index.starts[group]:self.index.starts[group] + self.index.counts[group]]
+            members = members[np.argsort(-row[members], kind="stable")[:VERIFIED_PHOTOS]]
             candidates.append((self.index.names[group], float(best[group]),
                                [(self.items[m].path, self.items[m].box, self.items[m].flip) for m in members], members))
         # Every candidate is verified, those the votes brought in too (not only the embedding's top_n).

@@ -118,6 +118,7 @@ class Matcher:
         self.errors: dict[int, ImageError] = {}
         self.calibration: dict = {}
         self.centre: np.ndarray | None = None  # the catalog's mean feature, for models that centre
+        self._impostors: np.ndarray | None = None  # impostor_best_scores, once computed
         self._ready = False
 
     # -- preparation -------------------------------------------------------------------------------
@@ -131,6 +132,7 @@ class Matcher:
             yield Progress(event.done, event.total, "reference features")
         self.errors = dict(feature_set.errors)
         valid = feature_set.valid
+        self.valid = valid
         keep = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] != NEW_WHALE]
         if getattr(getattr(self.model, "card", None), "centre_on_catalog", False) and keep:
             self.centre = feature_set.features[keep].astype(np.float64).mean(axis=0).astype(np.float32)
@@ -144,6 +146,7 @@ class Matcher:
             raise WhaleIDError("the reference catalog has no usable photo of a known individual")
         if self.threshold_setting in CALIBRATED:
             yield Progress(0, 1, "calibrating the new-individual threshold")
+            self._impostors = None  # a new catalog
             self.threshold = (self._calibrate(valid) if self.threshold_setting == "loo"
                               else self._calibrate_impostors(valid))
         self._ready = True
@@ -157,7 +160,20 @@ class Matcher:
         catalog photo's best score against the OTHER individuals (and each new_whale-labelled
         reference's best score against all). Needs no repeat photos, so a catalog of singletons
         gets a threshold with the same meaning as any other."""
+        best = self.impostor_best_scores(valid)
+        threshold = impostor_threshold(best)
+        self.calibration = {"rule": "impostors", "impostors": len(best), "quantile": IMPOSTOR_QUANTILE,
+                            "threshold": threshold}
+        return threshold
+
+    def impostor_best_scores(self, valid: np.ndarray | None = None) -> np.ndarray:
+        """Sorted best scores of sampled catalog photos against the other individuals (and of
+        new_whale-labelled references against all): how high a photo of no catalogued individual
+        scores. Computed once per prepared catalog."""
+        if self._impostors is not None:
+            return self._impostors
         rng = np.random.default_rng(self.seed)
+        valid = valid if valid is not None else self.valid
         unknown = np.array([i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] == NEW_WHALE], int)
         held = np.arange(len(self.items))
         budget_rows = max(50, CALIBRATION_PAIR_BUDGET // max(1, len(self.items)))
@@ -172,10 +188,8 @@ class Matcher:
                 best.append(float(per_individual.max()))
         if len(unknown):
             best += [float(v) for v in self.model.score_matrix(self.all_features[unknown], self.features).max(axis=1)]
-        threshold = impostor_threshold(np.array(best))
-        self.calibration = {"rule": "impostors", "impostors": len(best), "quantile": IMPOSTOR_QUANTILE,
-                            "threshold": threshold}
-        return threshold
+        self._impostors = np.sort(np.array(best, dtype=np.float64))
+        return self._impostors
 
     def _calibrate(self, valid: np.ndarray) -> float | None:
         rng = np.random.default_rng(self.seed)

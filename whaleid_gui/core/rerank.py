@@ -193,6 +193,7 @@ def reference_pairs(
     max_anchors: int | None = 300,
     seed: int = 0,
     return_anchors: bool = False,
+    max_photos: int | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Training pairs from the references alone, shaped like query time.
 
@@ -203,6 +204,7 @@ def reference_pairs(
     own individual (if it has another photo). Negatives: the n_hard other individuals with the highest
     embedding score (the ones re-ranking must beat). Anchors with no sibling photo give negatives only,
     like a query of a new individual.
+    max_photos: verify only that many photos of each individual (its best by embedding score).
     Returns (emb (M,), kp (M, 2) [inliers, spread], labels (M,)) and, with return_anchors, the anchor
     photo of each pair (M,) so that per-anchor rankings can calibrate a threshold.
     """
@@ -237,6 +239,8 @@ def reference_pairs(
         chosen = [t for t in scored if t[1] == own] + negs
         for emb, ind, others in chosen:
             best = (0.0, 0.0)
+            if max_photos is not None:  # as at query time: the individual's photos the embedding ranks highest
+                others = sorted(others, key=lambda j: -s[i, j])[:max_photos]
             for j in others:
                 res = kp_fn(int(i), int(j))
                 inl, spr = (res.inliers, res.spread) if hasattr(res, "inliers") else (res[0], res[1])
@@ -309,7 +313,7 @@ def rerank(
         fused = model.predict([r.emb_score for r in out], [[r.inliers, r.spread] for r in out])
         for r, p in zip(out, fused):
             r.fused = float(p)
-        out.sort(key=lambda r: (-r.fused, -r.emb_score))
+        out.sort(key=lambda r: (-r.fused, -r.inliers, -r.emb_score))  # equal shares: more marks first
     else:
         out.sort(key=lambda r: (-r.emb_score, -r.inliers))
     for ind, emb, _photos in tail:
