@@ -193,14 +193,17 @@ def test_missing_file_raises_image_error(verifier, tmp_path):
 
 
 def test_reranker_end_to_end_on_files(verifier, photos):
-    from whaleid_gui.core.rerank import KeypointReranker
+    from whaleid_gui.core.impostor_fusion import ImpostorFusion
+    from whaleid_gui.core.rerank import KeypointReranker, reference_pairs
 
-    rer = KeypointReranker(verifier, top_n=20)
     refs = [(photos["a"], None), (photos["a_warp"], None), (photos["b"], None), (photos["blank"], None)]
     ids = ["A", "A", "B", "C"]
-    emb = np.full((4, 4), 0.5)
-    model = rer.fit(refs, ids, emb)
-    assert model.n_pos == 2 and (model.coef >= 0).all()
+    emb = np.full((4, 4), 0.7)  # impostors reach 0.7: no candidate below wins by its embedding
+    descs = [verifier.describe(p, b) for p, b in refs]
+    e, kp, labels = reference_pairs(ids, emb, lambda i, j: verifier.verify(descs[i], descs[j]))
+    assert labels.sum() == 2 and kp[labels == 1, 0].min() > kp[labels == 0, 0].max()  # A's pair verifies
+    # calibrated as the matcher does: impostor embedding scores and impostor inliers
+    rer = KeypointReranker(verifier, model=ImpostorFusion(e[labels == 0], kp[labels == 0, 0]), top_n=20)
     cands = [("B", 0.6, [(photos["b"], None)]), ("A", 0.5, [(photos["a"], None), (photos["tiny"], None)]),
              ("C", 0.55, [(photos["blank"], None)])]
     out = rer.rerank((photos["a_warp"], None), cands)

@@ -1,185 +1,33 @@
-"""Re-ranking of embedding candidates by keypoint verification, and the fusion of both scores.
+"""Re-ranking of embedding candidates by keypoint verification.
 
 Flow per query (the Matcher supplies the embedding side):
   1. the embedding ranks individuals; the top N (default 20) are kept with their reference photos;
   2. the query crop is verified against each photo (keypoints.py); an individual's keypoint evidence
      is its best photo (most inliers);
-  3. a logistic regression on [logit(embedding score), log1p(inliers), spread] turns both into one
-     probability "same individual", used for the final top-5 and for the new-individual threshold.
+  3. a score fusion (any object with predict(emb, kp), in the product impostor_fusion.ImpostorFusion:
+     the share of the catalog's impostors a candidate beats) turns both into one score, used for the
+     final top-5 and for the new-individual threshold.
 
-The fusion is fitted on the catalog alone, by leave-one-out: each reference photo plays the query
-against the other references (positives: its own individual, negatives: the hardest other
-individuals by embedding score). No query labels are ever used. The coefficients are kept
-non-negative, so more evidence of either kind can never lower the fused probability.
+reference_pairs builds the calibration data from the catalog alone, by leave-one-out: each
+reference photo plays the query against the other references (positives: its own individual,
+negatives: the hardest other individuals by embedding score). No query labels are ever used.
 
-Plain numpy (IRLS / Newton with an L2 penalty); no Qt, no sklearn. Inputs are arrays and callables so
-it plugs into any matcher.
+Plain numpy; no Qt. Inputs are arrays and callables so it plugs into any matcher.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 import numpy as np
 
-FEATURES = ("embedding", "log1p_inliers", "spread")
-_EPS = 1e-4
 
+class ScoreFusion(Protocol):
+    """What rerank needs of a fusion: fused scores (N,) from embedding scores (N,) and keypoint
+    evidence (N, 2) [inliers, spread]; higher is more likely the same individual."""
 
-def _as_kp(kp: Any) -> tuple[np.ndarray, np.ndarray]:
-    """(inliers, spread) arrays from an (N, 2) array or a sequence of VerifyResult-like objects."""
-    if isinstance(kp, np.ndarray) or (isinstance(kp, (list, tuple)) and kp and not hasattr(kp[0], "inliers")):
-        a = np.asarray(kp, dtype=np.float64).reshape(-1, 2)
-        return a[:, 0], a[:, 1]
-    items = list(kp)
-    return (
-        np.array([float(r.inliers) for r in items], dtype=np.float64),
-        np.array([float(r.spread) for r in items], dtype=np.float64),
-    )
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # overflow-free logistic
-
-
-@dataclass
-class FusionModel:
-    """p(same individual) = sigmoid(intercept + coef . standardised([emb', log1p(inliers), spread]))."""
-
-    coef: np.ndarray  # (3,), >= 0 when fitted with monotone=True
-    intercept: float
-    mean: np.ndarray  # (3,) feature standardisation
-    std: np.ndarray  # (3,)
-    emb_logit: bool = True  # embedding scores are probabilities in [0, 1] -> use their logit
-    threshold: float = 0.5  # fused probability below which the query is called a new individual
-    n_pos: int = 0
-    n_neg: int = 0
-    meta: dict = field(default_factory=dict)
-
-    def features(self, emb: Any, kp: Any) -> np.ndarray:
-        return _design(np.asarray(emb, dtype=np.float64).ravel(), *_as_kp(kp), self.emb_logit)
-
-    def decision(self, emb: Any, kp: Any) -> np.ndarray:
-        x = (self.features(emb, kp) - self.mean) / self.std
-        return self.intercept + x @ self.coef
-
-    def predict(self, emb: Any, kp: Any) -> np.ndarray:
-        """Fused probabilities, shape (N,). emb: (N,) embedding scores; kp: (N, 2) [inliers, spread]
-        or a sequence of VerifyResult."""
-        return _sigmoid(self.decision(emb, kp))
-
-    def to_dict(self) -> dict:
-        return {
-            "kind": "logistic-fusion-v1",
-            "features": list(FEATURES),
-            "coef": [float(v) for v in self.coef],
-            "intercept": float(self.intercept),
-            "mean": [float(v) for v in self.mean],
-            "std": [float(v) for v in self.std],
-            "emb_logit": bool(self.emb_logit),
-            "threshold": float(self.threshold),
-            "n_pos": int(self.n_pos),
-            "n_neg": int(self.n_neg),
-            "meta": dict(self.meta),
-        }
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "FusionModel":
-        if d.get("kind") != "logistic-fusion-v1":
-            raise ValueError(f"not a fusion model: kind={d.get('kind')!r}")
-        return cls(
-            coef=np.asarray(d["coef"], dtype=np.float64),
-            intercept=float(d["intercept"]),
-            mean=np.asarray(d["mean"], dtype=np.float64),
-            std=np.asarray(d["std"], dtype=np.float64),
-            emb_logit=bool(d.get("emb_logit", True)),
-            threshold=float(d.get("threshold", 0.5)),
-            n_pos=int(d.get("n_pos", 0)),
-            n_neg=int(d.get("n_neg", 0)),
-            meta=dict(d.get("meta", {})),
-        )
-
-
-def _design(emb: np.ndarray, inliers: np.ndarray, spread: np.ndarray, emb_logit: bool) -> np.ndarray:
-    if emb_logit:
-        e = np.clip(emb, _EPS, 1.0 - _EPS)
-        e = np.log(e) - np.log1p(-e)
-    else:
-        e = emb
-    return np.stack([e, np.log1p(np.maximum(inliers, 0.0)), np.clip(spread, 0.0, 1.0)], axis=1)
-
-
-def _irls(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float, steps: int = 50) -> tuple[float, np.ndarray]:
-    """Weighted L2-penalised logistic regression by Newton steps (intercept not penalised)."""
-    n, k = x.shape
-    xa = np.hstack([np.ones((n, 1)), x])
-    beta = np.zeros(k + 1)
-    pen = np.full(k + 1, l2)
-    pen[0] = 0.0
-    for _ in range(steps):
-        p = _sigmoid(xa @ beta)
-        grad = xa.T @ (w * (p - y)) + pen * beta
-        h = (xa * (w * np.maximum(p * (1 - p), 1e-9))[:, None]).T @ xa + np.diag(pen + 1e-9)
-        step = np.linalg.solve(h, grad)
-        beta -= step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    return float(beta[0]), beta[1:]
-
-
-def fit_fusion(
-    emb_scores: Any,
-    kp_features: Any,
-    labels: Any,
-    l2: float = 1.0,
-    emb_logit: bool | str = "auto",
-    monotone: bool = True,
-    balance: bool = False,
-) -> FusionModel:
-    """Fit the fusion on (emb score, [inliers, spread], same-individual label) pairs.
-
-    emb_logit="auto" uses the logit when every embedding score lies in [0, 1] (probabilities), the raw
-    score otherwise (e.g. cosine similarities). monotone=True keeps every coefficient >= 0 by dropping
-    features whose fitted weight comes out negative and refitting (a tiny sample can otherwise learn
-    "more inliers = less likely", which no scientist would accept). balance=True weights the classes
-    equally; the default keeps the catalog's own positive/negative mix, which is the prior a query sees.
-    """
-    emb = np.asarray(emb_scores, dtype=np.float64).ravel()
-    inl, spr = _as_kp(kp_features)
-    y = np.asarray(labels, dtype=np.float64).ravel()
-    if not (len(emb) == len(inl) == len(y)):
-        raise ValueError(f"lengths differ: emb {len(emb)}, kp {len(inl)}, labels {len(y)}")
-    if emb_logit == "auto":
-        emb_logit = bool(len(emb) and emb.min() >= 0.0 and emb.max() <= 1.0)
-    x = _design(emb, inl, spr, bool(emb_logit))
-    n_pos, n_neg = int((y > 0.5).sum()), int((y <= 0.5).sum())
-    mean = x.mean(axis=0) if len(x) else np.zeros(3)
-    std = x.std(axis=0) if len(x) else np.ones(3)
-    std = np.where(std > 1e-9, std, 1.0)
-    xs = (x - mean) / std
-    if balance and n_pos and n_neg:
-        w = np.where(y > 0.5, len(y) / (2.0 * n_pos), len(y) / (2.0 * n_neg))
-    else:
-        w = np.ones_like(y)
-    coef = np.zeros(3)
-    intercept = 0.0
-    if n_pos and n_neg:
-        active = [j for j in range(3) if np.ptp(x[:, j]) > 1e-12]
-        while active:
-            b0, b = _irls(xs[:, active], y, w, l2)
-            if not monotone or (b >= 0).all():
-                coef[:] = 0.0
-                coef[active] = b
-                intercept = b0
-                break
-            active = [a for a, bj in zip(active, b) if bj >= 0]
-        else:
-            intercept = float(np.log((y * w).sum() / ((1 - y) * w).sum()))
-    elif len(y):  # one class only: a constant prior, never a crash
-        p = float(np.clip(y.mean(), 1e-3, 1 - 1e-3))
-        intercept = float(np.log(p / (1 - p)))
-    return FusionModel(coef, intercept, mean, std, bool(emb_logit), 0.5, n_pos, n_neg, {"l2": l2})
+    def predict(self, emb: Any, kp: Any) -> np.ndarray: ...
 
 
 # --------------------------------------------------------------------------- leave-one-out pairs
@@ -290,7 +138,7 @@ def rerank(
     query: Any,
     candidates: Sequence[tuple[str, float, Sequence[Any]]],
     verify: Callable[[Any, Any], Any],
-    model: FusionModel | None = None,
+    model: ScoreFusion | None = None,
     top_n: int = 20,
 ) -> list[Reranked]:
     """Re-rank (individual, embedding score, photos) candidates, best first.
@@ -322,31 +170,22 @@ def rerank(
 
 
 class KeypointReranker:
-    """Glue for the Matcher: a KeypointVerifier plus a FusionModel fitted on the references.
+    """Glue for the Matcher: a KeypointVerifier plus the score fusion the matcher calibrated on the
+    references (keypoint_matching.py sets `model`; None ranks by the embedding).
 
-    reranker = KeypointReranker(verifier)
-    reranker.fit(ref_items, ref_ids, emb_matrix)          # ref_items: list of (path, box)
+    reranker = KeypointReranker(verifier, model=fusion)
     ranked = reranker.rerank((q_path, q_box), [(ind, emb_score, [(path, box), ...]), ...])
     """
 
-    def __init__(self, verifier: Any, model: FusionModel | None = None, top_n: int = 20, n_hard: int = 5):
+    def __init__(self, verifier: Any, model: ScoreFusion | None = None, top_n: int = 20):
         self.verifier = verifier
         self.model = model
         self.top_n = int(top_n)
-        self.n_hard = int(n_hard)
 
     def verify_items(self, q: Any, c: Any) -> Any:
         qd = q if hasattr(q, "descriptors") else self.verifier.describe(*q)
         cd = c if hasattr(c, "descriptors") else self.verifier.describe(*c)
         return self.verifier.verify(qd, cd)
-
-    def fit(self, ref_items: Sequence[tuple[Any, Any]], ref_ids: Sequence[str], emb_matrix: np.ndarray, max_anchors: int | None = 300, l2: float = 1.0) -> FusionModel:
-        descs = [self.verifier.describe(p, b) for p, b in ref_items]
-        emb, kp, y = reference_pairs(
-            ref_ids, emb_matrix, lambda i, j: self.verifier.verify(descs[i], descs[j]), self.n_hard, max_anchors
-        )
-        self.model = fit_fusion(emb, kp, y, l2=l2)
-        return self.model
 
     def rerank(self, query: Any, candidates: Sequence[tuple[str, float, Sequence[Any]]]) -> list[Reranked]:
         q = query if hasattr(query, "descriptors") else self.verifier.describe(*query)
