@@ -198,3 +198,19 @@ def test_split_by_individual_of_no_photos_is_empty():
 
     train, val = split_by_individual([], 0.2, seed=0)
     assert len(train) == 0 and len(val) == 0
+
+
+def test_fine_tuning_the_zero_shot_model_keeps_its_colour_crops_and_stops_centring(tmp_path, tiny_set):
+    from whaleid_gui.core.model import ZERO_SHOT
+    from whaleid_gui.core.training import TrainConfig as Config
+
+    items, ids = tiny_set
+    model = load_model(ZERO_SHOT, device="cpu", image_size=32)
+    assert model.card.centre_on_catalog and model.card.input_style == "rgb-square"
+    out = tmp_path / "zero-shot-tuned.pt"
+    reports = [e for e in train_job(model, items, ids, out, Config(epochs=1, batch_size=8, seed=0, fast=True))
+               if isinstance(e, EpochReport)]
+    assert len(reports) == 1 and np.isfinite(reports[0].loss)
+    saved = load_model(out, device="cpu")
+    assert saved.feature_size == 1280 and saved.card.input_style == "rgb-square"
+    assert not saved.card.centre_on_catalog  # the head learned on uncentred features

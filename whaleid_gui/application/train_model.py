@@ -64,7 +64,7 @@ def initial_model(s: TrainSettings) -> Any:
 
     Resume: the interrupted run's last saved epoch (its .resume state is loaded by the trainer).
     scratch, or the reference branch without initial weights: random weights (the reference
-    branch has no pretrained weights). Otherwise init_weights (None: the shipped default); when
+    branch has no pretrained weights). Otherwise init_weights (None: the default model, core.model_names); when
     they hold another branch than s.branch (the project's active weights may), a fresh model of
     s.branch (EfficientNet-Lite0 from ImageNet).
     """

@@ -54,7 +54,11 @@ class KeypointRerankMatcher(Matcher):
         descriptors = [every[i] for i in subset]
         if self.local_candidates:
             yield Progress(0, 1, "indexing the catalog's keypoints")
-            self.local = LocalVoteIndex([d.descriptors for d in every], self.index.group_of, len(self.index.names))
+            try:
+                self.local = LocalVoteIndex([d.descriptors for d in every], self.index.group_of, len(self.index.names))
+            except ImportError:  # no faiss wheel for this platform: verify the embedding's top_n only
+                self.local = None
+                self.note = "keypoint votes off: faiss-cpu is not installed"
         ids = [self.ids[i] for i in subset]
         emb = self.model.score_matrix(self.features[subset], self.features[subset])
         yield Progress(0, 1, "fitting the score fusion")
@@ -67,7 +71,10 @@ class KeypointRerankMatcher(Matcher):
             self.reranker.model = None
             yield Finished(self)
             return
-        self.reranker.model = ImpostorFusion(self.impostor_best_scores(), kp[labels == 0, 0])
+        # Each anchor's best impostor inlier count: the same "best impostor" as the embedding side.
+        negatives = labels == 0
+        best_inliers = [kp[negatives & (anchors == a), 0].max() for a in np.unique(anchors[negatives])]
+        self.reranker.model = ImpostorFusion(self.impostor_best_scores(), np.array(best_inliers))
         self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
         self.threshold = self.fusion_threshold
         yield Finished(self)

@@ -133,6 +133,7 @@ class Matcher:
         self.errors = dict(feature_set.errors)
         valid = feature_set.valid
         self.valid = valid
+        self._impostors = None  # a new catalog
         keep = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] != NEW_WHALE]
         if getattr(getattr(self.model, "card", None), "centre_on_catalog", False) and keep:
             self.centre = feature_set.features[keep].astype(np.float64).mean(axis=0).astype(np.float32)
@@ -146,7 +147,6 @@ class Matcher:
             raise WhaleIDError("the reference catalog has no usable photo of a known individual")
         if self.threshold_setting in CALIBRATED:
             yield Progress(0, 1, "calibrating the new-individual threshold")
-            self._impostors = None  # a new catalog
             self.threshold = (self._calibrate(valid) if self.threshold_setting == "loo"
                               else self._calibrate_impostors(valid))
         self._ready = True
@@ -177,8 +177,10 @@ class Matcher:
         unknown = np.array([i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] == NEW_WHALE], int)
         held = np.arange(len(self.items))
         budget_rows = max(50, CALIBRATION_PAIR_BUDGET // max(1, len(self.items)))
-        if len(held) > budget_rows:
-            held = np.sort(rng.choice(held, size=budget_rows, replace=False))
+        if len(held) + len(unknown) > budget_rows:  # bounded cost: sample both kinds in proportion
+            n_known = max(1, int(budget_rows * len(held) / (len(held) + len(unknown))))
+            held = np.sort(rng.choice(held, size=min(len(held), n_known), replace=False))
+            unknown = np.sort(rng.choice(unknown, size=min(len(unknown), budget_rows - len(held)), replace=False))
         best: list[float] = []
         if len(self.index.names) > 1:
             scores = self.model.score_matrix(self.features[held], self.features)

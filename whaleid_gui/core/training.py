@@ -137,6 +137,9 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
     if config.fast:
         TrunkCacheSource.freeze_trunk(model)
     model.card.objective = config.objective
+    # The head learns on the branch's own features: a trained model is not centred on the catalog
+    # (the zero-shot model's centring would shift every input the head has learned).
+    model.card.centre_on_catalog = False
     objective = make_objective(config.objective, model, train_ids, config.batch_size, config.mine_every,
                                _reindex_pairs(known_negatives, all_items, train_items))
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad] + objective.parameters(),
