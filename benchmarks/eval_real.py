@@ -7,7 +7,8 @@ the floors (random; new_whale first) and plain cosine of the same ImageNet backb
 (benchmarks/plain_cosine.py, written apart from the product).
 
 Product modes run the product's own use case (application.match_csv, as `whaleid match` does),
-with its threshold rule; a mode is `weights:rerank`, e.g. `untrained:none`, `default:keypoints`.
+with its threshold rule; a mode is `weights:rerank`, e.g. `untrained:none`, `default:keypoints`;
+`local` is local features alone (benchmarks/local_alone.py).
 
     .venv/bin/python benchmarks/eval_real.py [--sets fins,nyala] [--modes default:keypoints,...]
         [--work DIR] [--folds 0,1,2,3,4]
@@ -27,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import local_alone  # noqa: E402
 import plain_cosine  # noqa: E402
 import real_sets  # noqa: E402
 
@@ -98,7 +100,9 @@ def main() -> int:
             if net is not None:
                 results["plain cosine"] = plain_cosine.rank(split, net, plain_cache)
             for mode in args.modes.split(","):
-                if mode:
+                if mode == "local":  # local features alone (local_alone.py): not a product mode
+                    results[mode] = local_alone.rank(split, work)
+                elif mode:
                     results[mode] = product_mode(split, mode, work)
             for name, (predictions, seconds) in results.items():
                 m = real_sets.metrics(predictions, split.truth)
