@@ -172,15 +172,7 @@ class Matcher:
         scores. Computed once per prepared catalog."""
         if self._impostors is not None:
             return self._impostors
-        rng = np.random.default_rng(self.seed)
-        valid = valid if valid is not None else self.valid
-        unknown = np.array([i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] == NEW_WHALE], int)
-        held = np.arange(len(self.items))
-        budget_rows = max(50, CALIBRATION_PAIR_BUDGET // max(1, len(self.items)))
-        if len(held) + len(unknown) > budget_rows:  # bounded cost: sample both kinds in proportion
-            n_known = max(1, int(budget_rows * len(held) / (len(held) + len(unknown))))
-            held = np.sort(rng.choice(held, size=min(len(held), n_known), replace=False))
-            unknown = np.sort(rng.choice(unknown, size=min(len(unknown), budget_rows - len(held)), replace=False))
+        held, unknown = self._calibration_rows(valid if valid is not None else self.valid)
         best: list[float] = []
         if len(self.index.names) > 1:
             scores = self.model.score_matrix(self.features[held], self.features)
@@ -193,16 +185,23 @@ class Matcher:
         self._impostors = np.sort(np.array(best, dtype=np.float64))
         return self._impostors
 
-    def _calibrate(self, valid: np.ndarray) -> float | None:
+    def _calibration_rows(self, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(catalog rows, new_whale-labelled rows of all_items) that a calibration scores against
+        the catalog: all of them, or a sample of both kinds in proportion that keeps the cost
+        within CALIBRATION_PAIR_BUDGET scored pairs."""
         rng = np.random.default_rng(self.seed)
-        unknown = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] == NEW_WHALE]
+        unknown = np.array([i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] == NEW_WHALE], int)
         held = np.arange(len(self.items))
         budget_rows = max(50, CALIBRATION_PAIR_BUDGET // max(1, len(self.items)))
         if len(held) + len(unknown) > budget_rows:
-            n_known = int(budget_rows * len(held) / (len(held) + len(unknown)))
-            held = rng.choice(held, size=n_known, replace=False)
-            unknown = list(rng.choice(unknown, size=min(len(unknown), budget_rows - n_known), replace=False))
-        rows = np.concatenate([self.features[held], self.all_features[unknown]]) if unknown else self.features[held]
+            n_known = max(1, int(budget_rows * len(held) / (len(held) + len(unknown))))
+            held = np.sort(rng.choice(held, size=min(len(held), n_known), replace=False))
+            unknown = np.sort(rng.choice(unknown, size=min(len(unknown), budget_rows - len(held)), replace=False))
+        return held, unknown
+
+    def _calibrate(self, valid: np.ndarray) -> float | None:
+        held, unknown = self._calibration_rows(valid)
+        rows = np.concatenate([self.features[held], self.all_features[unknown]]) if len(unknown) else self.features[held]
         scores = self.model.score_matrix(rows, self.features)
         top_scores = np.full((len(rows), 5), -np.inf)
         truth_rank = np.full(len(rows), NO_TRUTH_RANK)
