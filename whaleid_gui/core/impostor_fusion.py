@@ -50,6 +50,5 @@ class ImpostorFusion:
         return np.where(n >= MIN_INLIERS, share, 0.0)
 
     def predict(self, emb: Any, kp: Any) -> np.ndarray:
-        inliers = np.array([getattr(k, "inliers", None) if hasattr(k, "inliers") else k[0] for k in kp],
-                           dtype=np.float64) if len(kp) else np.zeros(0)
+        inliers = np.array([k.inliers if hasattr(k, "inliers") else k[0] for k in kp], dtype=np.float64)
         return np.maximum(self.embedding_share(emb), self.keypoint_share(inliers))
