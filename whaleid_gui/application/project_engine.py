@@ -49,3 +49,12 @@ def project_engine(settings: dict, folder: str | Path, base: EngineConfig,
     rerank = base.rerank if keep_rerank else (
         "keypoints" if settings.get("rerank", "keypoints") == "keypoints" else "none")
     return replace(base, weights=weights, model_factory=factory, rerank=rerank), message
+
+
+def weights_setting(weights: str | Path, folder: str | Path) -> str:
+    """What settings.json stores for a model: a name as it is, a file inside the project relative
+    to it (the project may move), any other file as an absolute path; project_engine reads it back."""
+    if str(weights) in MODEL_NAMES:
+        return str(weights)
+    path, root = Path(weights).resolve(), Path(folder).resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)

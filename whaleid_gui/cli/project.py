@@ -119,20 +119,17 @@ def _cmd_settings(args) -> int:
 
 
 def _cmd_model(args) -> int:
-    from ..core.model_names import MODEL_NAMES, describe_model
+    from ..application.project_engine import weights_setting
+    from ..core.model_names import DEFAULT_MODEL, MODEL_NAMES, describe_model
 
     args.project = args.dir
     with open_project(args, read_only=args.model is None) as store:
         if args.model is not None:
-            value = args.model
-            if value not in MODEL_NAMES:
-                path = Path(value).resolve()
-                if not path.is_file():
-                    raise WhaleIDError(f"{value}: neither a model name ({', '.join(MODEL_NAMES)}) nor a weights file")
-                value = str(path.relative_to(store.folder)) if path.is_relative_to(store.folder) else str(path)
-            store.update_settings(weights=value)
+            if args.model not in MODEL_NAMES and not Path(args.model).is_file():
+                raise WhaleIDError(f"{args.model}: neither a model name ({', '.join(MODEL_NAMES)}) nor a weights file")
+            store.update_settings(weights=weights_setting(args.model, store.folder))
         current = store.settings.get("weights")
-    print(f"model: {current or 'imagenet (default)'} - {describe_model(current)}")
+    print(f"model: {current or f'{DEFAULT_MODEL} (default)'} - {describe_model(current)}")
     return EXIT_OK
 
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from whaleid_gui.application import demo_project, projects
-from whaleid_gui.application.project_engine import EngineConfig, project_engine
+from whaleid_gui.application.project_engine import EngineConfig, project_engine, weights_setting
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
 
@@ -178,8 +178,7 @@ class WindowProjects:
             return
         p = Path(path)
         try:
-            rel = str(p.relative_to(self.folder)) if p.is_relative_to(self.folder) else str(p)
-            self.store.update_settings(weights=rel)
+            self.store.update_settings(weights=weights_setting(p, self.folder))
         except Exception as exc:
             self.show_error(f"Cannot make {p.name} active: {exc}")
             return
