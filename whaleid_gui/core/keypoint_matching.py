@@ -26,6 +26,13 @@ LOCAL_CANDIDATES = 10
 VERIFIED_PHOTOS = 2
 
 
+def best_impostor_per_anchor(values: np.ndarray, labels: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+    """For each anchor photo with impostor pairs (label 0), the highest value among them."""
+    negatives = labels == 0
+    return np.array([values[negatives & (anchors == a)].max() for a in np.unique(anchors[negatives])],
+                    dtype=np.float64)
+
+
 class KeypointRerankMatcher(Matcher):
     def __init__(self, *args, keypoint_cache_dir: str | Path | None = None, top_n: int = 20,
                  local_candidates: int = LOCAL_CANDIDATES, **kwargs):
@@ -72,9 +79,8 @@ class KeypointRerankMatcher(Matcher):
             yield Finished(self)
             return
         # Each anchor's best impostor inlier count: the same "best impostor" as the embedding side.
-        negatives = labels == 0
-        best_inliers = [kp[negatives & (anchors == a), 0].max() for a in np.unique(anchors[negatives])]
-        self.reranker.model = ImpostorFusion(self.impostor_best_scores(), np.array(best_inliers))
+        self.reranker.model = ImpostorFusion(self.impostor_best_scores(),
+                                             best_impostor_per_anchor(kp[:, 0], labels, anchors))
         self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
         self.threshold = self.fusion_threshold
         yield Finished(self)
@@ -86,8 +92,7 @@ class KeypointRerankMatcher(Matcher):
             return float(self.threshold_setting)  # a given number is read on the fused scale
         groups = np.unique(anchors)
         if self.threshold_setting == "auto":  # each anchor's best fused score against other individuals
-            impostors = [fused[(anchors == a) & (labels == 0)].max(initial=-np.inf) for a in groups]
-            return impostor_threshold(np.array(impostors))
+            return impostor_threshold(best_impostor_per_anchor(fused, labels, anchors))
         top = np.full((len(groups), 5), -np.inf)
         truth_rank = np.full(len(groups), NO_TRUTH_RANK)
         truth_new = np.ones(len(groups), dtype=bool)
