@@ -32,6 +32,47 @@ def _isolated_feature_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def pg_admin_url(tmp_path_factory):
+    """One throwaway PostgreSQL server for the whole session (pgserver ships the binaries): the
+    URL of its maintenance database `postgres`, as the superuser `postgres`.
+
+    It listens on a Unix socket in its data folder only (the URL's `?host=`), trusts local
+    connections (no password) and is stopped when the session ends. Tests want `pg_url`, a
+    database of their own; this one is for creating and dropping databases.
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" (harmless here)
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
+        socket_folder = server.pgdata
+    yield f"postgresql://postgres@/postgres?host={socket_folder}"
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_admin_url):
+    """The postgresql:// URL of a fresh, empty database (dropped after the test).
+
+    Form: postgresql://postgres@/t_<random>?host=<socket folder>, no password. Child processes
+    (real-process concurrency tests) can use it as is.
+    """
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:16]
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield pg_admin_url.replace("/postgres?", f"/{name}?", 1)
+    with psycopg.connect(pg_admin_url, autocommit=True) as admin:
+        # FORCE: a test that failed half-way may leave a connection open
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
 def small_demo(tmp_path_factory):
     """whaleid demo --small: references, queries (some new_whale), train and boxes CSVs (read-only)."""
     from whaleid_gui.core.synthetic import write_demo
