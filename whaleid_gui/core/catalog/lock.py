@@ -36,10 +36,14 @@ def default_user() -> str:
 
 
 class ProjectLock:
-    def __init__(self, folder: Path, user: str | None = None):
+    """shared=True: several programs that all open shared write together (SQLite queues their
+    transactions; decisions are version-checked), but never beside an exclusive holder."""
+
+    def __init__(self, folder: Path, user: str | None = None, shared: bool = False):
         self.folder = Path(folder)
         self.path = self.folder / LOCK_NAME
         self.user = user or default_user()
+        self.shared = shared
         self._key: str | None = None
 
     def acquire(self) -> None:
@@ -58,7 +62,8 @@ class ProjectLock:
                 ) from err
             try:
                 self._lock_fd(fd)
-                self._write_holder(fd)
+                if not self.shared:  # shared holders leave the text alone (there are several)
+                    self._write_holder(fd)
             except BaseException:
                 os.close(fd)
                 raise
@@ -79,7 +84,8 @@ class ProjectLock:
             fd = entry[0]
             del _held[key]
             try:
-                os.ftruncate(fd, 0)  # no holder any more; the file itself stays (unlinking races)
+                if not self.shared:
+                    os.ftruncate(fd, 0)  # no holder any more; the file itself stays (unlinking races)
             except OSError:
                 pass
             try:
@@ -89,7 +95,7 @@ class ProjectLock:
 
     def _lock_fd(self, fd: int) -> None:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
             return  # ours; whatever the file says is stale (its holder is gone)
         except BlockingIOError:
             holder, since = _holder_of(fd)
@@ -139,7 +145,8 @@ def _read_info(fd: int) -> dict | None:
 
 def _holder_of(fd: int) -> tuple[str, str]:
     info = _read_info(fd) or {}
-    return info.get("holder", "another program"), info.get("since", "an unknown time")
+    # no text: the holders opened it shared (several reviewers), none of them wrote its name
+    return info.get("holder", "other reviewers sharing it"), info.get("since", "an unknown time")
 
 
 def _pid_alive(pid: int) -> bool:
