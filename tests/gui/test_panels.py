@@ -84,7 +84,8 @@ def test_review_panel_renders_candidates_threshold_and_actions(qtbot):
     line_at = next(i for i, w in enumerate(layout_items) if isinstance(w, ThresholdLine))
     assert line_at == 2 and "0.50" in layout_items[line_at].text()
     assert "3 photos" in p.cards[0].detail.text() and "Bay" in p.cards[0].detail.text()
-    assert "Ann" in p.cards[0].title.text() and "0.90" in p.cards[0].title.text()
+    # no share (a catalog without impostors): the raw score, said to be one
+    assert "Ann" in p.cards[0].title.text() and "score 0.90" in p.cards[0].score_line.text()
     assert "w1" in p.scope.text() and "10 catalog photos" in p.scope.text()
     assert p.selected().code == "HW-1"
     with qtbot.waitSignal(p.candidate_selected) as sig:
@@ -111,6 +112,24 @@ def test_review_panel_renders_candidates_threshold_and_actions(qtbot):
     assert "catalog is empty" in p.message.text() and p.retry_button.isVisible() and not p.cards
     p.set_read_only(True)
     assert not p.new_button.isEnabled()
+
+
+def test_scores_read_as_the_share_of_different_whale_pairs_beaten(qtbot):
+    """Every mode shows one scale: the card says how many different-whale pairs the candidate
+    beats, the threshold line sits on the same scale, the raw score stays in the tooltip."""
+    r = result(0.5)
+    shares = {"HW-1": 0.973, "HW-2": 0.61, "new_whale": 0.5, "HW-3": 0.12}
+    r = replace(r, candidates=[replace(c, share=shares[c.code]) for c in r.candidates], threshold_share=0.5,
+                model_label="General (ImageNet features) at 64 px")
+    p = MatchReviewPanel()
+    qtbot.addWidget(p)
+    p.set_result(r)
+    assert p.cards[0].score_line.text() == "beats 97% of different-whale pairs"
+    assert p.cards[2].score_line.text() == "beats 12% of different-whale pairs"
+    assert "0.90" in p.cards[0].score_line.toolTip() and "different-whale" in p.cards[0].score_line.toolTip()
+    line = p.findChild(ThresholdLine)
+    assert "new individual: below 50% of different-whale pairs" in line.text()
+    assert "General (ImageNet features) at 64 px" in p.scope.text() and "w1" not in p.scope.text()
 
 
 # ------------------------------------------------------------------ review controller
@@ -231,6 +250,8 @@ def test_shortcuts_dialog_lists_the_real_keys(qtbot, window):
     assert any(a.startswith("Skip") and k == "S" for a, k in text)
     assert any(a.startswith("Undo") and "Ctrl+Z" in k for a, k in text)
     assert any(a.startswith("Next photo") for a, k in text)
+    # F1 also says how to read a score: the one scale of every mode
+    assert "different-whale pairs" in dlg.scores.text() and "threshold" in dlg.scores.text()
     dlg.close()
 
 

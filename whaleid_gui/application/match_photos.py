@@ -18,7 +18,9 @@ from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.errors import ImageError, WhaleIDError
 from whaleid_gui.core.labels import NEW_WHALE
 from whaleid_gui.core.progress import Progress
+from whaleid_gui.core.score_scale import scale_of
 
+from .model_label import model_label
 from .project_engine import EngineConfig
 from .steps import Step, run, sub
 
@@ -40,6 +42,9 @@ class CandidateView:
     inliers: int | None = None  # verified keypoint matches with `image` (keypoint re-ranking only)
     rotation: int = 0  # orientation of `image` (the reference's box)
     flip: bool = False
+    # the score on the one readable scale of every mode: the share of the catalog's different-whale
+    # pairs it beats (core/score_scale.py); None when the catalog has no impostors to compare with
+    share: float | None = None
 
     @property
     def is_new(self) -> bool:
@@ -61,6 +66,9 @@ class MatchResult:
     query_rotation: int = 0
     query_flip: bool = False
     rerank_note: str = ""  # why keypoint re-ranking was asked for but is off (shown to the user)
+    threshold_share: float | None = None  # the threshold on the candidates' share scale
+    model_label: str = ""  # the model by its card's name and date (application/model_label.py)
+    score_name: str = "score"  # what the raw score is (a tooltip beside the share)
 
 
 @dataclass
@@ -233,6 +241,7 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Gene
     model, matcher, rerank_note = yield from prepared_matcher(folder, engine, refs)
     query = query_item(photo.path, boxrow)
     ranked = matcher.rank(query, top=engine.top)
+    scale = scale_of(matcher)
     ref_box = {str(p): (b, r, f) for p, _c, b, r, f in refs}
     candidates = []
     for c in ranked:
@@ -246,6 +255,7 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Gene
             image=img, box=box, n_photos=ind.n_photos if ind else 0,
             last_seen=ind.last_seen if ind else None, last_place=ind.last_place if ind else None,
             inliers=int(inliers) if inliers is not None else None, rotation=rot, flip=flip,
+            share=scale.share(c.score),
         ))
     yield Step(1, 1, "Done")
     return MatchResult(
@@ -255,7 +265,8 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Gene
         catalog_photos=len(refs), catalog_individuals=len({r[1] for r in refs}),
         ran_at=time.strftime("%H:%M:%S"), seconds=time.perf_counter() - t0,
         rerank=_rerank_used(matcher), query_rotation=query.rotation, query_flip=query.flip,
-        rerank_note=rerank_note,
+        rerank_note=rerank_note, threshold_share=scale.share(matcher.threshold),
+        model_label=model_label(model, engine.weights), score_name=scale.raw_name,
     )
 
 

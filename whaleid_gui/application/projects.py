@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from .match_photos import device_label, model_for
+from .model_label import model_label
 from .project_engine import EngineConfig
 
 
@@ -27,6 +28,6 @@ def is_project(folder: str | Path) -> bool:
 
 
 def engine_info(engine: EngineConfig) -> tuple[str, str]:
-    """(weights id, device) of the model the matcher will use; loads it (worker only)."""
+    """(the model's name and date, device) of the model the matcher will use; loads it (worker only)."""
     model = model_for(engine)
-    return str(getattr(model, "weights_id", "?")), device_label(getattr(model, "device", "cpu"))
+    return model_label(model, engine.weights), device_label(getattr(model, "device", "cpu"))

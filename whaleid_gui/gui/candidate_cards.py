@@ -1,5 +1,6 @@
 """One card per candidate (rank, thumbnail, score, context) and the new-individual threshold line
-drawn among them."""
+drawn among them. Scores read on the one scale of every mode (core/score_scale.py): the share of the
+catalog's different-whale pairs a candidate beats; the raw score is in the tooltip."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout
 
 from whaleid_gui.application.match_photos import CandidateView
+from whaleid_gui.core.score_scale import EXPLANATION, percent, share_words
 
 CARD_THUMB = QSize(132, 62)
 
 
 def score_text(score: float) -> str:
     return f"{score:.2f}"
+
+
+def candidate_score_words(cand: CandidateView) -> str:
+    """'beats 97% of different-whale pairs', or the raw score where the catalog has no impostors."""
+    return share_words(cand.share) if cand.share is not None else f"score {score_text(cand.score)}"
 
 
 class CandidateCard(QFrame):
@@ -36,16 +43,20 @@ class CandidateCard(QFrame):
         self.thumb.setText("\u2026")
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.score_line = QLabel()
+        self.score_line.setObjectName("scoreWords")
         self.detail = QLabel()
         self.detail.setStyleSheet("color:#555;")
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(6)
-        self.bar.setValue(int(max(0.0, min(1.0, cand.score)) * 1000))
+        shown = cand.share if cand.share is not None else cand.score
+        self.bar.setValue(int(max(0.0, min(1.0, shown)) * 1000))
         text = QVBoxLayout()
         text.setSpacing(1)
         text.addWidget(self.title)
+        text.addWidget(self.score_line)
         text.addWidget(self.bar)
         text.addWidget(self.detail)
         row = QHBoxLayout(self)
@@ -63,9 +74,11 @@ class CandidateCard(QFrame):
         if c.inliers is not None:  # keypoint re-ranking verified this candidate
             colour = "#1a7f37" if c.inliers >= 6 else "#777"
             kp = f" &nbsp; <span style='color:{colour}'>\u2713 {c.inliers} keypoints</span>"
-        self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b> &nbsp; score <b>{score_text(c.score)}</b>{kp}")
-        self.title.setToolTip("score: the fused embedding + keypoint score" if c.inliers is not None else
-                              "score: the Siamese model's score")
+        self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b>{kp}")
+        self.score_line.setText(candidate_score_words(c))
+        raw = "fused embedding + keypoint score" if c.inliers is not None else "embedding score"
+        self.title.setToolTip(f"{EXPLANATION}\n\nRaw {raw}: {score_text(c.score)}")
+        self.score_line.setToolTip(self.title.toolTip())
         if c.inliers is not None:
             self.title.setToolTip(self.title.toolTip() + f"; {c.inliers} keypoint matches verified by geometry "
                                   "with the shown photo (6 or more is convincing)")
@@ -108,11 +121,17 @@ class CandidateCard(QFrame):
 class ThresholdLine(QLabel):
     """The new-individual line, drawn where the threshold falls among the candidates."""
 
-    def __init__(self, threshold: float | None, rank: int | None = None, parent=None) -> None:
+    def __init__(self, threshold: float | None, rank: int | None = None, share: float | None = None,
+                 parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("thresholdLine")
-        t = "not set" if threshold is None else score_text(threshold)
         where = f"{rank}. " if rank else ""
-        self.setText(f"\u2500\u2500 {where}new individual (scores below {t}) \u2500\u2500")
+        if threshold is not None and share is not None:  # on the candidates' scale
+            self.setText(f"\u2500\u2500 {where}new individual: below {percent(share)} of different-whale "
+                         f"pairs \u2500\u2500")
+        else:
+            t = "not set" if threshold is None else score_text(threshold)
+            self.setText(f"\u2500\u2500 {where}new individual (scores below {t}) \u2500\u2500")
+        self.setToolTip(EXPLANATION + ("" if threshold is None else f"\n\nRaw threshold: {score_text(threshold)}"))
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet("color:#b02020; font-weight:bold; border-top:2px dashed #b02020; padding-top:1px;")

@@ -15,6 +15,7 @@ from whaleid_gui.application.review_session import ReviewSession
 from whaleid_gui.application import keypoint_evidence, photo_display
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.gui.box_editor import qimage_from_array
+from whaleid_gui.gui.candidate_cards import candidate_score_words
 from whaleid_gui.gui.compare_panel import ComparePanel
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.match_review import MatchReviewPanel
@@ -65,7 +66,7 @@ class CompareController(QObject):
             self.compare.set_photos("All photos of the candidate", [])
             return
         kp = f" \u00b7 {cand.inliers} keypoints" if cand.inliers is not None else ""
-        self._show_image(cand.image, cand.box, f"{cand.code} \u00b7 score {cand.score:.2f}{kp}",
+        self._show_image(cand.image, cand.box, f"{cand.code} \u00b7 {candidate_score_words(cand)}{kp}",
                          cand.rotation, cand.flip)
         store = self.session.store
         if store is None or cand.individual_id is None:

@@ -1,13 +1,17 @@
-"""Small dialogs: the keyboard shortcuts help and a new-individual form (catalog view)."""
+"""Small dialogs: the F1 help (keyboard shortcuts and how to read a score) and a new-individual form
+(catalog view)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
+
+from whaleid_gui.core.score_scale import EXPLANATION
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QTableWidget,
@@ -18,11 +22,11 @@ from PySide6.QtWidgets import (
 
 class ShortcutsDialog(QDialog):
     """Every shortcut of the window's actions, grouped by menu, read from the actions themselves
-    (so the list can never drift from what the keys do)."""
+    (so the list can never drift from what the keys do), under a paragraph on reading the scores."""
 
     def __init__(self, groups: list[tuple[str, list]], parent=None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Keyboard shortcuts")
+        self.setWindowTitle("Help: keyboard shortcuts and scores")
         self.setObjectName("shortcutsDialog")
         rows = []
         for group, actions in groups:
@@ -42,7 +46,13 @@ class ShortcutsDialog(QDialog):
         self.table.resizeColumnsToContents()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.scores = QLabel(f"<b>Reading the scores.</b> {EXPLANATION} Keypoint re-ranking counts marks "
+                             "that line up under one geometric transform (6 or more is convincing); it can "
+                             "raise a candidate, never lower it. Hover over a score for the model's raw value.")
+        self.scores.setObjectName("scoreHelp")
+        self.scores.setWordWrap(True)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.scores)
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(520, 560)

@@ -194,11 +194,11 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         idx = 0
         for cand in result.candidates:
             if cand.is_new:
-                self.cards_box.addWidget(ThresholdLine(thr, cand.rank))
+                self.cards_box.addWidget(ThresholdLine(thr, cand.rank, result.threshold_share))
                 line_done = True
                 continue
             if thr is not None and not line_done and cand.score < thr:
-                self.cards_box.addWidget(ThresholdLine(thr))
+                self.cards_box.addWidget(ThresholdLine(thr, None, result.threshold_share))
                 line_done = True
             card = CandidateCard(idx, cand, self._blind)
             card.clicked.connect(self.select)
@@ -208,9 +208,9 @@ class MatchReviewPanel(PhotoNotes, QWidget):
             self.cards.append(card)
             idx += 1
         if thr is not None and not line_done:
-            self.cards_box.addWidget(ThresholdLine(thr))
+            self.cards_box.addWidget(ThresholdLine(thr, None, result.threshold_share))
         self.scope.setText(
-            f"Model {result.weights_id} on {result.device} \u00b7 {result.catalog_photos} catalog photos of "
+            f"Model {result.model_label or result.weights_id} on {result.device} \u00b7 {result.catalog_photos} catalog photos of "
             f"{result.catalog_individuals} individuals \u00b7 ran {result.ran_at} ({result.seconds:.1f} s)"
             + (f"\n{result.rerank_note}" if result.rerank_note else ""))
         first = next((c.index for c in self.cards if not c.rejected), 0 if self.cards else -1)

@@ -43,7 +43,7 @@ from whaleid_gui.workers import Worker, WorkerPool
 class ReviewController(QObject):
     status_message = Signal(str)  # one line for the status bar
     store_changed = Signal()  # a decision or an individual changed: refresh the catalog view
-    engine_known = Signal(str, str)  # weights id, device
+    engine_known = Signal(str, str)  # the model's name and date, device
     box_model_state = Signal(str)  # one line on the box model (proposals on / none)
 
     def __init__(self, queue: PhotoQueue, editor: BoxEditor, review: MatchReviewPanel,
@@ -293,7 +293,7 @@ class ReviewController(QObject):
         self.review.set_matching(done, total, getattr(event, "message", "") or "Matching\u2026")
 
     def _on_match_result(self, result: MatchResult) -> None:
-        self.engine_known.emit(result.weights_id, result.device)
+        self.engine_known.emit(result.model_label or result.weights_id, result.device)
         try:
             self.session.add_result(result)
         except Exception as exc:  # the ranking is still shown; the audit trail says why not

@@ -265,7 +265,7 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.progress.setValue(1000)
         self.progress.setFormat("done")
         self.time_label.setText(f"Finished in {_fmt_seconds(time.monotonic() - self._t0 - self._paused_total)}")
-        self.run_label.setText(f"New weights {outcome.weights_id} saved to {outcome.weights} (model card "
+        self.run_label.setText(f"New weights {Path(outcome.weights).name} saved to {outcome.weights} (model card "
                                f"{Path(outcome.card).name}). Comparing with the active model\u2026")
         self._record_run(outcome)
         self.run_finished.emit(outcome)

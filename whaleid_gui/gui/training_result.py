@@ -6,6 +6,8 @@ A mixin of TrainingPanel (it uses the panel's outcome, folder, engine, store and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
@@ -108,4 +110,4 @@ class TrainingResult:
             return
         self.activate_requested.emit(self.outcome.weights)
         self.activate_button.setEnabled(False)
-        self.status_message.emit(f"Model {self.outcome.weights_id} is now active")
+        self.status_message.emit(f"Model {Path(self.outcome.weights).name} is now active")

@@ -88,7 +88,7 @@ class WindowMenus:
                             "Re-rank the candidates by verified keypoint matches (project setting)")
         self.act_rerank.setCheckable(True)
         self.act_rerank.setChecked(True)
-        self.act_help = A("&Keyboard shortcuts", ["F1", "?"], self.show_shortcuts)
+        self.act_help = A("&Keyboard shortcuts and scores", ["F1", "?"], self.show_shortcuts)
         self.act_about = A("&About WhaleID", None, self._about)
         # The review keys must not fire while typing a name or a note.
         self._review_keys = [self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_rotate,
