@@ -33,7 +33,7 @@ def test_v1_file_upgrades_in_place_keeping_data(tmp_path):
     with pytest.raises(ProjectReadOnlyError, match="older schema 1"):
         ProjectStore.open(v1, read_only=True)
     with ProjectStore.open(v1) as s:
-        assert s.schema_version == 2
+        assert s.schema_version == 3
         p = s.photos()[0]
         assert (p.path.name, p.taken_at, p.status, p.quality) == ("x.jpg", "2015-06-01T09:00:00", "done", None)
         assert p.phash == (1 << 64) - 5  # signed storage read back unsigned

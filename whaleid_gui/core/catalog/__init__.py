@@ -2,6 +2,8 @@
 
 from .errors import (
     CatalogError,
+    CodeTakenError,
+    DecisionConflictError,
     DecisionError,
     DiskFullError,
     ExportExistsError,
@@ -29,6 +31,7 @@ from .store import ProjectStore
 __all__ = [
     "SCHEMA_VERSION", "ProjectStore", "PhotoRow", "BoxRow", "IndividualRow", "DecisionRow", "SightingRow",
     "CandidateRow", "ModelRunRow", "ImportReport", "CheckReport", "CatalogError", "DecisionError",
+    "DecisionConflictError", "CodeTakenError",
     "DiskFullError", "ExportExistsError", "NotFoundError", "ProjectExistsError", "ProjectInUseError",
     "ProjectNotFoundError", "ProjectReadOnlyError", "SchemaTooNewError",
 ]

@@ -64,3 +64,43 @@ class NotFoundError(CatalogError, KeyError):
 
 class DecisionError(CatalogError):
     """A decision that cannot be applied (e.g. photo already identified, undo blocked)."""
+
+
+class CodeTakenError(CatalogError):
+    """An individual code that another individual holds already (perhaps taken a moment ago by
+    another reviewer)."""
+
+
+class DecisionConflictError(DecisionError):
+    """Someone else decided the photo after this decision's reviewer looked at it (optimistic
+    version check). `first` is that other decision (who, when, what); `refused` is this one, kept
+    in the history (undone, conflict_with = first.id) without any effect."""
+
+    def __init__(self, first, refused):
+        self.first = first
+        self.refused = refused
+        what = describe_decision(first)
+        mine = describe_decision(refused)
+        super().__init__(
+            f"photo {refused.photo_id} was decided meanwhile by {first.who or 'someone'} at "
+            f"{short_time(first.at)}: {what}{' (since undone)' if first.undone else ''}; "
+            f"your decision ({mine}) was not applied and is kept in the history. Look at the photo again"
+        )
+
+
+def describe_decision(row) -> str:
+    """'confirmed HW-001', 'new individual HW-014', 'skipped' (a DecisionRow or a Decision)."""
+    kind = str(getattr(row, "decision", None) or getattr(row, "kind", ""))
+    code = getattr(row, "individual_code", None) or getattr(row, "code", None)
+    return f"{kind.replace('_', ' ')} {code}" if code else kind.replace("_", " ")
+
+
+def short_time(iso: str | None) -> str:
+    """'2026-12-02 16:03:21 UTC' from a stored ISO time (as is when unreadable)."""
+    from datetime import datetime, timedelta
+
+    try:
+        t = datetime.fromisoformat(iso or "")
+    except ValueError:
+        return iso or "?"
+    return t.strftime("%Y-%m-%d %H:%M:%S") + (" UTC" if t.utcoffset() == timedelta(0) else "")

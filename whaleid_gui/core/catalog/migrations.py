@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
 from .errors import CatalogError, ProjectReadOnlyError, SchemaTooNewError
-from .schema import SCHEMA_VERSION, meta, metadata
+from .schema import SCHEMA_VERSION, catalog_changes, meta, metadata, photo_claims
 from .timeutil import now_iso
 
 
@@ -25,7 +25,23 @@ def _v1_to_v2(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE photos ADD COLUMN comment TEXT")
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2}
+def _v2_to_v3(conn: Connection) -> None:
+    # several reviewers at once: per-photo decision version, refused decisions kept for the audit,
+    # "being reviewed by" claims and the change counter that apps poll (portable DDL: SQLite and
+    # PostgreSQL)
+    conn.exec_driver_sql("ALTER TABLE photos ADD COLUMN decision_version INTEGER NOT NULL DEFAULT 0")
+    conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN photo_version INTEGER")
+    conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN conflict_with INTEGER REFERENCES decisions (id)")
+    photo_claims.create(conn)
+    catalog_changes.create(conn)
+    _first_change_counter(conn)
+
+
+def _first_change_counter(conn: Connection) -> None:
+    conn.execute(catalog_changes.insert().values(id=1, counter=0))
+
+
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def install(conn: Connection) -> None:
@@ -38,6 +54,7 @@ def install(conn: Connection) -> None:
             {"key": "created_at", "value": now_iso()},
         ],
     )
+    _first_change_counter(conn)
 
 
 def read_version(conn: Connection, folder: Path) -> int:

@@ -94,6 +94,8 @@ class DecisionRow:
     undone: bool
     individual_code: str | None = None  # code at decision time (kept if the individual goes)
     undone_at: str | None = None
+    photo_version: int | None = None  # the photo's decision version this decision produced
+    conflict_with: int | None = None  # refused: the decision made first by someone else
 
 
 class CandidateRow(NamedTuple):

@@ -1,4 +1,4 @@
-"""The current database schema (version 2) as SQLAlchemy Core tables.
+"""The current database schema (version 3) as SQLAlchemy Core tables.
 
 Portable Core types only, so that the same tables can live on PostgreSQL for a multi-user
 lab. Times are ISO 8601 text (sortable, exported as is). Older versions are upgraded by
@@ -7,6 +7,9 @@ migrations.py; tests/data/schema_v1.sql keeps a frozen copy of version 1.
 Version history:
   1  first schema
   2  photos.quality and photos.comment (per-photo quality flag and comment of the review screen)
+  3  several reviewers at once: photos.decision_version (optimistic check of decisions),
+     decisions.photo_version and decisions.conflict_with (a refused decision stays in the audit),
+     photo_claims ("being reviewed by"), catalog_changes (one counter the apps poll to refresh)
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from sqlalchemy import (
     text,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 metadata = MetaData()
 
@@ -82,6 +85,9 @@ photos = Table(
     Column("near_duplicate_of", Integer, ForeignKey("photos.id")),
     Column("quality", String(16)),  # v2
     Column("comment", Text),  # v2
+    # v3: +1 for every decision on the photo and every undo of one; a decision names the version it
+    # was made on, and one made on an older version (someone else decided meanwhile) is refused
+    Column("decision_version", Integer, nullable=False, server_default=text("0")),
 )
 
 boxes = Table(
@@ -129,6 +135,11 @@ decisions = Table(
     Column("undone", Boolean, nullable=False, server_default=text("0")),
     Column("undone_at", String(40)),
     Column("created_individual", Boolean, nullable=False, server_default=text("0")),
+    # v3: the photo's decision_version this decision produced (refused: the version it was made on)
+    Column("photo_version", Integer),
+    # v3: a decision refused because another one (this id) was made on the photo first; it is kept
+    # for the audit with undone = true (never in force) and had no effect
+    Column("conflict_with", Integer, ForeignKey("decisions.id")),
     CheckConstraint(
         "decision IN ('confirmed', 'rejected', 'new_individual', 'skipped')", name="ck_decisions_decision"
     ),
@@ -163,6 +174,30 @@ candidates = Table(
     Column("rank", Integer, nullable=False),
     Column("weights_id", Text),
     Column("at", String(40), nullable=False),
+)
+
+# v3: who has a photo open for review right now (a hint for other reviewers, not a lock); a claim
+# that was not refreshed for CLAIM_MINUTES (store_claims.py) is stale and ignored
+photo_claims = Table(
+    "photo_claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("photo_id", Integer, ForeignKey("photos.id"), nullable=False, index=True),
+    Column("holder", Text, nullable=False),  # user@host (pid N): one running app or command
+    Column("who", Text, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("since", String(40), nullable=False),
+    Column("refreshed_at", String(40), nullable=False),
+    UniqueConstraint("photo_id", "holder", name="uq_photo_claims_photo_holder"),
+)
+
+# v3: one row whose counter every write transaction raises; an app polls it (one primary-key read)
+# to learn that someone else changed the catalog and reloads its views
+catalog_changes = Table(
+    "catalog_changes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("counter", BigInteger, nullable=False),
 )
 
 model_runs = Table(

@@ -12,11 +12,13 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection, CursorResult, Engine
 
 from .db import BEGIN_KEY, translate_errors
 from .errors import CatalogError, ProjectReadOnlyError
 from .lock import ProjectLock, default_user
+from .schema import catalog_changes
 
 
 def inserted_id(result: CursorResult[Any]) -> int:
@@ -68,8 +70,21 @@ class StoreBase:
             try:
                 with conn.begin():
                     yield conn
+                    if write:
+                        # other reviewers' apps poll this counter to reload what changed; raised
+                        # last, so its row lock (PostgreSQL) is held only until the commit
+                        conn.execute(
+                            catalog_changes.update().where(catalog_changes.c.id == 1)
+                            .values(counter=catalog_changes.c.counter + 1)
+                        )
             finally:
                 self._depth = 0
 
     def _read(self) -> AbstractContextManager[Connection]:
         return self._tx(write=False)
+
+    def change_count(self) -> int:
+        """How many write transactions the catalog has seen (by anyone): one cheap read that an
+        app polls to notice what other reviewers changed."""
+        with self._read() as conn:
+            return int(conn.execute(select(catalog_changes.c.counter).where(catalog_changes.c.id == 1)).scalar() or 0)

@@ -6,8 +6,9 @@ import json
 import re
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from .errors import CatalogError, NotFoundError
+from .errors import CatalogError, CodeTakenError, NotFoundError
 from whaleid_gui.core.labels import NEW_WHALE
 
 from .rows import IndividualRow, PhotoRow, SightingRow
@@ -36,9 +37,15 @@ class IndividualsMixin(StoreBase):
         if conn.execute(select(individuals.c.id).where(individuals.c.code == code)).first():
             raise CatalogError(f"individual code {code!r} is already used in this project")
         at = now_iso()
-        ind_id = inserted_id(conn.execute(
-            individuals.insert().values(code=code, name=name or None, notes=notes or None, created_at=at)
-        ))
+        try:
+            # savepoint: another reviewer's transaction may take the code between the check above
+            # and this insert (PostgreSQL); the unique index refuses it, and the caller may retry
+            with conn.begin_nested():
+                ind_id = inserted_id(conn.execute(
+                    individuals.insert().values(code=code, name=name or None, notes=notes or None, created_at=at)
+                ))
+        except IntegrityError as err:
+            raise CodeTakenError(f"individual code {code!r} is already used in this project") from err
         self._event(conn, ind_id, "created", {"code": code, "name": name})
         return ind_id
 
@@ -49,6 +56,17 @@ class IndividualsMixin(StoreBase):
                 who=self.user, at=now_iso(),
             )
         )
+
+    def _create_new_individual(self, conn, code: str | None, name=None) -> int:
+        """A decision's new individual: the given code, or the next free one; when another reviewer
+        takes that suggested code at the same moment, the next one after it."""
+        for _ in range(50):
+            try:
+                return self._create_individual(conn, code or self.next_free_code(), name)
+            except CodeTakenError:
+                if code is not None:
+                    raise
+        raise CatalogError(f"{self.folder}: no free individual code found (many reviewers creating at once); try again")
 
     def next_free_code(self, prefix: str = "HW") -> str:
         """The next unused code PREFIX-NNN (codes of merged individuals stay reserved)."""
@@ -61,19 +79,32 @@ class IndividualsMixin(StoreBase):
         width = max([3] + [len(d) for d in digits if d.startswith("0")])
         return f"{prefix}-{(max(numbers) + 1) if numbers else 1:0{width}d}"
 
-    def rename_individual(self, id: int, code: str | None = None, name: str | None = None) -> IndividualRow:
+    def rename_individual(self, id: int, code: str | None = None, name: str | None = None,
+                          expected_code: str | None = None) -> IndividualRow:
+        """Give the individual another code and/or name. `expected_code`: the code the user saw;
+        when someone else renamed it since, nothing changes and the error says to what."""
         with self._tx() as conn:
-            old = self._individual_raw(conn, id)
+            old = self._individual_raw(conn, id, lock="update")  # concurrent renames/merges wait
+            if expected_code is not None and old.code != expected_code:
+                raise CatalogError(
+                    f"individual {expected_code} was renamed to {old.code} by someone else meanwhile; nothing was changed"
+                )
             values: dict[str, str | None] = {}
             if code is not None and code != old.code:
                 code = _valid_code(code)
                 if conn.execute(select(individuals.c.id).where(individuals.c.code == code)).first():
-                    raise CatalogError(f"individual code {code!r} is already used in this project")
+                    raise CatalogError(f"individual code {code!r} is already used in this project; nothing was changed")
                 values["code"] = code
             if name is not None and name != old.name:
                 values["name"] = name or None
             if values:
-                conn.execute(individuals.update().where(individuals.c.id == id).values(**values))
+                try:
+                    with conn.begin_nested():  # the code may be taken by a concurrent create or rename
+                        conn.execute(individuals.update().where(individuals.c.id == id).values(**values))
+                except IntegrityError as err:
+                    raise CodeTakenError(
+                        f"individual code {code!r} is already used in this project; nothing was changed"
+                    ) from err
                 self._event(conn, id, "renamed", {"old_code": old.code, "old_name": old.name, **values})
         return self.individual(id)
 
@@ -89,6 +120,10 @@ class IndividualsMixin(StoreBase):
         if keep_id == absorb_id:
             raise CatalogError("cannot merge an individual with itself")
         with self._tx() as conn:
+            # both rows locked in id order (no deadlock with a merge the other way round); decisions
+            # confirming either one hold a shared lock, so their sightings are all moved below
+            for ind in sorted((keep_id, absorb_id)):
+                self._individual_raw(conn, ind, lock="update")
             keep = self._individual_raw(conn, keep_id)
             absorb = self._individual_raw(conn, absorb_id)
             for row in (keep, absorb):
@@ -171,8 +206,13 @@ class IndividualsMixin(StoreBase):
             self._event(conn, absorb_id, "unmerged", detail)
         return self.individual(absorb_id)
 
-    def _individual_raw(self, conn, id: int):
-        r = conn.execute(select(individuals).where(individuals.c.id == id)).first()
+    def _individual_raw(self, conn, id: int, lock: str | None = None):
+        """The individual's row; lock "update"/"share" holds a row lock until the commit
+        (PostgreSQL; SQLite has one writer at a time and ignores it)."""
+        query = select(individuals).where(individuals.c.id == id)
+        if lock is not None:
+            query = query.with_for_update(read=lock == "share")
+        r = conn.execute(query).first()
         if r is None:
             raise NotFoundError(f"{self.folder}: no individual with id {id}")
         return r
