@@ -32,7 +32,7 @@ def _isolated_feature_cache(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def pg_admin_url(tmp_path_factory):
+def pg_admin_url():
     """One throwaway PostgreSQL server for the whole session (pgserver ships the binaries): the
     URL of its maintenance database `postgres`, as the superuser `postgres`.
 
@@ -40,16 +40,31 @@ def pg_admin_url(tmp_path_factory):
     connections (no password) and is stopped when the session ends. Tests want `pg_url`, a
     database of their own; this one is for creating and dropping databases.
     """
+    import shutil
+    import tempfile
     import warnings
 
+    # Not under pytest's tmp_path: run as root, pgserver starts postgres as its own user and
+    # opens the folders above the data folder to it, but every pytest session (of any test run
+    # on this machine) makes /tmp/pytest-of-<user> private again, which stopped the server.
+    data = tempfile.mkdtemp(prefix="whaleid-pg-")
     with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" (harmless here)
         warnings.simplefilter("ignore")
         import pgserver
 
-        server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")
-        socket_folder = server.pgdata
-    yield f"postgresql://postgres@/postgres?host={socket_folder}"
+        server = pgserver.get_server(data, cleanup_mode="stop")
+    url = f"postgresql://postgres@/postgres?host={data}"
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as admin:
+        # a throwaway server need not survive a power cut: without fsync a CREATE DATABASE and a
+        # schema install take milliseconds instead of seconds on a busy disk
+        for setting in ("fsync", "synchronous_commit", "full_page_writes"):
+            admin.execute(f"ALTER SYSTEM SET {setting} = off")
+        admin.execute("SELECT pg_reload_conf()")
+    yield url
     server.cleanup()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture

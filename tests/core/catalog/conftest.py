@@ -1,4 +1,5 @@
-"""Fixtures of the catalog tests: real SQLite project folders and real (tiny) images in tmp_path."""
+"""Fixtures of the catalog tests: real project folders (SQLite, and PostgreSQL through tests/conftest.py:
+pg_url) and real (tiny) images in tmp_path."""
 
 from __future__ import annotations
 
@@ -17,9 +18,18 @@ def photos_dir(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog_url(request):
+    """Every test that takes a `store` (or `filled`) runs twice: on the folder's own SQLite file
+    (None) and on a fresh PostgreSQL database (its URL, from the session's throwaway server)."""
+    if request.param == "sqlite":
+        return None
+    return request.getfixturevalue("pg_url")
+
+
 @pytest.fixture
-def store(tmp_path):
-    s = ProjectStore.create(tmp_path / "proj", user="tester")
+def store(tmp_path, catalog_url):
+    s = ProjectStore.create(tmp_path / "proj", user="tester", db_url=catalog_url)
     yield s
     s.close()
 

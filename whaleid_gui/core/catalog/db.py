@@ -1,7 +1,7 @@
 """The SQLAlchemy engine of a project file and the translation of SQLite faults into clear errors.
 
 Everything SQLite-specific lives here (pragmas, URI for read-only) so the rest of the store is
-plain SQLAlchemy Core and could point at PostgreSQL instead.
+plain SQLAlchemy Core; db_postgres.py is the same for a catalog in PostgreSQL.
 """
 
 from __future__ import annotations
@@ -63,10 +63,14 @@ def reason_of(err: BaseException) -> str:
 
 @contextmanager
 def translate_errors(folder: Path):
-    """Turn low-level SQLite failures into one-line errors that say what to do."""
+    """Turn low-level SQLite (or PostgreSQL: db_postgres) failures into one-line errors that say what to do."""
+    from . import db_postgres
+
     try:
         yield
     except DBAPIError as err:
+        if db_postgres.is_postgres_error(err):
+            raise db_postgres.translated(err, folder) from err
         raise _translated(err, folder) from err
     except sqlite3.Error as err:
         raise _translated(err, folder) from err

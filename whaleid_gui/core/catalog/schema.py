@@ -1,8 +1,9 @@
 """The current database schema (version 3) as SQLAlchemy Core tables.
 
-Portable Core types only, so that the same tables can live on PostgreSQL for a multi-user
-lab. Times are ISO 8601 text (sortable, exported as is). Older versions are upgraded by
-migrations.py; tests/data/schema_v1.sql keeps a frozen copy of version 1.
+Portable Core types only, so that the same tables live on PostgreSQL for a multi-user lab
+(db_postgres.py); boolean defaults are false()/true(), which SQLite writes as 0/1. Times are
+ISO 8601 text (sortable, exported as is). Older versions are upgraded by migrations.py;
+tests/data/schema_v1.sql keeps a frozen copy of version 1.
 
 Version history:
   1  first schema
@@ -28,7 +29,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
+    true,
 )
 
 SCHEMA_VERSION = 3
@@ -100,12 +103,12 @@ boxes = Table(
     Column("x1", Float, nullable=False),
     Column("y1", Float, nullable=False),
     Column("rotation", Integer, nullable=False, server_default=text("0")),
-    Column("flip", Boolean, nullable=False, server_default=text("0")),
+    Column("flip", Boolean, nullable=False, server_default=false()),
     Column("source", String(16), nullable=False),
     Column("author", Text),
     Column("created_at", String(40), nullable=False),
     # old boxes stay (inactive) as history; exactly one active box per photo at most
-    Column("active", Boolean, nullable=False, server_default=text("1")),
+    Column("active", Boolean, nullable=False, server_default=true()),
     CheckConstraint("rotation IN (0, 180)", name="ck_boxes_rotation"),
     CheckConstraint("source IN ('manual', 'proposed', 'imported')", name="ck_boxes_source"),
     CheckConstraint("x1 > x0 AND y1 > y0", name="ck_boxes_order"),
@@ -132,9 +135,9 @@ decisions = Table(
     Column("weights_id", Text),
     Column("who", Text),
     Column("at", String(40), nullable=False),
-    Column("undone", Boolean, nullable=False, server_default=text("0")),
+    Column("undone", Boolean, nullable=False, server_default=false()),
     Column("undone_at", String(40)),
-    Column("created_individual", Boolean, nullable=False, server_default=text("0")),
+    Column("created_individual", Boolean, nullable=False, server_default=false()),
     # v3: the photo's decision_version this decision produced (refused: the version it was made on)
     Column("photo_version", Integer),
     # v3: a decision refused because another one (this id) was made on the photo first; it is kept

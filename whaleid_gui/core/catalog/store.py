@@ -1,20 +1,24 @@
-"""ProjectStore: one project folder = project.sqlite (+ settings.json + project.lock).
+"""ProjectStore: one project folder = project.sqlite (+ settings.json + project.lock), or a
+catalog in PostgreSQL named by the folder's project.postgresql (db_postgres.py).
 
-Opening takes the project's writer lock (lock.py) or, with read_only=True, opens the file
-read-only without a lock. Every public write is one transaction. One store object belongs to
-one thread; a worker opens its own store on the same folder (same-process opens share the lock).
+Opening a SQLite project takes the project's writer lock (lock.py) or, with read_only=True, opens
+the file read-only without a lock. A PostgreSQL catalog takes no lock: several programs may write
+it at once. Every public write is one transaction. One store object belongs to one thread; a
+worker opens its own store on the same folder (same-process opens share the lock).
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy import select
 
 from whaleid_gui.core.atomic_write import atomic_write
 
-from . import migrations
+from . import db_postgres, migrations
 from .db import DB_NAME, make_engine, translate_errors
 from .errors import CatalogError, ProjectExistsError, ProjectNotFoundError, ProjectReadOnlyError
 from .lock import ProjectLock
@@ -36,12 +40,31 @@ class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin i
     def __init__(self, folder: Path, user: str | None, read_only: bool, _lock: ProjectLock | None):
         super().__init__(folder, user, read_only, _lock)
         self.db_path = self.folder / DB_NAME
+        # the PostgreSQL catalog's URL (with the password when one was typed; never shown or
+        # stored so), or None for the folder's own project.sqlite
+        self.db_url: str | None = None
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.db_url is None else "postgresql"
+
+    @property
+    def location(self) -> str:
+        """Where the catalog lives, fit to show: the SQLite file or the URL without its password."""
+        return str(self.db_path) if self.db_url is None else db_postgres.without_password(self.db_url)
 
     # ----------------------------------------------------------------- open / close
     @classmethod
-    def create(cls, folder: str | Path, user: str | None = None) -> "ProjectStore":
+    def create(cls, folder: str | Path, user: str | None = None, db_url: str | None = None) -> "ProjectStore":
+        """A new project folder; its catalog in the folder (SQLite) or, with db_url, in PostgreSQL.
+
+        A PostgreSQL database that already holds a WhaleID catalog is joined (that is how each
+        reviewer of a lab makes a folder of their own); one holding other tables is refused.
+        """
         folder = Path(folder).expanduser().absolute()
-        if (folder / DB_NAME).exists():
+        if db_url is not None:
+            db_postgres.parse_url(db_url)  # a clear error before anything is created
+        if (folder / DB_NAME).exists() or (folder / db_postgres.URL_FILE).exists():
             raise ProjectExistsError(folder)
         if folder.exists() and not folder.is_dir():
             raise CatalogError(f"{folder}: exists and is not a folder")
@@ -49,6 +72,8 @@ class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin i
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ProjectReadOnlyError(f"{folder}: cannot create the project folder ({err.strerror})") from err
+        if db_url is not None:
+            return cls._create_postgres(folder, user, db_url)
         lock = ProjectLock(folder, user)
         lock.acquire()
         store = cls(folder, user, False, lock)
@@ -65,15 +90,45 @@ class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin i
         return store
 
     @classmethod
-    def open(cls, folder: str | Path, user: str | None = None, read_only: bool = False) -> "ProjectStore":
+    def _create_postgres(cls, folder: Path, user: str | None, db_url: str) -> "ProjectStore":
+        url_file = db_postgres.write_url(folder, db_url)  # first: errors name the URL it holds
+        store = cls(folder, user, False, None)
+        store.db_url = db_url
+        try:
+            store._connect()
+            with store._upgrade_guard():
+                with store._tx() as conn:
+                    joined = db_postgres.holds_catalog(conn, folder)
+                    if not joined:
+                        migrations.install(conn)
+                if joined:
+                    store._migrate_if_needed()
+            store._write_settings(
+                {"format": SETTINGS_FORMAT, "name": folder.name, "created_at": now_iso(), "created_by": store.user}
+            )
+        except BaseException:
+            store.close()
+            url_file.unlink(missing_ok=True)
+            raise
+        return store
+
+    @classmethod
+    def open(cls, folder: str | Path, user: str | None = None, read_only: bool = False,
+             shared: bool = False) -> "ProjectStore":
+        """shared (SQLite): write beside other programs that open it shared too (several reviewers
+        on one machine; SQLite runs their transactions one at a time), not beside an exclusive one."""
         folder = Path(folder).expanduser().absolute()
-        if not (folder / DB_NAME).is_file():
+        db_url = None
+        if (folder / db_postgres.URL_FILE).is_file():
+            db_url = db_postgres.read_url(folder)
+        elif not (folder / DB_NAME).is_file():
             raise ProjectNotFoundError(folder)
         lock = None
-        if not read_only:
-            lock = ProjectLock(folder, user)
+        if not read_only and db_url is None:  # PostgreSQL: many writers, no lock
+            lock = ProjectLock(folder, user, shared=shared)
             lock.acquire()
         store = cls(folder, user, read_only, lock)
+        store.db_url = db_url
         try:
             store._connect()
             store._migrate_if_needed()
@@ -83,6 +138,12 @@ class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin i
         return store
 
     def _connect(self) -> None:
+        if self.db_url is not None:
+            with translate_errors(self.folder):
+                self._engine = db_postgres.make_engine(self.db_url, read_only=self.read_only)
+                self._conn = self._engine.connect()
+                self._probe()
+            return
         with translate_errors(self.folder):
             engine = self._engine = make_engine(self.db_path, read_only=self.read_only)
             try:
@@ -102,10 +163,12 @@ class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin i
     def _probe(self) -> None:
         conn = self.connection
         with conn.begin():
-            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master").all()
+            conn.exec_driver_sql("SELECT 1" if self.db_url else "SELECT count(*) FROM sqlite_master").all()
 
     def pragma(self, sql: str):
-        """Run a PRAGMA outside any transaction on the store's own connection (tests, tools)."""
+        """Run a PRAGMA outside any transaction on the store's own connection (tests, tools; SQLite only)."""
+        if self.db_url is not None:
+            raise CatalogError(f"{self.location}: PRAGMA is SQLite's; this catalog is in PostgreSQL")
         driver = self.connection.connection.driver_connection  # the sqlite3 connection
         if driver is None:
             raise CatalogError(f"{self.folder}: project is closed")
@@ -114,17 +177,36 @@ class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin i
 
     def _migrate_if_needed(self) -> None:
         conn = self.connection
-        with translate_errors(self.folder):
+        with translate_errors(self.folder), self._upgrade_guard():
             with conn.begin():
                 version = migrations.read_version(conn, self.folder)
             if migrations.check_version(version, self.folder, self.read_only):
-                migrations.backup_file(self.db_path, version)
+                if self.db_url is None:
+                    migrations.backup_file(self.db_path, version)
+                # PostgreSQL: no file to copy; each step's DDL is one transaction that a failure
+                # rolls back whole (back up the server's database as the lab usually does)
                 migrations.upgrade(conn, version)
+
+    @contextmanager
+    def _upgrade_guard(self) -> Iterator[None]:
+        """PostgreSQL: one program at a time installs or upgrades the schema (others wait, then
+        find it done). SQLite: the writer lock already ensures that."""
+        if self.db_url is None or self.read_only:
+            yield
+            return
+        with translate_errors(self.folder):
+            db_postgres.advisory_lock(self.connection)
+        try:
+            yield
+        finally:
+            if self._conn is not None:
+                with translate_errors(self.folder):
+                    db_postgres.advisory_unlock(self.connection)
 
     def close(self) -> None:
         if self._conn is not None:
             try:
-                if not self.read_only:
+                if not self.read_only and self.db_url is None:
                     # fold the WAL back so the folder holds one self-contained file
                     self.pragma("PRAGMA wal_checkpoint(TRUNCATE)")
             except Exception:
