@@ -159,7 +159,10 @@ def test_same_encounter_is_same_survey_within_two_hours():
     q = P(1, "2024-06-01T10:00:00", "S1")
     rows = [q, P(2, "2024-06-01T11:30:00", "S1"), P(3, "2024-06-01T12:30:00", "S1"),
             P(4, "2024-06-01T09:00:00", "S2"), P(5, None, "S1"), P(6, None, "S1", "/b")]
-    assert [p.id for p in encounter_siblings(q, rows)] == [2, 5]
+    assert [p.id for p in encounter_siblings(q, rows)] == [2, 5, 6]  # undated: the explicit survey decides
+    # undated photos that only share a folder are not one encounter (issue 15: the demo's 59 photos)
+    loose = [P(7, None, None), P(8, None, None), P(9, "2024-06-01T10:00:00", None)]
+    assert encounter_siblings(loose[0], loose) == [] and encounter_siblings(loose[2], loose) == []
 
 
 def test_the_session_needs_no_qt():

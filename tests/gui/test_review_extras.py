@@ -160,24 +160,33 @@ def test_encounter_siblings_by_survey_time_and_folder():
             _row(3, "2024-06-01T12:01:00", "S1"),  # 2 h 1 min later: no
             _row(4, "2024-06-01T08:30:00", "S1"),  # 1 h 30 earlier: yes
             _row(5, "2024-06-01T10:10:00", "S2"),  # another survey: no
-            _row(6, None, "S1"),  # no date, same folder: yes
-            _row(7, None, "S1", "/s/b")]  # no date, other folder: no
-    assert [p.id for p in encounter_siblings(q, rows)] == [4, 2, 6]
+            _row(6, None, "S1"),  # no date, same survey: yes (an explicit survey)
+            _row(7, None, "S1", "/s/b")]  # no date, same survey, other folder: yes
+    assert [p.id for p in encounter_siblings(q, rows)] == [4, 2, 6, 7]
     undated = _row(8, None, "S1")
-    assert [p.id for p in encounter_siblings(undated, rows)] == [4, 1, 3, 6]  # same survey and folder, by date
+    assert [p.id for p in encounter_siblings(undated, rows)] == [4, 1, 2, 3, 6, 7]  # the survey, by date
     nosurvey = _row(9, "2024-06-01T10:00:00", None)
-    assert encounter_siblings(nosurvey, rows + [_row(10, "2024-06-01T10:30:00", None, "/x")]) == []
+    same_folder = _row(11, "2024-06-01T10:20:00", None)
+    assert encounter_siblings(nosurvey, rows + [_row(10, "2024-06-01T10:30:00", None, "/x"), same_folder]) \
+        == [same_folder]  # no survey: dated, same folder
+    # no date and no survey: a shared folder alone is not an encounter
+    assert encounter_siblings(_row(12, None, None), [_row(13, None, None), _row(14, None, None)]) == []
 
 
-def test_sibling_strip_under_the_query_jumps_to_the_photo(qtbot, window, demo_project):
+def test_sibling_strip_under_the_query_jumps_to_the_photo(qtbot, window, demo_project, tmp_path):
+    from encounter_photos import add_encounter_photos
+
     assert window.open_project(str(demo_project))
     qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
     r, store, c = window.review, window.store, window.controller
     first = store.photo(c.photo_id)
-    expected = sorted(p.id for p in store.photos() if p.id != first.id and p.survey == first.survey
-                      and p.path.parent == first.path.parent)  # the demo photos have no date
+    # the demo's survey photos carry dates: each whale is one encounter, hours from the next
+    assert first.taken_at and r.sibling_ids() == [] and "2 h" in r.siblings_label.text()
+    expected = [p.id for p in add_encounter_photos(store, first, tmp_path / "more")]
+    c.reload_photos()
+    c.show_photo(first.id)
     assert len(expected) >= 2 and sorted(r.sibling_ids()) == expected
-    assert r.siblings.isVisible() and "same folder" in r.siblings_label.text()
+    assert r.siblings.isVisible() and "2 h" in r.siblings_label.text()
     assert r.siblings.focusPolicy() == Qt.FocusPolicy.NoFocus
     assert r.siblings.geometry().top() > r.query_view.geometry().bottom()  # under the query
     qtbot.waitUntil(lambda: not r.siblings.item(0).icon().isNull(), timeout=20_000)  # the queue's thumbnails

@@ -1,4 +1,5 @@
-"""The demo project: synthetic fluke photos imported into a new project, ready to review."""
+"""The demo project: synthetic fluke photos imported into a new project, ready to review, with the
+dates, places and surveys of a real season (demo_field_data.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.model_names import FLUKES
 
 from . import box_proposals
+from .demo_field_data import catalog_sightings_csv, survey_schedule, write_exif
 from .imports import import_catalog_into
 from .steps import Step
 
@@ -37,11 +39,14 @@ def create_demo_project(target: str | Path, small: bool = True) -> Generator[Any
         yield Step(2, 3, "Importing the reference catalog")
         yield from import_catalog_into(store, Path(paths.references_csv))
         _import_reference_boxes(store, Path(paths.references_csv), Path(paths.boxes_csv), project)
+        _import_catalog_sightings(store, Path(paths.references_csv))
         yield Step(2, 3, "Importing the survey photos")
-        queries = _read_csv_images(Path(paths.queries_csv))
-        for i, path in enumerate(queries):
+        queries = survey_schedule(_read_csv_labels(Path(paths.queries_csv)))
+        for i, record in enumerate(queries):
+            path = record.path
             try:
-                store.add_photo(path, survey="Demo survey")
+                write_exif(record)  # the date and position a camera would have recorded
+                store.add_photo(path, survey=record.survey)
             except Exception as exc:  # keep going: the queue shows what could not be read
                 print(f"demo import: {exc}")
             if i % 10 == 0:
@@ -76,6 +81,20 @@ def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path, projec
         str((boxes_csv.parent / r["Image"]).resolve()):
             (BoundingBox(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])), "demo")
         for r in other})
+
+
+def _import_catalog_sightings(store, references_csv: Path) -> None:
+    """The catalog's earlier sightings: date, place, position and survey of each catalog photo."""
+    from whaleid_gui.core.catalog.importers import import_sightings
+
+    with open(references_csv, newline="", encoding="utf-8") as fh:
+        rows = [(row["Image"], row["Id"]) for row in csv.DictReader(fh)]
+    import_sightings(store, catalog_sightings_csv(rows, references_csv.parent / "catalog_sightings.csv"))
+
+
+def _read_csv_labels(csv_path: Path) -> list[tuple[Path, str]]:
+    with open(csv_path, newline="", encoding="utf-8") as fh:
+        return [(csv_path.parent / row["Image"], row["Id"]) for row in csv.DictReader(fh)]
 
 
 def _read_csv_images(csv_path: Path) -> list[Path]:

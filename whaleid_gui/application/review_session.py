@@ -115,22 +115,21 @@ def taken_at(photo: Any) -> datetime | None:
 
 
 def encounter_siblings(query: Any, rows: Sequence[Any], hours: float = ENCOUNTER_HOURS) -> list:
-    """The other photos of the query's encounter: same survey and taken within `hours` of it;
-    where either date is missing, same survey and same folder (no survey: same folder too)."""
+    """The other photos of the query's encounter: same survey and taken within `hours` of it
+    (without a survey, the same folder too). Where a date is missing only an explicit survey groups
+    photos: a folder of undated photos may hold a whole season, not one encounter."""
     t0 = taken_at(query)
     folder = Path(query.path).parent
     out = []
     for p in rows:
         if p.id == query.id or p.survey != query.survey:
             continue
-        same_folder = Path(p.path).parent == folder
-        if query.survey is None and not same_folder:
-            continue
         t = taken_at(p)
         if t0 is not None and t is not None:
-            if abs((t - t0).total_seconds()) <= hours * 3600:
+            near = abs((t - t0).total_seconds()) <= hours * 3600
+            if near and (query.survey is not None or Path(p.path).parent == folder):
                 out.append(p)
-        elif same_folder:
+        elif query.survey is not None:
             out.append(p)
     out.sort(key=lambda p: (p.taken_at or "9999", Path(p.path).name.lower(), p.id))
     return out

@@ -158,7 +158,8 @@ class ReviewController(QObject):
             mark = {"done": "\u2713 ", "needs_decision": "\u25a3 "}.get(p.status, "")
             items.append((p.id, mark + (t or Path(p.path).stem[:9]),
                           f"{photo_caption(p)} \u00b7 {p.status}" + (f" \u00b7 {p.quality}" if p.quality else "")))
-        what = f" (\u00b1{ENCOUNTER_HOURS:g} h)" if taken_at(photo) is not None else " (same folder)"
+        what = (f" (\u00b1{ENCOUNTER_HOURS:g} h)" if taken_at(photo) is not None
+                else f" (survey {photo.survey}, no time)" if photo.survey else " (needs a date or a survey)")
         self.review.set_siblings(items, what)
         for p in sibs:
             pm = self.queue.thumbnail(p.id)
