@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..core.catalog import is_project_folder
 from .match_photos import device_label, model_for
 from .model_label import model_label
 from .project_engine import EngineConfig
@@ -19,12 +20,9 @@ def user_data_dir() -> Path:
     return Path(base) / "WhaleID"
 
 
-def project_db(folder: str | Path) -> Path:
-    return Path(folder) / "project.sqlite"
-
-
 def is_project(folder: str | Path) -> bool:
-    return project_db(folder).exists()
+    """A project folder: its catalog in project.sqlite or in the PostgreSQL that project.postgresql names."""
+    return is_project_folder(folder)
 
 
 def engine_info(engine: EngineConfig) -> tuple[str, str]:

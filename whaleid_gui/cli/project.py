@@ -1,5 +1,5 @@
-"""`whaleid project create|check|info|settings|model|match`: a project (catalog database) from the
-command line. Each command opens the project, does one job and closes it; `project check` exits 1
+"""`whaleid project create|migrate|check|info|settings|model|match`: a project (catalog database)
+from the command line. Each command opens the project, does one job and closes it; `project check` exits 1
 when the project has problems."""
 
 from __future__ import annotations
@@ -33,7 +33,19 @@ def register(subparsers) -> None:
     project_sub = p_project.add_subparsers(dest="project_command", metavar="ACTION", required=True)
     p = project_sub.add_parser("create", parents=[user], help="create a project folder")
     p.add_argument("dir", help="project folder (created)")
+    p.add_argument("--db", metavar="URL", help="keep the catalog in PostgreSQL: postgresql://user@host:port/database "
+                   "(an empty database; one that holds a WhaleID catalog is joined). The password is not saved: "
+                   "put it in PGPASSWORD or ~/.pgpass. Default: project.sqlite in the folder")
     p.set_defaults(handler=_cmd_create)
+    p = project_sub.add_parser(
+        "migrate", parents=[user],
+        help="copy project SRC to the new project DEST (SQLite to PostgreSQL with --db, or back); verifies every table",
+    )
+    p.add_argument("src", help="the project folder to copy (left as it is)")
+    p.add_argument("dest", help="the new project folder")
+    p.add_argument("--db", metavar="URL", help="DEST's catalog in this empty PostgreSQL database "
+                   "(postgresql://user@host:port/database); default: project.sqlite in DEST")
+    p.set_defaults(handler=_cmd_migrate)
     p = project_sub.add_parser("check", parents=[user], help="integrity check, orphans and missing image files")
     p.add_argument("dir", help="project folder")
     p.set_defaults(handler=_cmd_check)
@@ -67,9 +79,24 @@ def register(subparsers) -> None:
 
 def _cmd_create(args) -> int:
     from ..core.catalog import ProjectStore
+    from ..core.catalog.db_postgres import parse_url
 
-    with ProjectStore.create(args.dir, user=args.user) as store:
+    with ProjectStore.create(args.dir, user=args.user, db_url=args.db) as store:
         print(f"created project {store.folder}")
+        if args.db:
+            print(f"catalog: {store.location} (schema {store.schema_version}, {store.count_photos()} photos)")
+    if args.db and parse_url(args.db).password:
+        warn("the password was not saved; put it in PGPASSWORD or ~/.pgpass for the next commands")
+    return EXIT_OK
+
+
+def _cmd_migrate(args) -> int:
+    from ..core.catalog.copy_catalog import migrate_project
+
+    report = migrate_project(args.src, args.dest, db_url=args.db, user=args.user)
+    for t in report:
+        print(f"{t.table}: {t.rows} rows, sha256 {t.checksum[:16]} (same in both)")
+    print(f"copied {args.src} to {Path(args.dest).expanduser().absolute()}: {len(report)} tables verified")
     return EXIT_OK
 
 
@@ -94,6 +121,7 @@ def _cmd_info(args) -> int:
     with open_project(args, read_only=True) as store:
         counts = {s: store.count_photos(s) for s in ("needs_box", "needs_decision", "done")}
         print(f"project {store.folder} (schema {store.schema_version})")
+        print(f"catalog: {store.location}")
         print(f"photos: {sum(counts.values())} ({counts['needs_box']} need a box, "
               f"{counts['needs_decision']} need a decision, {counts['done']} identified)")
         print(f"individuals: {len(store.individuals())}; decisions: {len(store.decisions())}")

@@ -10,9 +10,9 @@ from whaleid_gui import cli
 from whaleid_gui.cli import import_export, project
 
 
-def test_cli_flow(tmp_path, photos_dir, capsys):
+def test_cli_flow(tmp_path, photos_dir, capsys, catalog_url):
     proj = str(tmp_path / "proj")
-    assert cli.main(["project", "create", proj]) == 0
+    assert cli.main(["project", "create", proj] + (["--db", catalog_url] if catalog_url else [])) == 0
     assert cli.main(["import", "photos", str(photos_dir), "--project", proj, "--survey", "S1"]) == 0
     assert "6 photos added" in capsys.readouterr().out
     csv = tmp_path / "cat.csv"

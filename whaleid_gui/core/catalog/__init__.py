@@ -1,4 +1,5 @@
-"""The project store: one folder with project.sqlite, settings.json and project.lock (no Qt)."""
+"""The project store: one folder with settings.json and its catalog: project.sqlite (+ project.lock), or
+PostgreSQL named by project.postgresql (no Qt)."""
 
 from .errors import (
     CatalogError,
@@ -26,10 +27,11 @@ from .rows import (
     SightingRow,
 )
 from .schema import SCHEMA_VERSION
-from .store import ProjectStore
+from .store import ProjectStore, is_project_folder
 
 __all__ = [
-    "SCHEMA_VERSION", "ProjectStore", "PhotoRow", "BoxRow", "IndividualRow", "DecisionRow", "SightingRow",
+    "SCHEMA_VERSION", "ProjectStore", "is_project_folder", "PhotoRow", "BoxRow", "IndividualRow", "DecisionRow",
+    "SightingRow",
     "CandidateRow", "ModelRunRow", "ImportReport", "CheckReport", "CatalogError", "DecisionError",
     "DecisionConflictError", "CodeTakenError",
     "DiskFullError", "ExportExistsError", "NotFoundError", "ProjectExistsError", "ProjectInUseError",

@@ -118,11 +118,15 @@ def is_postgres_error(err: BaseException) -> bool:
 
 def translated(err: BaseException, folder: Path) -> Exception:
     """One line that says what went wrong and names the database (never its password)."""
-    orig = getattr(err, "orig", err)
     try:
         where = without_password(read_url(folder))
     except CatalogError:
         where = str(folder)
+    return translated_at(err, where)
+
+
+def translated_at(err: BaseException, where: str) -> Exception:
+    orig = getattr(err, "orig", err)
     state = getattr(orig, "sqlstate", None) or ""
     text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
     low = str(orig).lower()
@@ -137,6 +141,7 @@ def translated(err: BaseException, folder: Path) -> Exception:
         )
     if not state and (
         "connection refused" in low or "could not translate host name" in low or "timeout expired" in low
+        or "failed to resolve host" in low or "name or service not known" in low
         or "no such file or directory" in low or "connection failed" in low or "could not connect" in low
         or "server closed the connection" in low or "connection is closed" in low
     ):

@@ -14,7 +14,10 @@ class CatalogError(WhaleIDError):
 class ProjectNotFoundError(CatalogError):
     def __init__(self, folder: str | Path):
         self.folder = str(folder)
-        super().__init__(f"{folder}: not a WhaleID project (no project.sqlite); create it with `whaleid project create`")
+        super().__init__(
+            f"{folder}: not a WhaleID project (no project.sqlite or project.postgresql); "
+            "create it with `whaleid project create`"
+        )
 
 
 class ProjectExistsError(CatalogError):

@@ -34,6 +34,12 @@ SETTINGS_NAME = "settings.json"
 SETTINGS_FORMAT = 1
 
 
+def is_project_folder(folder: str | Path) -> bool:
+    """True for a folder with a catalog: project.sqlite, or project.postgresql naming one."""
+    folder = Path(folder)
+    return (folder / DB_NAME).is_file() or (folder / db_postgres.URL_FILE).is_file()
+
+
 class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin includes IndividualsMixin
     """The catalog of one project. Use ProjectStore.create / ProjectStore.open, not the constructor."""
 
