@@ -84,8 +84,10 @@ class WindowProjects:
         self.store, self.folder = store, folder_p
         self.banner.setText(banner)
         self.banner.setVisible(bool(banner))
-        self.project_label.setText(f"Project: {folder_p.name}" + (" (read-only)" if store.read_only else ""))
-        self.setWindowTitle(f"WhaleID \u2014 {folder_p}")
+        shared = " (shared, PostgreSQL)" if store.backend == "postgresql" else ""
+        self.project_label.setText(f"Project: {folder_p.name}{shared}" + (" (read-only)" if store.read_only else ""))
+        self.project_label.setToolTip(f"Catalog: {store.location}")
+        self.setWindowTitle(f"WhaleID \u2014 {folder_p}" + (f" \u2014 {store.location}" if shared else ""))
         for a in (self.act_import, self.act_import_folder, self.act_import_csv, self.act_import_wildbook):
             a.setEnabled(not store.read_only)
         self._remember(str(folder_p))
@@ -229,15 +231,18 @@ class WindowProjects:
             self.recent_menu.addAction("(none)").setEnabled(False)
 
     def new_project_dialog(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Folder for the new project (empty)")
-        if folder:
-            self.new_project(folder)
+        from whaleid_gui.gui.new_project_dialog import NewProjectDialog
 
-    def new_project(self, folder: str) -> bool:
+        dialog = NewProjectDialog(self)
+        if dialog.exec():
+            self.new_project(*dialog.values())
+
+    def new_project(self, folder: str, db_url: str | None = None) -> bool:
+        """Create a project in `folder` (its catalog in PostgreSQL when db_url is given) and open it."""
         from whaleid_gui.core.catalog import ProjectStore
 
         try:
-            ProjectStore.create(folder).close()
+            ProjectStore.create(folder, db_url=db_url).close()
         except Exception as exc:
             self.show_error(f"Cannot create a project in {folder}: {exc}")
             return False

@@ -1,0 +1,38 @@
+"""File > New with the catalog on a PostgreSQL server, and opening such a project while another
+program writes it (a real throwaway server: tests/conftest.py: pg_url)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QDialog
+
+from whaleid_gui.core.catalog import ProjectStore
+from whaleid_gui.gui.new_project_dialog import NewProjectDialog
+
+
+def test_new_project_dialog_asks_for_the_url_of_a_server(qtbot, tmp_path):
+    d = NewProjectDialog()
+    qtbot.addWidget(d)
+    d.folder.setText(str(tmp_path / "p"))
+    assert d.values() == (str(tmp_path / "p"), None) and not d.url.isEnabled()
+    d.on_server.setChecked(True)
+    assert d.url.isEnabled()
+    d._accept()  # no URL yet: the dialog stays open and says what is missing
+    assert d.result() != QDialog.DialogCode.Accepted and "URL" in d.error.text()
+    d.url.setText(" postgresql://ann@db.lab.org/whales ")
+    d._accept()
+    assert d.result() == QDialog.DialogCode.Accepted
+    assert d.values() == (str(tmp_path / "p"), "postgresql://ann@db.lab.org/whales")
+
+
+def test_a_postgresql_project_opens_while_another_program_writes_it(qtbot, window, tmp_path, pg_url):
+    folder = tmp_path / "lab"
+    assert window.new_project(str(folder), db_url=pg_url)
+    assert window.store.backend == "postgresql" and not window.store.read_only
+    assert "shared, PostgreSQL" in window.project_label.text()
+    assert pg_url in window.windowTitle() and pg_url in window.project_label.toolTip()
+    # another reviewer's folder on the same catalog writes while the app has it open for writing
+    with ProjectStore.create(tmp_path / "bob", user="bob", db_url=pg_url) as bob:
+        bob.create_individual("HW-007")
+    assert [i.code for i in window.store.individuals()] == ["HW-007"]
+    window.store.create_individual("HW-008")
+    assert window.open_project(str(folder)) and not window.banner.isVisible()
