@@ -62,3 +62,30 @@ def test_decide_unknown_individual_or_photo_is_a_clear_error(project: Path, caps
     assert "nope.jpg: no such photo" in capsys.readouterr().err
     with ProjectStore.open(project, read_only=True) as store:
         assert store.decisions() == []
+
+
+def test_a_batch_reports_a_photo_someone_else_decided_first_and_goes_on(project: Path, tmp_path: Path, capsys) -> None:
+    # bob decides p2 while ann's batch (made when p2 was undecided: version 0) is on its way
+    assert main(["decide", "p2.jpg", "confirm", "HW-0002", "--project", str(project), "--user", "bob"]) == 0
+    batch = tmp_path / "ann.csv"
+    batch.write_text("photo,action,individual,version\np2.jpg,confirm,HW-0001,0\np3.jpg,reject,HW-0001,\n"
+                     "p3.jpg,confirm,HW-0002,\n", encoding="utf-8")
+    capsys.readouterr()
+    assert main(["decide", "--from", str(batch), "--project", str(project), "--user", "ann", "--shared"]) == 3
+    out, err = capsys.readouterr()
+    assert "line 2: p2.jpg: not applied: photo" in err and "decided meanwhile by bob" in err
+    assert "confirmed HW-0002" in err  # the first decision is shown
+    assert "p3.jpg: rejected HW-0001 by ann" in out and "p3.jpg: confirmed HW-0002 by ann" in out
+    with ProjectStore.open(project, read_only=True) as store:
+        p2 = [d for d in store.decisions() if d.photo_id == store.photo_by_path(project.parent / "photos" / "p2.jpg").id]
+        assert [(d.who, d.individual_code, d.undone) for d in p2] == [("bob", "HW-0002", False), ("ann", "HW-0001", True)]
+        assert p2[1].conflict_with == p2[0].id  # ann's refused decision stays in the history
+    assert main(["undo", "--project", str(project), "--user", "bob"]) == 0  # bob's own, not ann's later one
+    assert "confirmed HW-0002 on photo" in capsys.readouterr().out
+
+
+def test_a_batch_csv_without_the_needed_columns_is_refused(project: Path, tmp_path: Path, capsys) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("image,what\np2.jpg,skip\n", encoding="utf-8")
+    assert main(["decide", "--from", str(bad), "--project", str(project)]) == 2
+    assert f"{bad}: needs the columns photo,action" in capsys.readouterr().err

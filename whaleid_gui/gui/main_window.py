@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabW
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.gui.app_icon import app_icon
 from whaleid_gui.gui.box_editor import BoxEditor
+from whaleid_gui.gui.catalog_poll import CatalogPoll
 from whaleid_gui.gui.catalog_view import CatalogView
 from whaleid_gui.gui.compare_panel import ComparePanel
 from whaleid_gui.gui.display_adjust import DisplayAdjustBar
@@ -130,6 +131,9 @@ class MainWindow(WindowMenus, WindowStatus, WindowProjects, WindowSharing, QMain
         self._catalog_stale = True
 
         self._build_status_bar()
+        # other reviewers of a shared catalog: their changes reload the views, their claims show
+        self.catalog_poll = CatalogPoll(self.controller, self)
+        self.statusBar().addPermanentWidget(self.catalog_poll.label)
         self._build_actions()
         self._build_menus()
         self.resize(1366, 740)

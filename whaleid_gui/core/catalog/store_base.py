@@ -52,8 +52,9 @@ class StoreBase:
 
     # ----------------------------------------------------------------- transactions
     @contextmanager
-    def _tx(self, write: bool = True) -> Iterator[Connection]:
-        """One transaction (re-entrant: nested calls join the outer one)."""
+    def _tx(self, write: bool = True, counted: bool = True) -> Iterator[Connection]:
+        """One transaction (re-entrant: nested calls join the outer one). counted=False: a write
+        that other reviewers' views need not reload for (claims)."""
         if write and self.read_only:
             raise ProjectReadOnlyError(f"{self.folder}: project is open read-only; nothing was changed")
         conn = self.connection
@@ -70,7 +71,7 @@ class StoreBase:
             try:
                 with conn.begin():
                     yield conn
-                    if write:
+                    if write and counted:
                         # other reviewers' apps poll this counter to reload what changed; raised
                         # last, so its row lock (PostgreSQL) is held only until the commit
                         conn.execute(

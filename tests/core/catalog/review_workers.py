@@ -1,0 +1,53 @@
+"""What a reviewer's process does in the concurrency tests: open the shared catalog, look at photos,
+decide. Run in child processes started with multiprocessing's "spawn" (a fresh interpreter each,
+as separate apps or CLI runs are), so this module imports nothing but the store."""
+
+from __future__ import annotations
+
+
+def open_store(folder: str, user: str):
+    from whaleid_gui.core.catalog import ProjectStore
+
+    return ProjectStore.open(folder, user=user, shared=True)
+
+
+def review(folder: str, user: str, shared_photo: int, code: str, own_photos: list[int], barrier, results) -> None:
+    """Look at the shared photo (its version), wait until every reviewer has looked, confirm it as
+    `code`; then reject HW-001 on each of `own_photos` (a queue nobody else works on). Reports
+    (user, what happened on the shared photo, the ids of the decisions the store committed)."""
+    from whaleid_gui.core.catalog import DecisionConflictError
+
+    try:
+        with open_store(folder, user) as store:
+            version, _ = store.decision_state(shared_photo)
+            target, hw1 = store.individual_by_code(code), store.individual_by_code("HW-001")
+            barrier.wait(60)
+            committed = []
+            try:
+                committed.append(store.decide(shared_photo, "confirmed", individual_id=target.id,
+                                              expected_version=version).id)
+                outcome: tuple = ("won",)
+            except DecisionConflictError as err:
+                outcome = ("conflict", err.first.who, err.first.id, err.refused.id)
+            for pid in own_photos:
+                version, _ = store.decision_state(pid)
+                committed.append(store.decide(pid, "rejected", individual_id=hw1.id, expected_version=version).id)
+            results.put((user, outcome, committed))
+    except BaseException as err:  # noqa: BLE001 - the test process reports it
+        results.put((user, ("error", repr(err)), []))
+
+
+def merge_after_barrier(folder: str, user: str, keep: str, absorb: str, barrier, results) -> None:
+    from whaleid_gui.core.catalog import CatalogError
+
+    try:
+        with open_store(folder, user) as store:
+            k, a = store.individual_by_code(keep), store.individual_by_code(absorb)
+            barrier.wait(60)
+            try:
+                store.merge_individuals(k.id, a.id)
+                results.put((user, ("merged",), []))
+            except CatalogError as err:
+                results.put((user, ("refused", str(err)), []))
+    except BaseException as err:  # noqa: BLE001
+        results.put((user, ("error", repr(err)), []))

@@ -1,0 +1,47 @@
+"""The window beside another reviewer of the same catalog (issue 13 point 2): who has the photo
+open shows in the status bar, a decision someone else made first is named in a dialog and not
+applied, and the views reload what the other reviewer changed without a restart."""
+
+from __future__ import annotations
+
+from whaleid_gui.application.match_photos import CandidateView
+from whaleid_gui.core.catalog import ProjectStore
+
+
+def test_claim_conflict_and_refresh_from_another_reviewer(qtbot, window, demo_project):
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.controller.photo_id is not None, timeout=20_000)
+    pid = window.controller.photo_id
+    label = window.catalog_poll.label
+    assert not label.isVisible()
+    bob = ProjectStore.open(demo_project, user="bob")  # another reviewer (same process: the lock is shared)
+    try:
+        bob.claim_photo(pid)
+        window.catalog_poll.poll()
+        assert label.isVisible() and label.text().startswith("Being reviewed by bob (")
+        version, _ = bob.decision_state(pid)
+        first, second = bob.individuals()[:2]
+        bob.decide(pid, "confirmed", individual_id=first.id, expected_version=version)
+
+        window.controller.confirm(CandidateView(1, second.code, 0.5, second.id))  # the window saw the old version
+        assert "decided meanwhile by bob" in window.last_error and f"confirmed {first.code}" in window.last_error
+        assert [(d.who, d.undone) for d in window.store.decisions(pid)] == [("bob", False), (window.store.user, True)]
+        assert window.store.photo(pid).status == "done"  # bob's decision holds; the queue shows it so
+
+        bob.rename_individual(first.id, name="Renamed by bob")
+        before = window.store.change_count()
+        window.catalog_poll.poll()  # what the timer does every few seconds
+        assert window.controller.session._seen_changes == before
+        window.pages.setCurrentIndex(1)  # the catalog view shows bob's rename without a restart
+        qtbot.waitUntil(lambda: "Renamed by bob" in _catalog_text(window), timeout=5000)
+        bob.release_claims()
+        window.catalog_poll.poll()
+        assert not label.isVisible()
+    finally:
+        bob.close()
+
+
+def _catalog_text(window) -> str:
+    table = window.catalog.table
+    return " ".join(table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())
+                    if table.item(r, c) is not None)
