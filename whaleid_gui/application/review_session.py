@@ -9,13 +9,14 @@ which says why in the window, and leave the session as it was.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence, Union
 
 from whaleid_gui.application.match_photos import MatchResult, record_result
 from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.catalog import CatalogError, DecisionConflictError
 
 ENCOUNTER_HOURS = 2.0  # photos of one survey taken this close together show the same encounter
 
@@ -49,6 +50,7 @@ class Decision:
     photo_id: int
     kind: str  # "confirmed" | "rejected" | "new_individual" | "skipped"
     code: str | None  # the individual decided for (None for a skip)
+    decision_id: int | None = field(default=None, compare=False)  # the store's row: what undo takes back
 
 
 HistoryEntry = Union[BoxEdit, Decision]
@@ -74,7 +76,24 @@ class DecisionUndone:
     photo_id: int  # the photo the store's undo touched (where the review goes back to)
 
 
-SessionEvent = Union[BoxSaved, DecisionRecorded, DecisionUndone]
+@dataclass(frozen=True)
+class DecisionConflicted:
+    """Someone else decided the photo first: `error.first` is their decision (who, when, what),
+    `error.refused` this reviewer's, kept in the history without effect."""
+
+    error: DecisionConflictError
+
+
+SessionEvent = Union[BoxSaved, DecisionRecorded, DecisionUndone, DecisionConflicted]
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """What a poll found: whether anyone changed the catalog since the last poll (reload the
+    views), and who else has the photo under review open (None: nobody)."""
+
+    changed: bool
+    claim: Any = None  # store_claims.ClaimRow
 
 
 # ---------------------------------------------------------------------------- which photo next
@@ -145,6 +164,11 @@ class ReviewSession:
         self.read_only = False
         self.photo_id: int | None = None
         self.photo_state = BoxState()  # the box of the photo under review, as stored now
+        # the photo's decision version when it was shown: a decision goes with it, and one that
+        # someone else made in between refuses ours (DecisionConflicted)
+        self.photo_version: int | None = None
+        self.claimed_by: Any = None  # another reviewer's claim on the photo under review
+        self._seen_changes: int | None = None
         self.results: dict[int, MatchResult] = {}  # photo id -> its latest ranking
         self.rejected: dict[int, set[str]] = {}  # photo id -> codes rejected for it
         self.proposals: dict[str, BoundingBox] = {}  # resolved photo path -> proposed box
@@ -163,7 +187,9 @@ class ReviewSession:
     # ------------------------------------------------------------------ project and photo
     def open(self, store: Any, proposals: Mapping[str, BoundingBox] | None = None) -> None:
         """Start over on another project (None: no project); nothing of the last one is kept."""
+        self._release_claims()
         self.store = store
+        self._seen_changes = None
         self.read_only = bool(store is not None and store.read_only)
         self.photo_id = None
         self.photo_state = BoxState()
@@ -178,10 +204,53 @@ class ReviewSession:
         return self.store is not None and not self.read_only
 
     def show(self, photo_id: int | None) -> BoxState:
-        """The photo now under review (None: none); returns its stored box."""
+        """The photo now under review (None: none); returns its stored box. Others see that this
+        reviewer has it open (a claim), and the session notes the decision version it shows."""
         self.photo_id = photo_id
         self.photo_state = state_of(self.store.box(photo_id)) if photo_id is not None else BoxState()
+        self.photo_version = self.store.decision_state(photo_id)[0] if photo_id is not None else None
+        self.claimed_by = self._claim()
         return self.photo_state
+
+    # ------------------------------------------------------------------ other reviewers
+    def _claim(self) -> Any:
+        """Claim the photo under review (a writer) and return another reviewer's claim on it. A
+        claim is a hint: when it cannot be written the review goes on without it."""
+        if self.store is None or self.photo_id is None:
+            return None
+        try:
+            if self.can_edit:
+                return self.store.claim_photo(self.photo_id)
+            return self.store.claim_of(self.photo_id)
+        except CatalogError:
+            return None
+
+    def _release_claims(self) -> None:
+        if self.store is not None and self.can_edit and not getattr(self.store, "closed", False):
+            try:
+                self.store.release_claims()
+            except CatalogError:
+                pass  # stale within minutes anyway
+
+    def _absorb_own_write(self) -> None:
+        """After this session's one write transaction: when nobody else wrote meanwhile, the next
+        poll has nothing to reload (the views already show our own decision)."""
+        if self._seen_changes is not None:
+            count = self.store.change_count()
+            if count == self._seen_changes + 1:
+                self._seen_changes = count
+
+    def poll(self) -> Refresh:
+        """Called every few seconds by the app: keeps this reviewer's claim alive, says whether
+        anyone changed the catalog since the last poll (one cheap read) and who else has the photo
+        under review open."""
+        if self.store is None:
+            return Refresh(False)
+        count = self.store.change_count()
+        changed = self._seen_changes is not None and count != self._seen_changes
+        self._seen_changes = count
+        self.claimed_by = self._claim()
+        return Refresh(changed, self.claimed_by)
 
     def proposal_for(self, path: str | Path) -> BoundingBox | None:
         return self.proposals.get(str(Path(path).resolve()))
@@ -230,14 +299,22 @@ class ReviewSession:
         if self.photo_id is None or not self.can_edit:
             return None
         result = self.results.get(self.photo_id)
-        row = self.store.decide(
-            self.photo_id, kind,
-            individual_id=cand.individual_id if cand is not None else None,
-            score=cand.score if cand is not None else None,
-            rank=cand.rank if cand is not None else None,
-            weights_id=result.weights_id if result is not None else None,
-            new_code=new_code, new_name=new_name or None)
-        decision = Decision(self.photo_id, kind, cand.code if cand is not None else new_code)
+        try:
+            row = self.store.decide(
+                self.photo_id, kind,
+                individual_id=cand.individual_id if cand is not None else None,
+                score=cand.score if cand is not None else None,
+                rank=cand.rank if cand is not None else None,
+                weights_id=result.weights_id if result is not None else None,
+                new_code=new_code, new_name=new_name or None, expected_version=self.photo_version)
+        except DecisionConflictError as err:
+            # the reviewer is shown the first decision now: what they decide next is made on it
+            self.photo_version = self.store.decision_state(self.photo_id)[0]
+            self._announce(DecisionConflicted(err))
+            raise
+        self.photo_version = row.photo_version
+        self._absorb_own_write()
+        decision = Decision(self.photo_id, kind, cand.code if cand is not None else new_code, row.id)
         if kind == "rejected" and decision.code:
             self.rejected.setdefault(self.photo_id, set()).add(decision.code)
         self.history.append(decision)
@@ -264,8 +341,11 @@ class ReviewSession:
             self.history.pop()
             self.redo_stack.append(entry)
             return entry
-        row = self.store.undo_last()
+        # this reviewer's own decision, not the catalog's latest (another reviewer's, perhaps)
+        row = self.store.undo(entry.decision_id) if entry.decision_id is not None else self.store.undo_last()
         self.history.pop()
+        if row is not None and row.photo_id == self.photo_id:
+            self.photo_version = self.store.decision_state(row.photo_id)[0]
         if entry.kind == "rejected":
             self.rejected.get(entry.photo_id, set()).discard(entry.code or "")
         self._announce(DecisionUndone(entry, row.photo_id if row is not None else entry.photo_id))

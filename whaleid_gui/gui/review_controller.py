@@ -30,6 +30,7 @@ from whaleid_gui.application.review_session import (
     next_photo,
     taken_at,
 )
+from whaleid_gui.core.catalog import DecisionConflictError
 from whaleid_gui.gui.box_editor import BoxEditor, qimage_from_array
 from whaleid_gui.gui.compare_controller import CompareController, photo_caption
 from whaleid_gui.gui.compare_panel import ComparePanel
@@ -314,9 +315,17 @@ class ReviewController(QObject):
 
     # ------------------------------------------------------------------ decisions
     def _decide(self, kind: str, cand=None, new_code: str | None = None, new_name: str | None = None):
-        """The session records it (and announces it: store_changed); a store error is said here."""
+        """The session records it (and announces it: store_changed); a store error is said here.
+        Someone else's decision on the photo since it was shown: a dialog names it (who, when,
+        what), and the photo is shown as it is now."""
         try:
             return self.session.decide(kind, cand, new_code=new_code, new_name=new_name)
+        except DecisionConflictError as exc:
+            self._fail(str(exc), dialog=True)
+            if self.photo_id is not None:
+                self.queue.update_photos([self.store.photo(self.photo_id)])
+            self.store_changed.emit()
+            return None
         except Exception as exc:
             self._fail(str(exc))
             return None
