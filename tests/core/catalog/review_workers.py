@@ -13,8 +13,10 @@ def open_store(folder: str, user: str):
 
 def review(folder: str, user: str, shared_photo: int, code: str, own_photos: list[int], barrier, results) -> None:
     """Look at the shared photo (its version), wait until every reviewer has looked, confirm it as
-    `code`; then reject HW-001 on each of `own_photos` (a queue nobody else works on). Reports
-    (user, what happened on the shared photo, the ids of the decisions the store committed)."""
+    `code`; then work through `own_photos` (a queue nobody else works on): the first is a new
+    individual with the next free code (the reviewers suggest the same code at the same moment),
+    the others reject HW-001. Reports (user, what happened on the shared photo, the ids of the
+    decisions the store committed)."""
     from whaleid_gui.core.catalog import DecisionConflictError
 
     try:
@@ -29,9 +31,10 @@ def review(folder: str, user: str, shared_photo: int, code: str, own_photos: lis
                 outcome: tuple = ("won",)
             except DecisionConflictError as err:
                 outcome = ("conflict", err.first.who, err.first.id, err.refused.id)
-            for pid in own_photos:
+            for n, pid in enumerate(own_photos):
                 version, _ = store.decision_state(pid)
-                committed.append(store.decide(pid, "rejected", individual_id=hw1.id, expected_version=version).id)
+                kind, ind = ("new_individual", None) if n == 0 else ("rejected", hw1.id)
+                committed.append(store.decide(pid, kind, individual_id=ind, expected_version=version).id)
             results.put((user, outcome, committed))
     except BaseException as err:  # noqa: BLE001 - the test process reports it
         results.put((user, ("error", repr(err)), []))

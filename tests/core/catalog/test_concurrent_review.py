@@ -171,6 +171,8 @@ def test_processes_at_once_one_wins_a_shared_photo_and_nothing_is_lost(catalog):
         assert sorted(d.id for d in refused) == sorted(r[1][3] for r in losers)  # both kept in the audit
         assert {d.conflict_with for d in refused} == {won_id}
         assert len(s.sightings(photo_id=shared)) == 1
+        new_codes = [d.individual_code for d in in_force if d.decision == "new_individual"]
+        assert len(new_codes) == 3 == len(set(new_codes))  # the same suggested code is never given twice
 
 
 def test_opposite_merges_at_once_one_is_applied(catalog):

@@ -35,7 +35,7 @@ class IndividualsMixin(StoreBase):
     def _create_individual(self, conn, code: str, name=None, notes=None) -> int:
         code = _valid_code(code)
         if conn.execute(select(individuals.c.id).where(individuals.c.code == code)).first():
-            raise CatalogError(f"individual code {code!r} is already used in this project")
+            raise CodeTakenError(f"individual code {code!r} is already used in this project")
         at = now_iso()
         try:
             # savepoint: another reviewer's transaction may take the code between the check above
