@@ -96,6 +96,7 @@ _MATCHERS: dict[tuple, tuple[Any, Any, tuple, str]] = {}  # key -> (model, match
 _MATCHERS_LOCK = threading.Lock()
 _MODELS: dict[tuple, Any] = {}
 _LOAD_LOCK = threading.Lock()
+_PREPARE_LOCK = threading.RLock()
 
 
 def model_for(engine: EngineConfig):
@@ -156,15 +157,38 @@ def prepared_matcher(folder: Path, engine: EngineConfig, refs: list, threshold: 
     (the review panel, the status bar and the command line show it); note is "" otherwise.
     cache_dir: feature cache folder (keypoints in its "keypoints" folder); default: the project's.
     """
-    from whaleid_gui.core.features import FeatureCache, ImageItem
-    from whaleid_gui.core.matching import Matcher
+    from .catalog_follow import followed, signature_of
 
-    signature = tuple((str(p), c, b.key() if b is not None else None, r, f) for p, c, b, r, f in refs)
+    signature = signature_of(refs)
     key = (str(folder), engine.key(), engine.rerank, threshold, str(cache_dir) if cache_dir else None)
     with _MATCHERS_LOCK:
         cached = _MATCHERS.get(key)
     if cached is not None and cached[2] == signature:
         return cached[0], cached[1], cached[3]
+    # One preparation at a time: the background match queue and a match the reviewer asked for
+    # would otherwise both prepare the same catalog (the second finds it ready).
+    with _PREPARE_LOCK:
+        with _MATCHERS_LOCK:
+            cached = _MATCHERS.get(key)
+        if cached is not None and cached[2] == signature:
+            return cached[0], cached[1], cached[3]
+        if cached is not None:  # a confirm or an undo: follow the change, no new preparation
+            grown_matcher = yield from followed(cached[1], cached[2], refs)
+            if grown_matcher is not None:
+                with _MATCHERS_LOCK:
+                    _MATCHERS[key] = (cached[0], grown_matcher, signature, cached[3])
+                return cached[0], grown_matcher, cached[3]
+        return (yield from _prepare(folder, engine, refs, threshold, cache_dir, key, signature))
+
+
+def _prepare(folder: Path, engine: EngineConfig, refs: list, threshold: Any, cache_dir: str | Path | None,
+             key: tuple, signature: tuple) -> Generator[Any, None, tuple[Any, Any, str]]:
+    """A matcher prepared from scratch (the keypoint fusion's fit reused when one was saved)."""
+    from whaleid_gui.core.features import FeatureCache, ImageItem
+    from whaleid_gui.core.matching import Matcher
+
+    from .fusion_fit_cache import fit_file, load_fit, save_fit
+
     model = model_for(engine)
     yield Step(0, len(refs), "Preparing the catalog features")
     items = [ImageItem(Path(p), b, rotation=r, flip=f) for p, _c, b, r, f in refs]
@@ -178,8 +202,13 @@ def prepared_matcher(folder: Path, engine: EngineConfig, refs: list, threshold: 
 
         matcher = KeypointRerankMatcher(model, items, ids, threshold=threshold, cache=cache,
                                         keypoint_cache_dir=keypoints)
+        fit_path = fit_file(Path(cache_dir) if cache_dir else feature_cache_dir(folder).parent, engine.key(), threshold)
+        matcher.preset_fit = load_fit(fit_path, len(refs))  # reopening a project: no new fit
         try:
             yield from sub(matcher.prepare_job())
+            state = matcher.fit_state()
+            if matcher.preset_fit is None and state is not None:
+                save_fit(fit_path, state, len(refs))
         except ValueError as exc:  # e.g. no individual with two photos yet: rank by the embedding
             note = f"Keypoint re-ranking off for this catalog: {exc}"
             matcher = None

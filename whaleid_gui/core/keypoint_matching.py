@@ -46,6 +46,10 @@ class KeypointRerankMatcher(Matcher):
         self.local: LocalVoteIndex | None = None
         self.fusion_threshold: float | None = None
         self.note = ""  # why re-ranking is off, when it had to be (shown to the user)
+        # A fit saved from an earlier prepare of (nearly) this catalog: (keypoint impostor inliers,
+        # fused threshold). Set before prepare_job to skip the fit (thousands of verifications,
+        # a minute at 1,000 photos); application/fusion_fit_cache.py saves and loads it.
+        self.preset_fit: tuple[np.ndarray, float | None] | None = None
 
     def prepare_job(self):
         yield from sub(super().prepare_job())
@@ -66,6 +70,12 @@ class KeypointRerankMatcher(Matcher):
             except ImportError:  # no faiss wheel for this platform: verify the embedding's top_n only
                 self.local = None
                 self.note = "keypoint votes off: faiss-cpu is not installed"
+        if self.preset_fit is not None:  # the embedding's impostors are fresh (cheap), the rest saved
+            kp_impostors, fused_threshold = self.preset_fit
+            self.reranker.model = ImpostorFusion(self.impostor_best_scores(), kp_impostors)
+            self.fusion_threshold = self.threshold = self._preset_threshold(fused_threshold)
+            yield Finished(self)
+            return
         ids = [self.ids[i] for i in subset]
         emb = self.model.score_matrix(self.features[subset], self.features[subset])
         yield Progress(0, 1, "fitting the score fusion")
@@ -84,6 +94,18 @@ class KeypointRerankMatcher(Matcher):
         self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
         self.threshold = self.fusion_threshold
         yield Finished(self)
+
+    def _preset_threshold(self, saved: float | None) -> float | None:
+        if self.threshold_setting is None:
+            return None
+        return saved if self.threshold_setting in CALIBRATED else float(self.threshold_setting)
+
+    def fit_state(self) -> tuple[np.ndarray, float | None] | None:
+        """What preset_fit takes (None: re-ranking is off for this catalog, nothing to save)."""
+        fusion = self.reranker.model
+        if not isinstance(fusion, ImpostorFusion):
+            return None
+        return np.asarray(fusion.kp_impostors), self.fusion_threshold
 
     def _calibrate_fused(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray) -> float | None:
         if self.threshold_setting is None:

@@ -16,6 +16,7 @@ No Qt here (core). faiss-cpu is imported when an index is built.
 
 from __future__ import annotations
 
+import threading
 from typing import Sequence
 
 import numpy as np
@@ -38,10 +39,15 @@ class LocalVoteIndex:
 
         self.k = int(k)
         self.n_groups = int(n_groups)
+        self._lock = threading.Lock()
         parts = [np.asarray(d, dtype=np.float32) for d in descriptors if len(d)]
-        labels = [np.full(len(d), g, dtype=np.int64) for d, g in zip(descriptors, groups) if len(d)]
+        # Each descriptor row remembers its photo, and each photo its individual: a catalog that
+        # grows (a confirm adds a photo, a new individual renumbers the groups) or shrinks (an undo)
+        # updates these two small arrays, never the index (match_ahead's incremental update).
+        owners = [np.full(len(d), i, dtype=np.int64) for i, d in enumerate(descriptors) if len(d)]
+        self.owner = np.concatenate(owners) if owners else np.zeros(0, np.int64)
+        self.photo_group = np.asarray(groups, dtype=np.int64).copy()
         self.size = int(sum(len(p) for p in parts))
-        self.labels = np.concatenate(labels) if labels else np.zeros(0, np.int64)
         dim = parts[0].shape[1] if parts else 128
         self.index: faiss.Index
         if self.size <= EXACT_LIMIT:
@@ -66,13 +72,17 @@ class LocalVoteIndex:
         q = np.asarray(query_descriptors, dtype=np.float32)
         if len(q) == 0 or self.size <= self.k:
             return out
-        dist2, nn = self.index.search(q, self.k + 1)
+        owner, photo_group = self.owner, self.photo_group  # this copy's catalog (see add_photo)
+        with self._lock:  # the index may be shared with a newer copy adding to it
+            dist2, nn = self.index.search(q, self.k + 1)
         dist = np.sqrt(np.maximum(dist2, 0.0))
-        found = nn >= 0
+        found = (nn >= 0) & (nn < len(owner))  # rows a newer copy added are not this catalog's
         weight = np.maximum(dist[:, self.k:self.k + 1] - dist[:, :self.k], 0.0)
         weight[~found[:, :self.k]] = 0.0
         weight[~found[:, self.k]] = 0.0  # no normaliser: the descriptor cannot say how distinctive it is
-        group = np.where(found[:, :self.k], self.labels[np.maximum(nn[:, :self.k], 0)], 0)
+        group = np.where(found[:, :self.k], photo_group[owner[np.clip(nn[:, :self.k], 0, max(len(owner) - 1, 0))]], -1)
+        weight[group < 0] = 0.0  # a photo taken out of the catalog (remove_photo) votes for no one
+        group = np.maximum(group, 0)
         # One vote per individual per query descriptor (its best neighbour): the k neighbours of a
         # descriptor sorted by (descriptor, individual, weight descending), keep the first of each
         # pair. Sparse, so memory stays (descriptors x k) however many individuals the catalog holds.
@@ -84,3 +94,43 @@ class LocalVoteIndex:
         first[1:] = (rows[1:] != rows[:-1]) | (groups[1:] != groups[:-1])
         np.add.at(out, groups[first], weights[first])
         return out
+
+    # -- a catalog that changes (one confirm, one undo) without rebuilding the index --------------
+    @property
+    def labels(self) -> np.ndarray:
+        """The individual of every descriptor row (-1: its photo was taken out)."""
+        return self.photo_group[self.owner]
+
+    def add_photo(self, descriptors: np.ndarray, group: int) -> int:
+        """Append one catalog photo's descriptors; returns its photo number (for remove_photo).
+
+        Copy on write: the arrays are replaced, never changed in place, so a shallow copy.copy()
+        taken before (a matcher still ranking the previous catalog in another thread) keeps its
+        own catalog; the faiss index is shared and locked, and the older copy ignores the rows
+        added after it."""
+        photo = len(self.photo_group)
+        self.photo_group = np.append(self.photo_group, np.int64(group))
+        d = np.asarray(descriptors, dtype=np.float32)
+        if len(d):
+            with self._lock:
+                if self.index.ntotal != len(self.owner):
+                    raise RuntimeError("the vote index grew in another copy; rebuild it")
+                self.index.add(d)
+            self.owner = np.append(self.owner, np.full(len(d), photo, dtype=np.int64))
+            self.size += int(len(d))
+        return photo
+
+    def remove_photo(self, photo: int) -> None:
+        """Take a photo out: its descriptors stay in the index (they still shape the normaliser of
+        their neighbours a little) but vote for no one."""
+        groups = self.photo_group.copy()
+        groups[photo] = -1
+        self.photo_group = groups
+
+    def set_groups(self, photo_group: Sequence[int] | np.ndarray, n_groups: int) -> None:
+        """The individual of every photo number after the catalog's individuals were renumbered."""
+        groups = np.asarray(photo_group, dtype=np.int64)
+        if len(groups) != len(self.photo_group):
+            raise ValueError(f"{len(groups)} groups for {len(self.photo_group)} photos")
+        self.photo_group = groups.copy()
+        self.n_groups = int(n_groups)

@@ -35,6 +35,7 @@ from whaleid_gui.gui.box_editor import BoxEditor, qimage_from_array
 from whaleid_gui.gui.compare_controller import CompareController, photo_caption
 from whaleid_gui.gui.compare_panel import ComparePanel
 from whaleid_gui.gui.error_text import error_text
+from whaleid_gui.gui.match_ahead import MatchAhead
 from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.queue_pictures import QueuePictures
@@ -62,6 +63,7 @@ class ReviewController(QObject):
         self.pictures = QueuePictures(queue, editor, review, pool, self.session)
         self.pictures.box_model_state.connect(self.box_model_state)
         self._error_sink = error_sink
+        self.ahead = MatchAhead(self)  # matches the photos with a box before they are opened
 
         queue.photo_selected.connect(self.show_photo)
         editor.state_changed.connect(self._on_box_edited)
@@ -104,6 +106,7 @@ class ReviewController(QObject):
         self.folder = folder
         self.candidates.folder = self.pictures.folder = folder
         self.session.open(store, box_proposals.load_proposals(folder) if store is not None and folder is not None else {})
+        self.ahead.restart()
         self.editor.set_read_only(self.read_only)
         self.review.set_read_only(self.read_only)
         self.queue.reset_shown()
@@ -228,6 +231,7 @@ class ReviewController(QObject):
         if cached is not None:
             self.review.set_result(cached, self.session.rejected_for(photo.id))
             self.candidates.load_candidate_thumbs(cached)
+            self.ahead.mark_if_stale(photo.id)
         else:
             self.start_matching()
 
@@ -269,6 +273,8 @@ class ReviewController(QObject):
             return
         pid = self.photo_id
         self.review.set_matching(0, 0, "Matching\u2026")
+        if self.ahead.request(pid):  # the background queue matches it next
+            return
         w = Worker(match_photos.match_photo, str(self.folder), pid, self.engine, name="match")
         w.progress.connect(lambda ev, p=pid: self._on_match_progress(p, ev))
         w.result.connect(self._on_match_result)

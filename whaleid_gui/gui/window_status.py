@@ -15,7 +15,8 @@ from whaleid_gui.workers import Worker
 
 # Jobs that only show something (thumbnails, a photo, the model's name): stopped without asking.
 QUIET_JOBS = frozenset({"thumbnails", "catalog thumbs", "candidate thumbs", "individual photos", "engine", "photo",
-                        "query", "candidate crop", "keypoints", "training data", "device", "study plots"})
+                        "query", "candidate crop", "keypoints", "training data", "device", "study plots",
+                        "match ahead"})  # the background match queue: its work is redone on reopening
 
 
 class WindowStatus:

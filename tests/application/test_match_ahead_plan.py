@@ -1,0 +1,105 @@
+"""The background match queue's rules (application.match_ahead.MatchPlan), without Qt: review order
+from the photo under review, a box edit drops a ranking computed for the old box, a confirm makes
+stale exactly the rankings that list the confirmed individual, a ranking that was running during
+the confirm is accepted only if the change cannot affect it, and a model change redoes all."""
+
+from __future__ import annotations
+
+from whaleid_gui.application.match_ahead import MatchPlan, review_order
+from whaleid_gui.application.match_photos import CandidateView, MatchResult
+from whaleid_gui.application.project_engine import EngineConfig
+
+
+def ranking(photo_id: int, *codes: str) -> MatchResult:
+    cands = [CandidateView(rank=i + 1, code=c, score=0.9 - 0.1 * i) for i, c in enumerate(codes)]
+    return MatchResult(photo_id, cands, 0.5, "w", "CPU", 10, 5, "12:00:00", 0.1)
+
+
+def run(plan: MatchPlan, results: dict, codes: dict) -> list[int]:
+    """Let the queue match everything it wants to (as its thread would); returns the order."""
+    done = []
+    while (claim := plan.claim()) is not None:
+        plan.computed(claim)
+        result = ranking(claim.photo_id, *codes[claim.photo_id])
+        if plan.deliver(claim, result) != "dropped":
+            results[claim.photo_id] = result
+        done.append(claim.photo_id)
+    return done
+
+
+def test_the_queue_matches_in_review_order_from_the_photo_under_review():
+    plan = MatchPlan()
+    assert plan.claim() is None  # no engine yet: nothing runs
+    plan.set_engine(EngineConfig())
+    plan.set_order(review_order([5, 1, 2, 3, 4], {1: "needs_decision", 2: "needs_box", 3: "needs_decision",
+                                                  4: "done", 5: "needs_decision"}))
+    plan.set_current(3)
+    assert plan.pending() == [3, 5, 1]
+    claim = plan.claim()
+    assert claim.photo_id == 3 and plan.is_claimed(3)
+    plan.computed(claim)
+    assert plan.claim().photo_id == 5  # 3's ranking is on its way to the GUI thread: not claimed twice
+
+
+def test_a_box_edit_drops_the_ranking_of_the_old_box():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1])
+    claim = plan.claim()
+    plan.invalidate(1)  # the reviewer moved the box while it was being matched
+    plan.computed(claim)
+    assert plan.deliver(claim, ranking(1, "A")) == "dropped" and not plan.has_ranking(1)
+    again = plan.claim()
+    assert again.photo_id == 1 and again.generation == claim.generation + 1
+    assert plan.deliver(again, ranking(1, "A")) == "fresh" and plan.has_ranking(1)
+
+
+def test_a_confirm_makes_stale_the_rankings_that_list_the_individual():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2, 3])
+    results: dict = {}
+    codes = {1: ("A", "B"), 2: ("B", "C"), 3: ("C", "D")}
+    assert run(plan, results, codes) == [1, 2, 3]
+    assert plan.catalog_changed({"B"}, results) == [1, 2]
+    assert plan.is_stale(1) and plan.is_stale(2) and not plan.is_stale(3)
+    assert run(plan, results, codes) == [1, 2]  # refreshed, 3 untouched
+    assert not any(plan.is_stale(i) for i in (1, 2, 3))
+
+
+def test_a_ranking_running_during_a_confirm_is_stale_only_if_it_lists_the_individual():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2])
+    first = plan.claim()
+    plan.catalog_changed({"B"}, {})
+    plan.computed(first)
+    assert plan.deliver(first, ranking(1, "A", "B")) == "stale" and plan.is_stale(1)
+    second = plan.claim()
+    assert second.photo_id == 1  # redone first (the photo under review's order)
+    plan.computed(second)
+    assert plan.deliver(second, ranking(1, "A", "B")) == "fresh"
+    third = plan.claim()
+    plan.catalog_changed({"Z"}, {})
+    plan.computed(third)
+    assert plan.deliver(third, ranking(2, "A", "C")) == "fresh"
+
+
+def test_another_model_redoes_every_ranking():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2])
+    run(plan, {}, {1: ("A",), 2: ("B",)})
+    assert plan.pending() == []
+    plan.set_engine(EngineConfig(rerank="keypoints"))
+    assert plan.pending() == [1, 2] and not plan.has_ranking(1)
+
+
+def test_after_a_key_press_the_queue_holds_off_unless_the_reviewer_waits_for_a_photo():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2])
+    plan.hold_off(30)
+    assert plan.claim() is None and plan.pending() == [1, 2]
+    plan.hold_off(0)  # the photo under review has no ranking: it is matched now
+    assert plan.claim().photo_id == 1

@@ -1,0 +1,102 @@
+"""Matches computed ahead (issue 15): the background queue ranks the photos with a box before they
+are opened; opening one shows its stored candidates at once; a box edit re-ranks that photo only;
+a confirm marks the rankings that list the confirmed individual stale, refreshes them in the
+background, and the next photo's candidates are on screen without waiting. Real engine (64 px),
+real store, the demo's photos."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from whaleid_gui.application import match_photos
+from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.catalog import ProjectStore
+
+MATCH_TIMEOUT = 120_000  # the first ranking loads torch and the model
+
+
+def boxed(folder, n: int = 3) -> list[int]:
+    """Give n photos waiting for a box a box, as a reviewer accepting proposals would."""
+    store = ProjectStore.open(folder)
+    try:
+        photos = store.photos(status="needs_box")[:n]
+        for p in photos:
+            store.set_box(p.id, BoundingBox(12, 10, 244, 160), source="proposed")
+        return [p.id for p in photos]
+    finally:
+        store.close()
+
+
+def started_kinds(window) -> list[str]:
+    """Every kind of job the window starts from now on."""
+    kinds: list[str] = []
+    start = window.pool.start
+    window.pool.start = lambda kind, worker: kinds.append(kind) or start(kind, worker)
+    return kinds
+
+
+def codes(result) -> set[str]:
+    return {c.code for c in result.candidates if not c.is_new}
+
+
+def open_and_wait(qtbot, window, folder, ids):
+    assert window.open_project(str(folder))
+    plan = window.controller.ahead.plan
+    qtbot.waitUntil(lambda: all(plan.has_ranking(i) and i in window.controller.results for i in ids),
+                    timeout=MATCH_TIMEOUT)
+    return plan
+
+
+def test_a_precomputed_photo_shows_its_candidates_without_a_match_job(qtbot, window, demo_project):
+    ids = boxed(demo_project)
+    open_and_wait(qtbot, window, demo_project, ids)
+    assert window.store.candidates(ids[2]), "rankings computed ahead are recorded like any other"
+    kinds = started_kinds(window)
+    assert window.queue.select(ids[2])
+    assert window.controller.photo_id == ids[2]
+    assert window.review.cards and window.review.result is window.controller.results[ids[2]]
+    assert "match" not in kinds and "Matching" not in window.review.progress.format()
+
+
+def test_a_box_edit_ranks_that_photo_again_and_no_other(qtbot, window, demo_project):
+    ids = boxed(demo_project)
+    plan = open_and_wait(qtbot, window, demo_project, ids)
+    assert window.queue.select(ids[1])
+    before = dict(window.controller.results)
+    window.editor.set_box(BoundingBox(30, 20, 230, 150))
+    assert ids[1] not in window.controller.results  # its old ranking is gone at once
+    qtbot.waitUntil(lambda: ids[1] in window.controller.results, timeout=60_000)
+    assert window.controller.results[ids[1]] is not before[ids[1]] and plan.has_ranking(ids[1])
+    assert window.review.result is window.controller.results[ids[1]] and window.review.cards
+    for other in (ids[0], ids[2]):
+        assert window.controller.results[other] is before[other]
+
+
+def test_a_confirm_refreshes_the_rankings_it_affects_and_the_next_photo_is_ready(qtbot, window, demo_project):
+    ids = boxed(demo_project, 4)
+    plan = open_and_wait(qtbot, window, demo_project, ids)
+    assert window.queue.select(ids[0])
+    top = window.review.selected()
+    assert top is not None and not top.is_new
+    old = dict(window.controller.results)
+    affected = [i for i in ids[1:] if top.code in codes(old[i])]
+    untouched = [i for i in ids[1:] if i not in affected]
+    assert affected, "the demo's rankings list most of its six individuals"
+    window.activateWindow()
+    qtbot.keyClick(window.editor, Qt.Key.Key_C)
+    # The next photo is on screen with its stored candidates at once (no refit, no match job) ...
+    nxt = window.controller.photo_id
+    assert nxt in ids[1:] and window.review.cards and window.review.result is old[nxt]
+    assert all(plan.is_stale(i) for i in affected)
+    if nxt in affected:
+        assert "Refreshing" in window.review.message.text()
+    # ... and the stale rankings are refreshed in the background, against the grown catalog.
+    qtbot.waitUntil(lambda: all(not plan.is_stale(i) and window.controller.results[i] is not old[i]
+                                for i in affected), timeout=60_000)
+    assert all(window.controller.results[i] is old[i] for i in untouched)
+    assert all(window.controller.results[i].catalog_photos == old[i].catalog_photos + 1 for i in affected)
+    if nxt in affected:
+        assert window.review.result is window.controller.results[nxt] and "Refreshing" not in window.review.message.text()
+    followed = [m for (folder, *_rest), (_model, m, _sig, _note) in match_photos._MATCHERS.items()
+                if folder == str(demo_project)]
+    assert followed and getattr(followed[0], "followed_changes", 0) >= 1  # grown, not prepared again

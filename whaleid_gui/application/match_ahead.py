@@ -1,0 +1,280 @@
+"""Matches computed ahead: the rules of the background match queue, without Qt.
+
+Why: ranking one photo with keypoint re-ranking takes about a second on two cores, and the
+first one after opening a project prepares the whole catalog. Done when the reviewer presses a
+key, that wait was on every photo (issue 15). Done ahead, in review order, by one background
+thread (gui/match_ahead.py runs match_ahead_job in a workers.Worker), the candidates are ready
+when the photo is opened.
+
+MatchPlan is what the GUI thread and the queue's thread share (thread-safe):
+- the order: the photos that have a box and no decision yet, as the queue shows them; the photo
+  under review goes first, then the ones after it;
+- per photo a generation, raised by every box edit: a ranking computed for an older box is
+  dropped on arrival (deliver says so);
+- stale photos: their ranking is still shown (marked) but is computed again, because the
+  catalog changed in a way that can change it (a confirm of one of its candidates);
+- the catalog's generation and the individuals each change touched, so that a ranking that was
+  running while the catalog changed is accepted only if the change cannot affect it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Generator, Iterable, Sequence
+
+from . import match_photos
+from .match_photos import MatchResult
+from .project_engine import EngineConfig
+
+IDLE_WAIT_S = 0.25  # how often an idle queue looks again (and lets its worker see a cancel)
+# After a key press the queue waits this long before it takes the next photo: the GUI thread is
+# drawing the next photo then, and a ranking started at that moment competes with it for
+# Python's GIL (on two cores the key-to-candidates time doubled).
+HOLD_OFF_S = 0.4
+
+
+@dataclass(frozen=True)
+class Claim:
+    photo_id: int
+    generation: int  # of the photo's box when claimed
+    catalog: int  # generation of the catalog when claimed
+    engine: Any = field(default=None, compare=False)  # the model to match with
+
+
+@dataclass(frozen=True)
+class AheadProgress:
+    """Progress of the queue's current photo (the review panel shows it for the photo under review)."""
+
+    photo_id: int
+    event: Any
+
+
+@dataclass(frozen=True)
+class Precomputed:
+    claim: Claim
+    result: MatchResult
+
+
+@dataclass(frozen=True)
+class AheadFailed:
+    claim: Claim
+    reason: str
+
+
+class MatchPlan:
+    """Which photo the queue matches next, and whether a ranking that arrives is still good."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._order: list[int] = []
+        self._current: int | None = None
+        self._generation: dict[int, int] = {}
+        self._fresh: dict[int, int] = {}  # photo -> generation of the ranking it has
+        self._stale: set[int] = set()
+        self._failed: dict[int, int] = {}  # photo -> generation that failed (not retried)
+        self._claimed: Claim | None = None
+        self._computed: dict[int, int] = {}  # photo -> generation of a ranking on its way to deliver
+        self._paused = False
+        self._quiet_until = 0.0  # time.monotonic() before which nothing new is claimed (hold_off)
+        self.catalog = 0
+        self._changes: dict[int, frozenset[str]] = {}  # catalog generation -> individuals it touched
+        self.engine: EngineConfig | None = None  # the model the queue matches with (set_engine)
+
+    # ------------------------------------------------------------------ GUI thread
+    def set_order(self, photo_ids: Iterable[int]) -> None:
+        """The photos that need candidates, in the order the reviewer will see them."""
+        with self._lock:
+            self._order = list(dict.fromkeys(photo_ids))
+        self._wake.set()
+
+    def set_current(self, photo_id: int | None) -> None:
+        with self._lock:
+            self._current = photo_id
+        self._wake.set()
+
+    def set_engine(self, engine: EngineConfig) -> None:
+        """Another model or re-ranking setting: every ranking is redone with it."""
+        with self._lock:
+            if engine == self.engine:
+                return
+            self.engine = engine
+            for pid in set(self._generation) | set(self._fresh) | set(self._order):
+                self._generation[pid] = self._generation.get(pid, 0) + 1
+            self._fresh.clear()
+            self._stale.clear()
+            self._failed.clear()
+        self._wake.set()
+
+    def pause(self, paused: bool) -> None:
+        """Hold the queue (another heavy job runs); the photo being matched still finishes."""
+        with self._lock:
+            self._paused = paused
+        self._wake.set()
+
+    def hold_off(self, seconds: float = HOLD_OFF_S) -> None:
+        """The reviewer just acted: start nothing new for a moment (the running photo goes on)."""
+        with self._lock:
+            self._quiet_until = 0.0 if seconds <= 0 else max(self._quiet_until, time.monotonic() + seconds)
+
+    def invalidate(self, photo_id: int) -> None:
+        """Its box changed: the stored ranking is gone and a running one will be dropped."""
+        with self._lock:
+            self._generation[photo_id] = self._generation.get(photo_id, 0) + 1
+            self._fresh.pop(photo_id, None)
+            self._stale.discard(photo_id)
+            self._failed.pop(photo_id, None)
+        self._wake.set()
+
+    def catalog_changed(self, individuals: Iterable[str], rankings: dict[int, MatchResult]) -> list[int]:
+        """A decision added or took away catalog photos of these individuals: every ranking that
+        lists one of them is stale (returned). A new individual makes none stale: no stored
+        ranking can list it yet."""
+        touched = frozenset(individuals)
+        stale = [pid for pid, r in rankings.items() if touched & _codes(r)]
+        with self._lock:
+            self.catalog += 1
+            self._changes[self.catalog] = touched
+            self._failed.clear()  # e.g. "no confirmed reference photos yet": worth another try
+            for pid in stale:
+                if pid in self._fresh:
+                    self._stale.add(pid)
+        self._wake.set()
+        return stale
+
+    def computed(self, claim: Claim) -> None:
+        """The queue's thread has the ranking; until the GUI thread takes it (deliver) the photo is
+        not claimed again."""
+        with self._lock:
+            self._computed[claim.photo_id] = claim.generation
+            if self._claimed == claim:
+                self._claimed = None
+
+    def deliver(self, claim: Claim, result: MatchResult) -> str:
+        """A ranking arrived: "fresh" (store and show it), "stale" (show it, it is redone) or
+        "dropped" (computed for a box the photo no longer has)."""
+        with self._lock:
+            if self._claimed == claim:
+                self._claimed = None
+            if self._computed.get(claim.photo_id) == claim.generation:
+                del self._computed[claim.photo_id]
+            if self._generation.get(claim.photo_id, 0) != claim.generation:
+                return "dropped"
+            since = frozenset().union(*(v for k, v in self._changes.items() if k > claim.catalog))
+            self._fresh[claim.photo_id] = claim.generation
+            if since & _codes(result):
+                self._stale.add(claim.photo_id)
+                verdict = "stale"
+            else:
+                self._stale.discard(claim.photo_id)
+                verdict = "fresh"
+        self._wake.set()
+        return verdict
+
+    def failed(self, claim: Claim) -> None:
+        with self._lock:
+            if self._claimed == claim:
+                self._claimed = None
+            self._failed[claim.photo_id] = claim.generation
+        self._wake.set()
+
+    def forget(self, photo_id: int) -> None:
+        """Decided or gone: it needs no ranking any more (kept if it comes back: undo)."""
+        with self._lock:
+            self._stale.discard(photo_id)
+        self._wake.set()
+
+    def is_stale(self, photo_id: int) -> bool:
+        with self._lock:
+            return photo_id in self._stale
+
+    def has_ranking(self, photo_id: int) -> bool:
+        with self._lock:
+            return self._fresh.get(photo_id) == self._generation.get(photo_id, 0)
+
+    def is_claimed(self, photo_id: int) -> bool:
+        with self._lock:
+            return self._claimed is not None and self._claimed.photo_id == photo_id
+
+    def pending(self) -> list[int]:
+        """Photos still to be matched (or refreshed), in the order the queue takes them."""
+        with self._lock:
+            return self._pending()
+
+    # ------------------------------------------------------------------ queue thread
+    def claim(self) -> Claim | None:
+        with self._lock:
+            if self._paused or self.engine is None or time.monotonic() < self._quiet_until:
+                return None
+            todo = self._pending()
+            if not todo:
+                return None
+            pid = todo[0]
+            self._claimed = Claim(pid, self._generation.get(pid, 0), self.catalog, self.engine)
+            return self._claimed
+
+    def wait(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
+
+    def _pending(self) -> list[int]:
+        order = self._order
+        start = order.index(self._current) if self._current in order else 0
+        out = []
+        for pid in order[start:] + order[:start]:
+            gen = self._generation.get(pid, 0)
+            if self._failed.get(pid) == gen or self._computed.get(pid) == gen:
+                continue
+            if self._fresh.get(pid) != gen or pid in self._stale:
+                out.append(pid)
+        return out
+
+
+def _codes(result: MatchResult) -> frozenset[str]:
+    return frozenset(c.code for c in result.candidates if not c.is_new)
+
+
+def match_ahead_job(folder: str | Path, plan: MatchPlan,
+                    stop: threading.Event | None = None) -> Generator[Any, None, int]:
+    """The queue: match the plan's photos one after the other, with the plan's engine, for as long
+    as it runs (its worker is cancelled when the project closes). Yields AheadProgress, Precomputed and
+    AheadFailed events, and None while idle (a heartbeat: the worker checks for Cancel at every
+    yield). Returns how many photos it matched."""
+    matched = 0
+    while stop is None or not stop.is_set():
+        claim = plan.claim()
+        if claim is None:
+            plan.wait(IDLE_WAIT_S)
+            yield None
+            continue
+        try:
+            job = match_photos.match_photo(folder, claim.photo_id, claim.engine)
+            result = yield from _tagged(job, claim.photo_id)
+        except Exception as exc:  # one photo that cannot be matched does not stop the queue
+            plan.failed(claim)
+            yield AheadFailed(claim, str(exc) or type(exc).__name__)
+            continue
+        matched += 1
+        plan.computed(claim)
+        yield Precomputed(claim, result)
+    return matched
+
+
+def _tagged(job: Generator[Any, None, MatchResult], photo_id: int) -> Generator[Any, None, MatchResult]:
+    try:
+        while True:
+            try:
+                event = next(job)
+            except StopIteration as stop:
+                return stop.value
+            yield AheadProgress(photo_id, event)
+    finally:
+        job.close()
+
+
+def review_order(visible_ids: Sequence[int], status: dict[int, str]) -> list[int]:
+    """The photos the queue matches: those with a box and no decision, as the reviewer sees them."""
+    return [pid for pid in visible_ids if status.get(pid) == "needs_decision"]
