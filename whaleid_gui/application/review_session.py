@@ -53,7 +53,27 @@ class Decision:
     decision_id: int | None = field(default=None, compare=False)  # the store's row: what undo takes back
 
 
-HistoryEntry = Union[BoxEdit, Decision]
+@dataclass(frozen=True)
+class EncounterBatch:
+    """Decisions on several photos of one encounter, made together (application/encounter_batch.py):
+    each photo has its own recorded decision; undo takes them all back as one step."""
+
+    decisions: tuple[Decision, ...]
+
+    @property
+    def photo_id(self) -> int:  # where undo goes back to: the photo the batch was made on
+        return self.decisions[0].photo_id
+
+    @property
+    def kind(self) -> str:
+        return f"{self.decisions[0].kind} together ({len(self.decisions)} photos)"
+
+    @property
+    def code(self) -> str | None:
+        return self.decisions[0].code
+
+
+HistoryEntry = Union[BoxEdit, Decision, EncounterBatch]
 
 
 # ---------------------------------------------------------------------------- what observers hear
@@ -336,6 +356,11 @@ class ReviewSession:
         entry = self.last_entry()
         if entry is None:
             return None
+        if isinstance(entry, EncounterBatch):  # one step: each photo's decision, the last made first
+            self.history[-1:] = list(entry.decisions)
+            for _ in entry.decisions:  # a failing one raises; those left stay undoable one by one
+                self.undo()
+            return entry
         if isinstance(entry, BoxEdit):
             self.save_box(entry.photo_id, entry.before)
             self.history.pop()

@@ -33,6 +33,7 @@ class MatchReviewPanel(PhotoNotes, QWidget):
     quality_changed = Signal(int, object)  # photo id, "good" | "fair" | "poor" | "unusable" | None
     comment_changed = Signal(int, str)  # photo id, comment ("" clears it)
     sibling_clicked = Signal(int)  # photo id of a sibling photo of the same encounter
+    encounter_requested = Signal()  # confirm the encounter's photos together (gui/encounter_batch.py)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -105,6 +106,11 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         self.new_bar = NewIndividualBar()
         self.new_bar.accepted.connect(self.new_requested)
 
+        self.encounter_button = no_focus_button(
+            "Confirm encounter\u2026", "Confirm the photos of this encounter that rank the selected individual "
+            "first, after a side-by-side preview (Shift+C); Undo takes them all back", "confirmEncounter")
+        self.encounter_button.clicked.connect(self.encounter_requested)
+        self.encounter_button.hide()
         meta_row = self._build_photo_notes()
 
         self.blind_box = QCheckBox("Blind (hide IDs)")
@@ -122,7 +128,11 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         layout.addWidget(self.query_view)
         layout.addWidget(self.query_caption)
         layout.addLayout(meta_row)
-        layout.addWidget(self.siblings_label)
+        sibling_row = QHBoxLayout()
+        sibling_row.setContentsMargins(0, 0, 0, 0)
+        sibling_row.addWidget(self.siblings_label, 1)
+        sibling_row.addWidget(self.encounter_button)
+        layout.addLayout(sibling_row)
         layout.addWidget(self.siblings)
         layout.addWidget(self.scope)
         layout.addWidget(self.progress_box)
@@ -286,8 +296,13 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         self.cards = []
         self._selected = -1
 
+    def set_siblings(self, photos: list[tuple[int, str, str]], what: str = "") -> None:
+        super().set_siblings(photos, what)
+        self.encounter_button.setVisible(bool(photos))
+
     def _update_buttons(self) -> None:
         has = self.selected() is not None and not self._read_only
+        self.encounter_button.setEnabled(has and not self.selected().is_new)
         self.confirm_button.setEnabled(has)
         self.reject_button.setEnabled(has)
         self.new_button.setEnabled(not self._read_only)

@@ -34,6 +34,7 @@ from whaleid_gui.core.catalog import DecisionConflictError
 from whaleid_gui.gui.box_editor import BoxEditor, qimage_from_array
 from whaleid_gui.gui.compare_controller import CompareController, photo_caption
 from whaleid_gui.gui.compare_panel import ComparePanel
+from whaleid_gui.gui.encounter_batch import EncounterBatchController
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.match_ahead import MatchAhead
 from whaleid_gui.gui.match_review import MatchReviewPanel
@@ -78,6 +79,8 @@ class ReviewController(QObject):
         review.quality_changed.connect(self.set_quality)
         review.comment_changed.connect(self.set_comment)
         review.sibling_clicked.connect(self.open_photo)
+        self.encounter = EncounterBatchController(self)  # Shift+C: confirm the encounter together
+        review.encounter_requested.connect(self.encounter.start)
 
     # the session's state, read by the window and the tests
     @property

@@ -69,6 +69,9 @@ class WindowMenus:
         self.act_compare = A("Toggle photo / &compare", "V", self._toggle_compare)
         self.act_confirm = A("&Confirm: this is the selected candidate", ["C", "Return"], self.review.confirm)
         self.act_reject = A("Re&ject the selected candidate", "X", self.review.reject)
+        self.act_confirm_encounter = A("Confirm the &encounter together\u2026", "Shift+C", c.encounter.start,
+                                       "The encounter's photos that rank the selected individual first, "
+                                       "after a side-by-side preview; one undo step")
         self.act_newind = A("&New individual", "N", c.begin_new_individual)
         self.act_skip = A("&Skip photo", "S", c.skip)
         self.act_rematch = A("Match &again", "F5", c.rematch)
@@ -93,7 +96,8 @@ class WindowMenus:
         # The review keys must not fire while typing a name or a note.
         self._review_keys = [self.act_fit, self.act_100, self.act_zoom_in, self.act_zoom_out, self.act_rotate,
                              self.act_flip, self.act_delete_box, self.act_accept, self.act_compare,
-                             self.act_confirm, self.act_reject, self.act_newind, self.act_skip, self.act_next,
+                             self.act_confirm, self.act_confirm_encounter, self.act_reject, self.act_newind,
+                             self.act_skip, self.act_next,
                              self.act_prev, self.act_next_c, self.act_prev_c, self.act_blind, self.act_help,
                              self.act_brighter, self.act_darker, self.act_more_contrast, self.act_less_contrast,
                              self.act_adjust_reset, self.act_quality, self.act_comment]
@@ -136,7 +140,7 @@ class WindowMenus:
         for a in (self.act_delete_box, self.act_accept):
             b.addAction(a)
         r = mb.addMenu("&Review")
-        for a in (self.act_confirm, self.act_reject, self.act_newind, self.act_skip, self.act_rematch,
+        for a in (self.act_confirm, self.act_confirm_encounter, self.act_reject, self.act_newind, self.act_skip, self.act_rematch,
                   self.act_next, self.act_prev, self.act_next_c, self.act_prev_c, self.act_quality, self.act_comment):
             r.addAction(a)
         r.addSeparator()
