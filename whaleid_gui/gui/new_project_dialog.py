@@ -33,7 +33,7 @@ class NewProjectDialog(QDialog):
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
 
-        self.in_folder = QRadioButton("In the project folder (SQLite): one computer, one reviewer at a time")
+        self.in_folder = QRadioButton("In the project folder (SQLite): the catalog stays on this computer")
         self.on_server = QRadioButton("On a PostgreSQL server: a lab's reviewers work on it together")
         self.in_folder.setChecked(True)
         group = QButtonGroup(self)

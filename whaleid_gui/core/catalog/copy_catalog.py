@@ -97,7 +97,7 @@ def _copy_tables(source: ProjectStore, target: ProjectStore) -> list[TableCopy]:
                 dst.execute(table.delete())  # the rows create() installed (meta, counters)
                 _insert_rows(dst, table, _rows(src_conn, table))
                 if target.backend == "postgresql":
-                    _reset_sequence(dst, table)
+                    reset_sequence(dst, table)
             for table in metadata.sorted_tables:
                 want = _summary(src_conn, table)
                 got = _summary(dst, table)
@@ -140,7 +140,7 @@ def _insert_rows(conn: Connection, table: Table, rows: Iterable[dict]) -> None:
         conn.execute(update(table).where(*where).values(**refs))
 
 
-def _reset_sequence(conn: Connection, table: Table) -> None:
+def reset_sequence(conn: Connection, table: Table) -> None:
     """The next id PostgreSQL hands out follows the copied ids (explicit ids do not advance it)."""
     pk = list(table.primary_key.columns)
     if len(pk) != 1 or not pk[0].autoincrement or pk[0].type.python_type is not int:
