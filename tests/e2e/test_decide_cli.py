@@ -73,7 +73,7 @@ def test_a_batch_reports_a_photo_someone_else_decided_first_and_goes_on(project:
     capsys.readouterr()
     assert main(["decide", "--from", str(batch), "--project", str(project), "--user", "ann", "--shared"]) == 3
     out, err = capsys.readouterr()
-    assert "line 2: p2.jpg: not applied: photo" in err and "decided meanwhile by bob" in err
+    assert "line 2: not applied: p2.jpg was decided meanwhile by bob" in err
     assert "confirmed HW-0002" in err  # the first decision is shown
     assert "p3.jpg: rejected HW-0001 by ann" in out and "p3.jpg: confirmed HW-0002 by ann" in out
     with ProjectStore.open(project, read_only=True) as store:

@@ -24,7 +24,9 @@ def test_claim_conflict_and_refresh_from_another_reviewer(qtbot, window, demo_pr
         bob.decide(pid, "confirmed", individual_id=first.id, expected_version=version)
 
         window.controller.confirm(CandidateView(1, second.code, 0.5, second.id))  # the window saw the old version
-        assert "decided meanwhile by bob" in window.last_error and f"confirmed {first.code}" in window.last_error
+        name = window.store.photo(pid).path.name
+        assert window.last_error.startswith(f"{name} was decided meanwhile by bob at ")
+        assert f"confirmed {first.code}. Your decision (confirmed {second.code}) was not applied" in window.last_error
         assert [(d.who, d.undone) for d in window.store.decisions(pid)] == [("bob", False), (window.store.user, True)]
         assert window.store.photo(pid).status == "done"  # bob's decision holds; the queue shows it so
 

@@ -110,7 +110,7 @@ def _cmd_decide(args) -> int:
                 row = _decide_one(store, photo, req, args.name, version)
             except DecisionConflictError as err:
                 conflicts += 1
-                print(f"{where}{Path(photo.path).name}: not applied: {err}", file=sys.stderr)
+                print(f"{where}not applied: {err}", file=sys.stderr)  # the message names the photo
                 continue
             except (WhaleIDError, ValueError) as err:
                 if req["line"] is None:

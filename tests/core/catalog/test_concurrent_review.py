@@ -52,7 +52,7 @@ def test_second_decision_on_the_same_version_is_refused_and_both_are_kept(ann_bo
         bob.decide(pid, "confirmed", individual_id=bob.individual_by_code("HW-002").id, expected_version=v_bob)
     err = caught.value
     assert (err.first.id, err.first.who, err.first.individual_code) == (first.id, "ann", "HW-001")
-    assert "decided meanwhile by ann" in str(err) and "confirmed HW-001" in str(err)
+    assert str(err).startswith("img_00.jpg was decided meanwhile by ann at ") and "confirmed HW-001" in str(err)
     history = bob.decisions(photo_id=pid)
     assert [(d.who, d.individual_code, d.undone, d.conflict_with) for d in history] == [
         ("ann", "HW-001", False, None), ("bob", "HW-002", True, first.id)]

@@ -79,15 +79,16 @@ class DecisionConflictError(DecisionError):
     version check). `first` is that other decision (who, when, what); `refused` is this one, kept
     in the history (undone, conflict_with = first.id) without any effect."""
 
-    def __init__(self, first, refused):
+    def __init__(self, first, refused, photo_name: str | None = None):
         self.first = first
         self.refused = refused
         what = describe_decision(first)
         mine = describe_decision(refused)
         super().__init__(
-            f"photo {refused.photo_id} was decided meanwhile by {first.who or 'someone'} at "
-            f"{short_time(first.at)}: {what}{' (since undone)' if first.undone else ''}; "
-            f"your decision ({mine}) was not applied and is kept in the history. Look at the photo again"
+            f"{photo_name or f'photo {refused.photo_id}'} was decided meanwhile by {first.who or 'someone'} at "
+            f"{short_time(first.at)}: {what}{' (since undone)' if first.undone else ''}. "
+            f"Your decision ({mine}) was not applied; it is kept in the history. "
+            "Open the photo again to see it as it is now"
         )
 
 

@@ -115,7 +115,7 @@ class DecisionsMixin(IndividualsMixin, ClaimsMixin):
         refused: DecisionRow | None = None
         first: DecisionRow | None = None
         with self._tx() as conn:
-            photo = conn.execute(select(photos.c.id).where(photos.c.id == photo_id)).first()
+            photo = conn.execute(select(photos.c.id, photos.c.path).where(photos.c.id == photo_id)).first()
             if photo is None:
                 raise NotFoundError(f"{self.folder}: no photo with id {photo_id}")
             # the photo's row is locked from here to the commit (PostgreSQL), so two decisions on
@@ -132,7 +132,7 @@ class DecisionsMixin(IndividualsMixin, ClaimsMixin):
                 return self._apply_decision(conn, photo_id, decision, individual_id, score, rank, weights_id,
                                             new_code, new_name, who, version)
         # committed (the refused decision is history now); the reviewer is told who was first
-        raise DecisionConflictError(first or refused, refused)
+        raise DecisionConflictError(first or refused, refused, Path(photo.path).name)
 
     def _apply_decision(self, conn, photo_id, decision, individual_id, score, rank, weights_id, new_code,
                         new_name, who, version) -> DecisionRow:
