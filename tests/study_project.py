@@ -46,13 +46,14 @@ def _image(path: Path, seed: int) -> None:
     Image.fromarray(low).resize((48, 32), Image.Resampling.BICUBIC).save(path)
 
 
-def make_study_project(root: Path):
-    """Create the project in root/project (photos in root/photos); returns the open ProjectStore."""
+def make_study_project(root: Path, db_url: str | None = None):
+    """Create the project in root/project (photos in root/photos), its catalog in PostgreSQL when
+    db_url is given; returns the open ProjectStore."""
     from whaleid_gui.core.catalog import ProjectStore
 
     for i in range(10):
         _image(root / "photos" / f"img_{i:02d}.jpg", seed=100 + i)
-    store = ProjectStore.create(root / "project", user="tester")
+    store = ProjectStore.create(root / "project", user="tester", db_url=db_url)
     store.import_folder(root / "photos")
     photos = {p.path.name: p for p in store.photos(sort="path")}
     ids = {code: store.create_individual(code).id for code in ("HW-A", "HW-B", "HW-C", "HW-D")}

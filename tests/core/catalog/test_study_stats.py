@@ -11,8 +11,8 @@ from whaleid_gui.core.catalog.study_stats import NO_SURVEY, figure_tables, study
 
 
 @pytest.fixture
-def study(tmp_path):
-    store = make_study_project(tmp_path)
+def study(tmp_path, catalog_url):
+    store = make_study_project(tmp_path, catalog_url)
     yield store
     store.close()
 
