@@ -81,6 +81,7 @@ class FeatureSet:
 
     features: np.ndarray
     errors: dict[int, ImageError] = field(default_factory=dict)
+    keys: dict[int, str] = field(default_factory=dict)  # FeatureCache.key of each readable item
 
     @property
     def valid(self) -> np.ndarray:
@@ -200,4 +201,4 @@ def iter_features(model, items: list[ImageItem], cache: FeatureCache | None = No
                     cache.put_many(new_entries)
             done += len(batch)
             yield Progress(done, total, "features")
-    yield Finished(FeatureSet(out, errors))
+    yield Finished(FeatureSet(out, errors, keys))

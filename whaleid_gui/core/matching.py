@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import ImageError, WhaleIDError
+from .embedding_index import Prefilter, model_identity, open_prefilter
 from .features import FeatureCache, FeatureSet, ImageItem, iter_features
 from .labels import NEW_WHALE
 from .progress import Finished, Progress, drive, sub
@@ -105,7 +106,8 @@ class Matcher:
     """
 
     def __init__(self, model, references: Sequence[ImageItem], ids: Sequence[str],
-                 threshold: str | float | None = "auto", cache: FeatureCache | None = None, seed: int = 0):
+                 threshold: str | float | None = "auto", cache: FeatureCache | None = None, seed: int = 0,
+                 index_dir: str | Path | None = None):
         if len(references) != len(ids):
             raise ValueError("references and ids differ in length")
         self.model = model
@@ -119,6 +121,10 @@ class Matcher:
         self.calibration: dict = {}
         self.centre: np.ndarray | None = None  # the catalog's mean feature, for models that centre
         self._impostors: np.ndarray | None = None  # impostor_best_scores, once computed
+        # The saved embedding index (embedding_index.py) that picks the photos a query is scored
+        # against in a large catalog; None: score them all (no folder, or a small catalog).
+        self.index_dir = index_dir
+        self.prefilter: Prefilter | None = None
         self._ready = False
 
     # -- preparation -------------------------------------------------------------------------------
@@ -145,6 +151,11 @@ class Matcher:
         self.index = IndividualIndex(self.ids)
         if not self.items:
             raise WhaleIDError("the reference catalog has no usable photo of a known individual")
+        if self.index_dir is not None:
+            yield Progress(0, 1, "indexing the catalog's embeddings")
+            self.prefilter = open_prefilter(self.index_dir, model_identity(self.model, self.centre is not None),
+                                            [feature_set.keys[i] for i in keep], feature_set.features[keep],
+                                            self.centre, self.features)
         if self.threshold_setting in CALIBRATED:
             yield Progress(0, 1, "calibrating the new-individual threshold")
             self.threshold = (self._calibrate(valid) if self.threshold_setting == "loo"
@@ -236,10 +247,19 @@ class Matcher:
         return features if self.centre is None else centre_features(features, self.centre)
 
     def score_rows(self, query_features: np.ndarray) -> np.ndarray:
-        """(q, m) head scores of queries against every reference photo."""
+        """(q, m) head scores of queries against every reference photo; with a prefilter, only the
+        photos it picks are scored and the others are -inf (ranked after every scored photo)."""
         if not self._ready:
             self.prepare()
-        return self.model.score_matrix(self.scoring_features(np.atleast_2d(query_features)), self.features)
+        queries = self.scoring_features(np.atleast_2d(query_features))
+        prefilter = self.prefilter
+        if prefilter is None or prefilter.features is not self.features:  # none, or not this catalog's
+            return self.model.score_matrix(queries, self.features)
+        out = np.full((len(queries), len(self.features)), -np.inf, dtype=np.float32)
+        for r, raw in enumerate(np.atleast_2d(query_features)):
+            rows = prefilter.rows(raw)
+            out[r, rows] = self.model.score_matrix(queries[r:r + 1], self.features[rows])[0]
+        return out
 
     def rank_scores(self, row: np.ndarray, top: int = 5) -> list[Candidate]:
         """Ranking of one query's score row (the hook a re-ranking stage overrides)."""
