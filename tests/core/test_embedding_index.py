@@ -134,3 +134,22 @@ def test_a_matcher_ranks_real_photos_the_same_with_the_index(tmp_path, monkeypat
 
     indexed.features = indexed.features.copy()  # rows changed without a new preparation
     assert np.isfinite(indexed.score_rows(indexed.features[:1])).all()  # every row scored
+
+
+def test_a_catalog_followed_without_preparation_keeps_its_prefilter(tmp_path, always_indexed, monkeypatch):
+    """What core/matcher_growth.py needs after a confirm or an undo: rows removed and appended."""
+    monkeypatch.setattr(embedding_index, "CANDIDATES", 25)
+    raw = clustered(700)
+    before = open_prefilter(tmp_path / "a", "test-model", keys_of(600), raw[:600], None)
+    assert before is not None
+    removed = [5, 5, 300]  # rows 5, 6 and (then) 302 of the original catalog
+    followed = before.followed(removed, keys_of(100, start=600), raw[600:], features="new array")
+    assert followed is not None and followed.features == "new array"
+    assert followed.index.generation == 1 and followed.index.count == 700  # appended
+    kept = [i for i in range(700) if i not in (5, 6, 302)]
+    fresh = open_prefilter(tmp_path / "b", "test-model", [keys_of(700)[i] for i in kept], raw[kept], None)
+    assert fresh is not None
+    for q in raw[::70] + 0.01:
+        assert followed.rows(q).tolist() == fresh.rows(q).tolist()
+    assert len(before.rows(raw[650])) == 25  # the old catalog's prefilter still serves its rows
+    assert before.rows(raw[650]).max() < 600

@@ -290,6 +290,43 @@ class Prefilter:
         more = [r for at in found if int(at) in self.extra for r in self.extra[int(at)]]
         return np.unique(np.concatenate([rows, np.asarray(more, dtype=np.int64)]))
 
+    def followed(self, removed_rows: Sequence[int], added_keys: Sequence[str], added_raw: np.ndarray,
+                 features: object) -> "Prefilter | None":
+        """The prefilter of this catalog changed without a new preparation (core/matcher_growth.py):
+        rows removed one after the other (each position as np.delete takes it at its turn), then
+        rows appended (their feature-cache keys and raw features), serving the matcher's new
+        `features`. New photos are appended to the saved index. None when another process
+        started a new generation meanwhile (the matcher then scores every row until prepared)."""
+        keys = list(self.keys)
+        for row in removed_rows:
+            del keys[row]
+        keys += [str(k) for k in added_keys]
+        raw_of = dict(zip([str(k) for k in added_keys], np.asarray(added_raw, dtype=np.float32)))
+        index = self.index
+        with _locked(index.folder):
+            if _state(index.folder) != _state_of(index):  # another process wrote since: read its index
+                loaded = EmbeddingIndex.load(index.folder)
+                if loaded is None or loaded.identity != index.identity or loaded.generation != index.generation:
+                    return None
+                index = loaded
+            new = [k for k in dict.fromkeys(keys) if k not in index.position]
+            if any(k not in raw_of for k in new):
+                return None
+            index.add(new, np.stack([raw_of[k] for k in new]) if new else np.zeros((0, index.dim), np.float32))
+        return Prefilter(index, keys, self.candidates, features)
+
+
+def _state(folder: Path) -> tuple:
+    try:
+        state = json.loads((folder / STATE).read_text(encoding="utf-8"))
+        return state.get("generation"), state.get("count")
+    except (OSError, ValueError):
+        return None, None
+
+
+def _state_of(index: EmbeddingIndex) -> tuple:
+    return index.generation, index.count
+
 
 def open_prefilter(folder: str | Path, identity: str, keys: Sequence[str], raw: np.ndarray,
                    centre: np.ndarray | None, features: object = None) -> Prefilter | None:
