@@ -65,7 +65,7 @@ def test_the_second_reviewer_is_refused_and_shown_the_first_decision(two_reviewe
 def test_a_poll_notices_others_changes_and_undo_takes_back_ones_own(two_reviewers):
     (ann, _), (bob, _) = two_reviewers
     p0, p1, _p2 = (p.id for p in ann.store.photos())
-    assert ann.poll().changed is False  # the first poll only learns where the catalog stands
+    assert ann.poll().changed is False  # nothing changed since the project was opened
     ann.show(p0)
     ann.decide("confirmed", _cand(ann, "HW-001"))
     bob.show(p1)

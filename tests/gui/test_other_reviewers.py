@@ -47,3 +47,28 @@ def _catalog_text(window) -> str:
     table = window.catalog.table
     return " ".join(table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())
                     if table.item(r, c) is not None)
+
+
+def test_a_reload_keeps_what_the_user_types_and_a_stale_rename_is_refused(qtbot, window, demo_project):
+    assert window.open_project(str(demo_project))
+    window.pages.setCurrentIndex(1)
+    cat = window.catalog
+    qtbot.waitUntil(lambda: cat.table.rowCount() > 0, timeout=10_000)
+    cat.table.selectRow(0)
+    iid = cat._current_id
+    old = window.store.individual(iid).code
+    cat.code_edit.selectAll()
+    qtbot.keyClicks(cat.code_edit, "HW-MINE")
+    bob = ProjectStore.open(demo_project, user="bob")
+    try:
+        bob.rename_individual(iid, code="HW-BOB")
+    finally:
+        bob.close()
+    window.catalog_poll.poll()  # bob's rename reloads the view ...
+    qtbot.waitUntil(lambda: "HW-BOB" in cat.title.text(), timeout=5000)
+    assert cat.code_edit.text() == "HW-MINE"  # ... but not the field the user is typing in
+    statuses: list[str] = []
+    cat.status_message.connect(statuses.append)
+    cat.rename_current()
+    assert f"{old} was renamed to HW-BOB by someone else meanwhile; nothing was changed" in statuses[-1]
+    assert window.store.individual(iid).code == "HW-BOB"

@@ -209,7 +209,8 @@ class ReviewSession:
         """Start over on another project (None: no project); nothing of the last one is kept."""
         self._release_claims()
         self.store = store
-        self._seen_changes = None
+        # what the views show now: a change from here on reloads them at the next poll
+        self._seen_changes = store.change_count() if store is not None else None
         self.read_only = bool(store is not None and store.read_only)
         self.photo_id = None
         self.photo_state = BoxState()

@@ -60,6 +60,7 @@ class CatalogView(QWidget):
         self._start_job = start_job
         self._ask = ask
         self._current_id: int | None = None
+        self._shown_code: str | None = None  # the code shown when the user started a rename
         self._last_merge: tuple[int, int, str, str] | None = None  # keep id, absorbed id, codes
 
         self.filter = QLineEdit()
@@ -251,6 +252,9 @@ class CatalogView(QWidget):
             w.setEnabled(on and not ro)
 
     def show_individual(self, individual_id: int | None) -> None:
+        # the same individual again (another reviewer's change reloaded the view): what the user
+        # is typing in its fields stays
+        again = individual_id is not None and individual_id == self._current_id
         self._current_id = individual_id
         self.photos.clear()
         self.sightings.setRowCount(0)
@@ -265,9 +269,13 @@ class CatalogView(QWidget):
         self._set_details_enabled(True)
         self.title.setText(f"<b>{ind.code}</b> {ind.name or ''} \u2014 {ind.n_photos} photos, first seen "
                            f"{(ind.first_seen or '?')[:10]}, last seen {(ind.last_seen or '?')[:10]}")
-        self.code_edit.setText(ind.code)
-        self.name_edit.setText(ind.name or "")
-        self.notes.setPlainText(ind.notes or "")
+        if not (again and self.code_edit.isModified()):
+            self.code_edit.setText(ind.code)
+            self._shown_code = ind.code  # the rename states it: refused if someone renamed it since
+        if not (again and self.name_edit.isModified()):
+            self.name_edit.setText(ind.name or "")
+        if not (again and self.notes.document().isModified()):
+            self.notes.setPlainText(ind.notes or "")
         photos = photo_display.photos_of(self.store, individual_id)
         boxes = self.store.current_boxes()
         for p in photos:
@@ -321,8 +329,10 @@ class CatalogView(QWidget):
             return
         code = self.code_edit.text().strip() or None
         name = self.name_edit.text().strip()
-        iid = self._current_id
-        if self._do("Rename", lambda: self.store.rename_individual(iid, code=code, name=name)):
+        iid, seen = self._current_id, self._shown_code
+        if self._do("Rename", lambda: self.store.rename_individual(iid, code=code, name=name, expected_code=seen)):
+            self.code_edit.setModified(False)  # saved: later reloads show the catalog's values again
+            self.name_edit.setModified(False)
             self.status_message.emit(f"Renamed to {code}" + (f" ({name})" if name else ""))
 
     def save_notes(self) -> None:
@@ -330,12 +340,18 @@ class CatalogView(QWidget):
             return
         iid, text = self._current_id, self.notes.toPlainText().strip() or None
         if self._do("Saving notes", lambda: self.store.set_notes(iid, text)):
+            self.notes.document().setModified(False)
             self.status_message.emit("Notes saved")
 
     def new_individual(self) -> None:
         if self.store is None:
             return
-        dlg = NewIndividualDialog(self.store.next_free_code(), self)
+        try:
+            suggested = self.store.next_free_code()
+        except Exception as exc:  # the code can still be typed: say why none is suggested, open the form
+            suggested = ""
+            self.status_message.emit(f"No code suggested for the new individual ({exc}); type one")
+        dlg = NewIndividualDialog(suggested, self)
         if dlg.exec():
             code, name, notes = dlg.values()
             self._do("New individual", lambda: self.store.create_individual(code, name, notes))

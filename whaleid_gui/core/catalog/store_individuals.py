@@ -159,6 +159,8 @@ class IndividualsMixin(StoreBase):
         replaces them).
         """
         with self._tx() as conn:
+            for ind in sorted((keep_id, absorb_id)):  # as merge does: no second unmerge or merge slips in
+                self._individual_raw(conn, ind, lock="update")
             keep = self._individual_raw(conn, keep_id)
             absorb = self._individual_raw(conn, absorb_id)
             if absorb.merged_into != keep_id:
