@@ -22,7 +22,7 @@ from .rows import ImportReport
 from .schema import photos
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
-PROJECT_FILES = ("project.sqlite", "project.lock", "settings.json", ".settings.")
+PROJECT_FILES = ("project.sqlite", "project.postgresql", "project.lock", "settings.json", ".settings.")
 
 
 def list_files(folder: Path, project_folder: Path | None = None) -> tuple[list[Path], list[str]]:
