@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from whaleid_gui.core.catalog import ExportExistsError
+from whaleid_gui.core.catalog import DecisionConflictError, ExportExistsError
 from whaleid_gui.core.catalog.exporters import (
     CATALOG_COLUMNS,
     DECISION_COLUMNS,
@@ -41,9 +41,12 @@ def test_decisions_submission_coco(filled, tmp_path):
     filled.decide(q1.id, "confirmed", individual_id=filled.individual_by_code("HW-002").id)
     filled.decide(q2.id, "skipped")
     filled.undo_last()
+    with pytest.raises(DecisionConflictError):  # made on q1 as it was before the confirm
+        filled.decide(q1.id, "rejected", individual_id=filled.individual_by_code("HW-002").id, expected_version=0)
     d = pd.read_csv(export_decisions(filled, tmp_path / "d.csv"), keep_default_na=False)
     assert list(d.columns) == DECISION_COLUMNS
-    assert list(d["decision"]) == ["confirmed", "skipped"] and list(d["undone"]) == [False, True]
+    assert list(d["decision"]) == ["confirmed", "skipped", "rejected"] and list(d["undone"]) == [False, True, True]
+    assert list(d["refused_for"]) == ["", "", str(d.loc[0, "decision_id"])]  # the refused one names the first
     assert d.loc[0, "at"].startswith("20") and "T" in d.loc[0, "at"]
     sub = pd.read_csv(export_submission(filled, tmp_path / "sub.csv"), keep_default_na=False)
     assert list(sub.columns) == ["Image", "Id"]

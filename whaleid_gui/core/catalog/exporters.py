@@ -28,7 +28,7 @@ SIGHTING_COLUMNS = [
 ]
 DECISION_COLUMNS = [
     "decision_id", "at", "who", "photo", "decision", "individual", "score", "rank", "weights_id", "undone",
-    "undone_at",
+    "undone_at", "refused_for",  # refused_for: the decision someone else made first (this one had no effect)
 ]
 SUBMISSION_COLUMNS = ["Image", "Id"]
 
@@ -99,6 +99,7 @@ def decisions_frame(store) -> pd.DataFrame:
             decisions.c.id.label("decision_id"), decisions.c.at, decisions.c.who, photos.c.path.label("photo"),
             decisions.c.decision, decisions.c.individual_code.label("individual"), decisions.c.score,
             decisions.c.rank, decisions.c.weights_id, decisions.c.undone, decisions.c.undone_at,
+            decisions.c.conflict_with.label("refused_for"),
         )
         .select_from(decisions.join(photos, photos.c.id == decisions.c.photo_id))
         .order_by(decisions.c.id)
@@ -108,6 +109,7 @@ def decisions_frame(store) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=DECISION_COLUMNS)
     frame["undone"] = frame["undone"].astype(bool)
     frame["rank"] = frame["rank"].astype("Int64")
+    frame["refused_for"] = frame["refused_for"].astype("Int64")
     return frame
 
 
