@@ -184,6 +184,7 @@ def prepared_matcher(folder: Path, engine: EngineConfig, refs: list, threshold: 
 def _prepare(folder: Path, engine: EngineConfig, refs: list, threshold: Any, cache_dir: str | Path | None,
              key: tuple, signature: tuple) -> Generator[Any, None, tuple[Any, Any, str]]:
     """A matcher prepared from scratch (the keypoint fusion's fit reused when one was saved)."""
+    from whaleid_gui.core.embedding_index import INDEX_FOLDER
     from whaleid_gui.core.features import FeatureCache, ImageItem
     from whaleid_gui.core.matching import Matcher
 
@@ -195,13 +196,14 @@ def _prepare(folder: Path, engine: EngineConfig, refs: list, threshold: Any, cac
     ids = [c for _p, c, _b, _r, _f in refs]
     cache = FeatureCache(Path(cache_dir) if cache_dir else feature_cache_dir(folder))
     keypoints = Path(cache_dir) / "keypoints" if cache_dir else keypoint_cache_dir(folder)
+    embeddings = cache.folder / INDEX_FOLDER  # the nearest-neighbour prefilter, beside the features
     matcher: Matcher | None = None
     note = ""
     if engine.rerank == "keypoints":
         from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
 
         matcher = KeypointRerankMatcher(model, items, ids, threshold=threshold, cache=cache,
-                                        keypoint_cache_dir=keypoints)
+                                        keypoint_cache_dir=keypoints, index_dir=embeddings)
         fit_path = fit_file(Path(cache_dir) if cache_dir else feature_cache_dir(folder).parent, engine.key(), threshold)
         matcher.preset_fit = load_fit(fit_path, len(refs))  # reopening a project: no new fit
         try:
@@ -213,7 +215,7 @@ def _prepare(folder: Path, engine: EngineConfig, refs: list, threshold: Any, cac
             note = f"Keypoint re-ranking off for this catalog: {exc}"
             matcher = None
     if matcher is None:
-        matcher = Matcher(model, items, ids, threshold=threshold, cache=cache)
+        matcher = Matcher(model, items, ids, threshold=threshold, cache=cache, index_dir=embeddings)
         yield from sub(matcher.prepare_job())
     with _MATCHERS_LOCK:
         _MATCHERS[key] = (model, matcher, signature, note)

@@ -75,11 +75,15 @@ def unit_rows(raw: np.ndarray, centre: np.ndarray | None) -> np.ndarray:
 
 def fit_projection(units: np.ndarray, dims: int = PROJECTED_DIM) -> np.ndarray:
     """(k, D) main directions of unit rows (uncentred: inner products are what is kept), from the
-    eigenvectors of their D x D second-moment matrix (a second where an SVD of the rows takes 20)."""
+    eigenvectors of their D x D second-moment matrix, only the top ones asked for (about 1 s at
+    D = 1280 on one core where a full SVD of 5,000 rows takes 20)."""
+    from scipy.linalg import eigh
+
     x = np.asarray(units, dtype=np.float32)
-    values, vectors = np.linalg.eigh((x.T @ x).astype(np.float64))
-    order = np.argsort(-values)[:min(dims, len(x), x.shape[1])]
-    return np.ascontiguousarray(vectors[:, order].T, dtype=np.float32)
+    width = x.shape[1]
+    k = min(dims, len(x), width)
+    _values, vectors = eigh((x.T @ x).astype(np.float64), subset_by_index=[width - k, width - 1])
+    return np.ascontiguousarray(vectors[:, ::-1].T, dtype=np.float32)  # largest first
 
 
 @contextmanager
