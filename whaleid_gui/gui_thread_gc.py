@@ -28,6 +28,16 @@ CHECK_INTERVAL_MS = 500  # often enough that garbage never piles up, rare enough
 # up. The young generation is therefore also collected at least this often (a cheap pass that
 # also moves the older generations' counts on, as CPython's own collections do).
 YOUNG_AT_LEAST_EVERY_S = 1.0
+# A collection of the oldest generation scans every tracked object: with torch, numba and Qt
+# loaded that is over half a million, 0.2-4 s on two cores, and this timer called for one every
+# few seconds (CPython would not: it waits until the long-lived objects grew by 25%). The heartbeat
+# of benchmarks/bench_review_flow.py found the review screen's stalls there (issue 15). So the
+# survivors of an oldest-generation collection are frozen (gc.freeze: never scanned again), and
+# the next such collection scans only what came since; a full sweep of everything (unfreeze,
+# collect, freeze) follows CPython's own rule, when the frozen objects grew by FULL_SWEEP_GROWTH,
+# and at most every FULL_SWEEP_MIN_INTERVAL_S (cycles among frozen objects wait for it).
+FULL_SWEEP_GROWTH = 0.25
+FULL_SWEEP_MIN_INTERVAL_S = 600.0
 
 
 class GuiThreadCollector(QObject):
@@ -37,6 +47,9 @@ class GuiThreadCollector(QObject):
         super().__init__(parent)
         self.thresholds = gc.get_threshold()
         self.collections = [0, 0, 0]  # per generation, for tests and the curious
+        self.full_sweeps = 0
+        self._swept_at: int | None = None  # frozen objects after the last full sweep
+        self._swept_time = 0.0
         self._gui_thread = threading.get_ident()  # made on the GUI thread (collect_on_gui_thread)
         self._last = time.monotonic()
         gc.disable()
@@ -61,7 +74,21 @@ class GuiThreadCollector(QObject):
                 break
         self._last = now
         self.collections[generation] += 1
-        return gc.collect(generation)
+        return gc.collect(generation) if generation < 2 else self._collect_oldest(now)
+
+    def _collect_oldest(self, now: float) -> int:
+        frozen = gc.get_freeze_count()
+        if self._swept_at is None or (frozen > (1 + FULL_SWEEP_GROWTH) * self._swept_at
+                                      and now - self._swept_time >= FULL_SWEEP_MIN_INTERVAL_S):
+            gc.unfreeze()
+            freed = gc.collect(2)
+            gc.freeze()
+            self._swept_at, self._swept_time = gc.get_freeze_count(), now
+            self.full_sweeps += 1
+            return freed
+        freed = gc.collect(2)  # the objects that are not frozen: those since the last collection
+        gc.freeze()
+        return freed
 
 
 _lock = threading.Lock()

@@ -103,3 +103,13 @@ def test_after_a_key_press_the_queue_holds_off_unless_the_reviewer_waits_for_a_p
     assert plan.claim() is None and plan.pending() == [1, 2]
     plan.hold_off(0)  # the photo under review has no ranking: it is matched now
     assert plan.claim().photo_id == 1
+
+
+def test_a_new_individual_makes_stale_the_rankings_that_put_new_whale_first():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2])
+    results: dict = {}
+    run(plan, results, {1: ("new_whale", "A"), 2: ("A", "new_whale")})
+    assert plan.catalog_changed({"NEW-1"}, results, new_individual=True) == [1]
+    assert plan.is_stale(1) and not plan.is_stale(2)

@@ -110,3 +110,27 @@ def test_emitting_a_signal_keeps_the_reference_counts_of_true_and_none():
     for _ in range(100):
         e.value.emit(None)
     assert (sys.getrefcount(True), sys.getrefcount(None)) == before
+
+
+def test_the_oldest_generation_is_collected_without_scanning_again_what_survived_before(qtbot):
+    import time
+
+    collector = collect_on_gui_thread()
+    try:
+        collector._collect_oldest(time.monotonic())  # survivors frozen (a full sweep if none was made)
+        sweeps, frozen = collector.full_sweeps, gc.get_freeze_count()
+        assert frozen > 1000
+
+        class Cycle:
+            pass
+
+        garbage = Cycle()
+        garbage.myself = garbage
+        ref = weakref.ref(garbage)
+        del garbage
+        collector._collect_oldest(time.monotonic())
+        assert ref() is None  # new cyclic garbage is still freed, on this (the GUI) thread
+        assert collector.full_sweeps == sweeps and gc.get_freeze_count() >= frozen  # no full sweep
+    finally:
+        gc.unfreeze()  # the next tests find the collector as a fresh process has it
+        collector._swept_at = None

@@ -56,6 +56,7 @@ class AheadProgress:
 class Precomputed:
     claim: Claim
     result: MatchResult
+    recorded: bool = False  # its candidates are in the store already (the queue's own connection)
 
 
 @dataclass(frozen=True)
@@ -129,12 +130,15 @@ class MatchPlan:
             self._failed.pop(photo_id, None)
         self._wake.set()
 
-    def catalog_changed(self, individuals: Iterable[str], rankings: dict[int, MatchResult]) -> list[int]:
+    def catalog_changed(self, individuals: Iterable[str], rankings: dict[int, MatchResult],
+                        new_individual: bool = False) -> list[int]:
         """A decision added or took away catalog photos of these individuals: every ranking that
-        lists one of them is stale (returned). A new individual makes none stale: no stored
-        ranking can list it yet."""
+        lists one of them is stale (returned). A new individual is listed by no ranking yet; the
+        rankings that put new_whale first are stale then (another photo of that new whale, say
+        of the same encounter, is among them)."""
         touched = frozenset(individuals)
-        stale = [pid for pid, r in rankings.items() if touched & _codes(r)]
+        stale = [pid for pid, r in rankings.items()
+                 if touched & _codes(r) or (new_individual and r.candidates and r.candidates[0].is_new)]
         with self._lock:
             self.catalog += 1
             self._changes[self.catalog] = touched
@@ -237,29 +241,48 @@ def _codes(result: MatchResult) -> frozenset[str]:
     return frozenset(c.code for c in result.candidates if not c.is_new)
 
 
-def match_ahead_job(folder: str | Path, plan: MatchPlan,
-                    stop: threading.Event | None = None) -> Generator[Any, None, int]:
+def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event | None = None,
+                    record: bool = False) -> Generator[Any, None, int]:
     """The queue: match the plan's photos one after the other, with the plan's engine, for as long
     as it runs (its worker is cancelled when the project closes). Yields AheadProgress, Precomputed and
     AheadFailed events, and None while idle (a heartbeat: the worker checks for Cancel at every
-    yield). Returns how many photos it matched."""
+    yield). Returns how many photos it matched.
+
+    record: write each ranking to the store's candidates (the audit trail) from this thread, on a
+    connection of its own, so that the GUI thread does not wait for those commits."""
     matched = 0
-    while stop is None or not stop.is_set():
-        claim = plan.claim()
-        if claim is None:
-            plan.wait(IDLE_WAIT_S)
-            yield None
-            continue
-        try:
-            job = match_photos.match_photo(folder, claim.photo_id, claim.engine)
-            result = yield from _tagged(job, claim.photo_id)
-        except Exception as exc:  # one photo that cannot be matched does not stop the queue
-            plan.failed(claim)
-            yield AheadFailed(claim, str(exc) or type(exc).__name__)
-            continue
-        matched += 1
-        plan.computed(claim)
-        yield Precomputed(claim, result)
+    writer: Any = None
+    try:
+        while stop is None or not stop.is_set():
+            claim = plan.claim()
+            if claim is None:
+                plan.wait(IDLE_WAIT_S)
+                yield None
+                continue
+            try:
+                job = match_photos.match_photo(folder, claim.photo_id, claim.engine)
+                result = yield from _tagged(job, claim.photo_id)
+            except Exception as exc:  # one photo that cannot be matched does not stop the queue
+                plan.failed(claim)
+                yield AheadFailed(claim, str(exc) or type(exc).__name__)
+                continue
+            matched += 1
+            recorded = False
+            if record:
+                try:
+                    if writer is None:
+                        from whaleid_gui.core.catalog.store import ProjectStore
+
+                        writer = ProjectStore.open(folder)
+                    match_photos.record_result(writer, result)
+                    recorded = True
+                except Exception:  # e.g. the project became read-only: the GUI thread records it
+                    record = False
+            plan.computed(claim)
+            yield Precomputed(claim, result, recorded)
+    finally:
+        if writer is not None:
+            writer.close()
     return matched
 
 

@@ -51,7 +51,7 @@ class MatchAhead(QObject):
         if c.store is None or c.folder is None:
             return
         self.plan.engine = c.engine
-        w = Worker(match_ahead_job, str(c.folder), self.plan, name=KIND)
+        w = Worker(match_ahead_job, str(c.folder), self.plan, record=not c.read_only, name=KIND)
         w.progress.connect(self._on_event)
         w.errored.connect(lambda exc: c.status_message.emit(f"Background matching stopped: {exc}"))
         self.worker = c.pool.start(KIND, w)
@@ -104,7 +104,8 @@ class MatchAhead(QObject):
             d = event.decision
             if d.kind in ("confirmed", "new_individual") and d.code:
                 # the catalog gained (or, undone, lost) a photo of d.code: rankings listing it are stale
-                self.plan.catalog_changed({d.code}, self.controller.session.results)
+                self.plan.catalog_changed({d.code}, self.controller.session.results,
+                                          new_individual=d.kind == "new_individual")
             self.plan.forget(d.photo_id)
             self.plan.hold_off()  # the next photo is being drawn
         self._order_timer.start()
@@ -115,7 +116,10 @@ class MatchAhead(QObject):
             verdict = self.plan.deliver(event.claim, event.result)
             if verdict == "dropped":
                 return
-            c._on_match_result(event.result)
+            if event.recorded and event.result.photo_id != c.photo_id:
+                c.session.results[event.result.photo_id] = event.result  # no store write on this thread
+            else:
+                c._on_match_result(event.result)  # shown now (and recorded, if the queue could not)
             if verdict == "stale":
                 self.mark_if_stale(event.result.photo_id)
         elif isinstance(event, AheadProgress):
