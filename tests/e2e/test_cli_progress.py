@@ -67,3 +67,23 @@ def test_a_command_in_a_log_prints_plain_progress_lines(capsys, tmp_path):
     lines = [line for line in err.splitlines() if line.strip()]
     assert lines and all(re.fullmatch(r"\S+\.jpg \d/6( \(\d+\.\d s\))?", line) for line in lines), err
     assert lines[-1].split(" (")[0].endswith(" 6/6")
+
+
+def test_a_slow_phase_in_a_log_writes_a_line_every_half_minute_while_it_advances():
+    """A tenth of caching features for thousands of photos takes minutes: the log must not look
+    stalled (issue 15: 'whaleid train' printed nothing for 7 minutes into a log file)."""
+    now = [0.0]
+    log = io.StringIO()
+    with ProgressPrinter(stream=log, clock=lambda: now[0]) as show:
+        show(Progress(0, 4000, "caching frozen backbone features"))
+        for n in range(1, 200):  # 5 % of the phase, 20 s per photo batch...
+            now[0] += 1.0
+            show(Progress(n, 4000, "caching frozen backbone features"))
+        now[0] += 120.0
+        show(Progress(199, 4000, "caching frozen backbone features"))  # 180 -> 199 since the last line
+        now[0] += 120.0
+        show(Progress(199, 4000, "caching frozen backbone features"))  # no progress: no line
+    lines = log.getvalue().splitlines()
+    counts = [int(line.split()[-1].split("/")[0]) for line in lines[1:] if "(" not in line]
+    assert counts == [30, 60, 90, 120, 150, 180, 199]  # every 30 s while it advances, none while it stands
+    assert lines[-1] == "caching frozen backbone features 199/4000"  # ended where its last line said
