@@ -8,7 +8,8 @@ QSettings, and the real engine (input size 128 px so that it runs in seconds on 
 The training panel is shown after a short real run (fast mode, 64 px, 6 epochs).
 The catalog's study plots are shown after giving the demo's catalog sightings synthetic dates,
 surveys and coordinates (the demo has none). Screenshots are for people to look at, not asserts.
-`--no-training` skips the training run; `--plots` takes only the study plots (no matching).
+`--no-training` skips the training run; `--plots` takes only the study plots (no matching);
+`--encounter` only the same-encounter strip and the Confirm-encounter preview.
 """
 
 from __future__ import annotations
@@ -59,6 +60,37 @@ def study_plots_shot(w, pump, shot) -> None:
     w.catalog.right_tabs.setCurrentIndex(0)
 
 
+def encounter_shot(w, pump, shot) -> None:
+    """The first photo to review whose encounter holds more photos of the same whale: boxes from the
+    proposals, then Shift+C's side-by-side preview (the ranking of the siblings included)."""
+    from whaleid_gui.application.review_session import encounter_siblings
+    from whaleid_gui.core.boxes import BoundingBox
+
+    photos = w.queue.all_photos()
+    target = next((p for p in photos if p.status != "done" and encounter_siblings(p, photos)), None)
+    if target is None:
+        print("no encounter with several photos to show")
+        return
+    c = w.controller
+    for p in [target] + encounter_siblings(target, photos):
+        if w.store.box(p.id) is None:
+            box = c.session.proposal_for(p.path) or BoundingBox(p.width * 0.1, p.height * 0.15, p.width * 0.9,
+                                                                   p.height * 0.8)
+            w.store.set_box(p.id, box, source="proposed")
+    c.reload_photos()
+    c.open_photo(target.id)
+    pump(lambda: c.photo_id == target.id and w.editor.has_image(), 30)
+    c.show_photo(target.id)
+    pump(lambda: bool(w.review.cards), 180)
+    pump(seconds=1)
+    shot("17_review_encounter_strip")
+    c.encounter.start()
+    pump(lambda: c.encounter.preview is not None and c.encounter.preview.isVisible(), 300)
+    pump(seconds=3)
+    shot("18_confirm_encounter_preview", c.encounter.preview)
+    c.encounter.preview.reject()
+
+
 def main() -> int:
     data = Path(tempfile.mkdtemp(prefix="whaleid-shots-"))
     os.environ["WHALEID_DATA_DIR"] = str(data)
@@ -99,6 +131,13 @@ def main() -> int:
     pump(lambda: w._job is not None, 5)
     shot("01_first_run_creating_demo")
     pump(lambda: w.store is not None and w.editor.has_image(), 300)
+    if "--encounter" in sys.argv:  # only the encounter strip and Shift+C's preview
+        encounter_shot(w, pump, shot)
+        w.ask = lambda title, text: True
+        w.close()
+        pump(seconds=0.5)
+        QApplication.quit()
+        return 0
     if "--plots" in sys.argv:
         study_plots_shot(w, pump, shot)
         w.ask = lambda title, text: True  # stop the box model and matcher still starting up
@@ -149,6 +188,7 @@ def main() -> int:
     w.controller.confirm()
     pump(lambda: w.editor.has_image(), 20)
     shot("06_after_confirm_next_photo")
+    encounter_shot(w, pump, shot)
     w.pages.setCurrentIndex(1)
     pump(seconds=1)
     if w.catalog.table.rowCount():
