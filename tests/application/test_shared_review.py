@@ -71,7 +71,15 @@ def test_a_poll_notices_others_changes_and_undo_takes_back_ones_own(two_reviewer
     bob.show(p1)
     assert ann.poll().changed is False  # bob opening a photo (his claim) is no change to reload for
     bob.decide("rejected", _cand(bob, "HW-002"))
-    assert ann.poll().changed is True and ann.poll().changed is False
+    refresh = ann.poll()
+    assert refresh.changed and sorted(p.id for p in refresh.photos) == [p0, p1]  # these rows, not all
+    assert ann.poll().changed is False
     undone = ann.undo()
     assert undone.photo_id == p0  # ann's own decision, though bob's is the catalog's latest
-    assert [d.undone for d in ann.store.decisions()] == [True, False]
+    assert [(d.who, d.undone) for d in ann.store.decisions()] == [("ann", True), ("bob", False)]
+    bob.undo()
+    assert p1 in [p.id for p in ann.poll().photos]  # an undo of bob's is seen too
+    new = ann.store.photos()[0].path.with_name("new.png")
+    Image.fromarray(np.full((40, 60, 3), 7, dtype=np.uint8)).save(new)
+    bob.store.add_photo(new)
+    assert ann.poll().photos is None  # photos were added: reload them all

@@ -48,7 +48,10 @@ class CatalogPoll(QObject):
             self.controller.status_message.emit(f"Could not look for other reviewers' changes: {exc}")
             return
         if refresh.changed:
-            self.controller.refresh_queue()
+            if refresh.photos is None:  # photos were added: the whole queue
+                self.controller.refresh_queue()
+            elif refresh.photos:
+                self.controller.queue.update_photos(refresh.photos)
             self.controller.store_changed.emit()  # the catalog view reloads (now or when shown)
         self.show_claim(refresh.claim)
 

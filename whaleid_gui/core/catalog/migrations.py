@@ -32,6 +32,7 @@ def _v2_to_v3(conn: Connection) -> None:
     conn.exec_driver_sql("ALTER TABLE photos ADD COLUMN decision_version INTEGER NOT NULL DEFAULT 0")
     conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN photo_version INTEGER")
     conn.exec_driver_sql("ALTER TABLE decisions ADD COLUMN conflict_with INTEGER REFERENCES decisions (id)")
+    conn.exec_driver_sql("CREATE INDEX ix_decisions_undone_at ON decisions (undone_at)")
     photo_claims.create(conn)
     catalog_changes.create(conn)
     _first_change_counter(conn)

@@ -136,7 +136,7 @@ decisions = Table(
     Column("who", Text),
     Column("at", String(40), nullable=False),
     Column("undone", Boolean, nullable=False, server_default=false()),
-    Column("undone_at", String(40)),
+    Column("undone_at", String(40), index=True),  # index v3: an app's poll asks for the recent undos
     Column("created_individual", Boolean, nullable=False, server_default=false()),
     # v3: the photo's decision_version this decision produced (refused: the version it was made on)
     Column("photo_version", Integer),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, or_, select
 
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.labels import NEW_WHALE
@@ -30,6 +30,7 @@ def decision_row(r) -> DecisionRow:
 # A skip says "not now", not what the photo shows: it neither needs nor changes the photo's version,
 # so one reviewer skipping never refuses another's decision.
 UNVERSIONED = ("skipped",)
+LOOKBACK = 50  # ids an app's poll looks at again (transactions in flight commit out of id order)
 
 
 def agrees(first, decision: str, individual_id: int | None) -> bool:
@@ -263,6 +264,26 @@ class DecisionsMixin(IndividualsMixin, ClaimsMixin):
             )
         ))
         return decision_row(conn.execute(select(decisions).where(decisions.c.id == decision_id)).first())
+
+    def changes_since(self, mark: tuple[int, int, int] | None, undone_since: str | None
+                      ) -> tuple[tuple[int, int, int], list[int] | None]:
+        """What an app must reload after others' writes, cheaply: `mark` is what the last call
+        returned (the highest photo, decision and box ids). Returns the new mark and the photos
+        whose decisions or boxes changed since (decisions undone at or after `undone_since`, an ISO
+        time), or None when photos were added (reload them all). A transaction may commit after one
+        that took a higher id, so the last LOOKBACK ids are looked at again."""
+        with self._read() as conn:
+            now = (int(conn.execute(select(func.max(photos.c.id))).scalar() or 0),
+                   int(conn.execute(select(func.max(decisions.c.id))).scalar() or 0),
+                   int(conn.execute(select(func.max(boxes.c.id))).scalar() or 0))
+            if mark is None or now[0] != mark[0]:
+                return now, None
+            touched = set(conn.execute(
+                select(decisions.c.photo_id).where(or_(decisions.c.id > mark[1] - LOOKBACK,
+                                                       decisions.c.undone_at >= (undone_since or "")))
+            ).scalars())
+            touched.update(conn.execute(select(boxes.c.photo_id).where(boxes.c.id > mark[2] - LOOKBACK)).scalars())
+        return now, sorted(touched)
 
     def conflicts(self) -> list[tuple[DecisionRow, DecisionRow]]:
         """(refused decision, the one made first) for every refused decision, oldest first."""

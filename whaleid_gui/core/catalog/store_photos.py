@@ -98,6 +98,14 @@ class PhotosMixin(StoreBase):
         with self._read() as conn:
             return int(conn.execute(query).scalar_one())
 
+    def photos_by_id(self, ids) -> list[PhotoRow]:
+        """The rows of these photos (one query; ids that are gone are left out)."""
+        ids = list(ids)
+        if not ids:
+            return []
+        with self._read() as conn:
+            return [photo_row(r) for r in conn.execute(photo_select().where(photos.c.id.in_(ids)))]
+
     def photo(self, photo_id: int) -> PhotoRow:
         with self._read() as conn:
             r = conn.execute(photo_select().where(photos.c.id == photo_id)).first()
