@@ -212,8 +212,11 @@ class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin i
     def close(self) -> None:
         if self._conn is not None:
             try:
-                if not self.read_only and self.db_url is None:
-                    # fold the WAL back so the folder holds one self-contained file
+                shared = self._lock is not None and self._lock.shared
+                if not self.read_only and self.db_url is None and not shared:
+                    # fold the WAL back so the folder holds one self-contained file (not while other
+                    # shared writers go on: the checkpoint would hold them off; SQLite's automatic
+                    # checkpoints keep the WAL short, and the last exclusive close folds it)
                     self.pragma("PRAGMA wal_checkpoint(TRUNCATE)")
             except Exception:
                 pass
