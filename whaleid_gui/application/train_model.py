@@ -137,7 +137,11 @@ def train_model(s: TrainSettings, read_data: Callable[[], TrainingData],
     if s.resume:
         if not state_path(Path(s.out)).exists():
             raise WhaleIDError(f"{state_path(Path(s.out))}: nothing to resume (no interrupted run here)")
-        if not settings_path(s.out).exists():  # a run from before settings were saved
+        if not settings_path(s.out).exists():  # a run from before settings were saved: its state says
+            from .recover_run import recovered_settings
+
+            s = recovered_settings(s)
+            config = train_config(s)
             write_train_settings(s, config)
     data = read_data()
     yield Step(0, 1, "Loading the model")
