@@ -153,3 +153,25 @@ def test_a_catalog_followed_without_preparation_keeps_its_prefilter(tmp_path, al
         assert followed.rows(q).tolist() == fresh.rows(q).tolist()
     assert len(before.rows(raw[650])) == 25  # the old catalog's prefilter still serves its rows
     assert before.rows(raw[650]).max() < 600
+
+
+def test_an_index_searched_while_it_grows_keeps_its_answers(tmp_path, always_indexed, monkeypatch):
+    """Photos added after the first search go to parts of their own (a search on another thread
+    never sees a faiss index change under it); many parts are merged; answers stay the same."""
+    monkeypatch.setattr(embedding_index, "MAX_PARTS", 3)
+    raw = clustered(800)
+    prefilter = open_prefilter(tmp_path / "a", "test-model", keys_of(400), raw[:400], None)
+    assert prefilter is not None
+    prefilter.rows(raw[0])  # the faiss index is made here
+    first = prefilter.index._parts[0][1]
+    parts, kept_first = [], []
+    for start in range(400, 800, 100):
+        prefilter = prefilter.followed([], keys_of(100, start), raw[start:start + 100], None)
+        assert prefilter is not None
+        parts.append(len(prefilter.index._parts))
+        kept_first.append(prefilter.index._parts[0][1] is first)
+    assert parts == [2, 3, 1, 2] and kept_first == [True, True, False, False]  # merged at the 4th part
+    reopened = open_prefilter(tmp_path / "a", "test-model", keys_of(800), raw, None)
+    assert reopened is not None
+    for q in raw[::80] + 0.01:
+        assert prefilter.rows(q).tolist() == reopened.rows(q).tolist()

@@ -44,6 +44,7 @@ from .atomic_write import replacing, write_text_atomic
 EXACT_BELOW = 5_000  # references; below this the exact scan costs no more (RESULTS_search.md)
 CANDIDATES = 300  # photos the prefilter hands to the exact scoring
 PROJECTED_DIM = 128
+MAX_PARTS = 16  # faiss parts of an index grown in this process before they are merged
 DRIFT_LIMIT = 0.05  # centre moved by this share of the features' spread: a new generation
 FORMAT = 1
 STATE = "state.json"
@@ -112,7 +113,10 @@ class EmbeddingIndex:
         self.keys: list[str] = []
         self.position: dict[str, int] = {}
         self._keys_bytes = 0
-        self._search: Any = None  # the faiss index over the projected rows, made on first search
+        # faiss indexes over the projected rows: (first row, index), made on the first search. Never
+        # changed once made (a ranking may be reading them on another thread): an addition is a new
+        # part, and more than MAX_PARTS parts are merged into a new list.
+        self._parts: list[tuple[int, Any]] | None = None
 
     # -- files ------------------------------------------------------------------------------------
     def _file(self, stem: str) -> Path:
@@ -207,12 +211,14 @@ class EmbeddingIndex:
             fh.seek(self._keys_bytes)
             fh.write(data)
             fh.truncate()
-        if self._search is not None:
-            self._search.add(np.asarray(projected, dtype=np.float32))
+        start = self.count
         for k in keys:
             self.position[k] = len(self.keys)
             self.keys.append(k)
         self._keys_bytes += len(data)
+        if self._parts is not None:
+            parts = self._parts + [(start, _flat_index(projected.astype(np.float16)))]  # as the file has them
+            self._parts = parts if len(parts) <= MAX_PARTS else [(0, _flat_index(self.projected()))]
         self._commit()
 
     def _commit(self) -> None:
@@ -237,23 +243,38 @@ class EmbeddingIndex:
         """(q, k) row numbers of the nearest indexed photos (-1 where fewer)."""
         import faiss
 
-        if self._search is None:
-            flat = faiss.IndexScalarQuantizer(len(self.projection), faiss.ScalarQuantizer.QT_fp16,
-                                              faiss.METRIC_INNER_PRODUCT)
-            if self.count:
-                flat.add(np.asarray(self.projected(), dtype=np.float32))
-            self._search = flat
-        q = unit_rows(np.atleast_2d(raw_queries), self.centre) @ self.projection.T
+        parts = self._parts
+        if parts is None:
+            parts = self._parts = [(0, _flat_index(self.projected()))]
+        q = np.ascontiguousarray(unit_rows(np.atleast_2d(raw_queries), self.centre) @ self.projection.T)
         # One thread: for a query or two, OpenMP threads mostly wait on each other, and on a busy
         # machine that wait is tens of milliseconds (0.2 ms alone at 10k photos, 23 ms with two).
         threads = faiss.omp_get_max_threads()
         faiss.omp_set_num_threads(1)
+        found_scores, found_rows = [], []
         try:
-            _scores, rows = self._search.search(np.ascontiguousarray(q, dtype=np.float32),
-                                                int(min(k, max(1, self.count))))
+            for start, part in parts:
+                if part.ntotal:
+                    scores, rows = part.search(q, int(min(k, part.ntotal)))
+                    found_scores.append(np.where(rows >= 0, scores, -np.inf))
+                    found_rows.append(np.where(rows >= 0, rows + start, -1))
         finally:
             faiss.omp_set_num_threads(threads)
-        return rows
+        if not found_rows:
+            return np.full((len(q), 1), -1, dtype=np.int64)
+        scores, rows = np.concatenate(found_scores, axis=1), np.concatenate(found_rows, axis=1)
+        best = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+        return np.take_along_axis(rows, best, axis=1)
+
+
+def _flat_index(projected: np.ndarray) -> Any:
+    """An exhaustive inner-product faiss index of projected rows, stored as float16."""
+    import faiss
+
+    index = faiss.IndexScalarQuantizer(projected.shape[1], faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+    if len(projected):
+        index.add(np.ascontiguousarray(projected, dtype=np.float32))
+    return index
 
 
 class Prefilter:
