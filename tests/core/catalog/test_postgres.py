@@ -104,3 +104,21 @@ def test_faults_are_one_line_errors_naming_the_url_without_password(tmp_path, pg
 def test_not_a_postgresql_url(tmp_path):
     with pytest.raises(CatalogError, match="not a PostgreSQL database URL"):
         ProjectStore.create(tmp_path / "p", db_url="mysql://host/db")
+
+
+def test_reviewers_creating_their_folders_at_once_install_the_catalog_once(tmp_path, pg_url):
+    # each process makes its own folder on the same empty database at the same moment: one
+    # installs the schema (under an advisory lock), the others wait and join it
+    code = (
+        "import sys; from whaleid_gui.core.catalog import ProjectStore\n"
+        "with ProjectStore.create(sys.argv[1], user=sys.argv[2], db_url=sys.argv[3]) as s:\n"
+        "    s.create_individual('HW-' + sys.argv[2])\n"
+    )
+    procs = [run_python(code, str(tmp_path / who), who, pg_url) for who in ("ann", "bob", "cy")]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT count(*) FROM meta WHERE key = 'schema_version'").fetchone()[0] == 1
+    with ProjectStore.open(tmp_path / "ann") as s:
+        assert sorted(i.code for i in s.individuals()) == ["HW-ann", "HW-bob", "HW-cy"]
