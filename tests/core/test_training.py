@@ -214,3 +214,50 @@ def test_fine_tuning_the_zero_shot_model_keeps_its_colour_crops_and_stops_centri
     saved = load_model(out, device="cpu")
     assert saved.feature_size == 1280 and saved.card.input_style == "rgb-square"
     assert not saved.card.centre_on_catalog  # the head learned on uncentred features
+
+
+def test_best_epoch_watch_keeps_the_best_and_stops_after_patience():
+    from whaleid_gui.core.training import _BestEpoch
+
+    watch = _BestEpoch(patience=2)
+    assert watch.improved(1, 0.30) and watch.best_epoch == 1
+    assert watch.improved(2, 0.40) and watch.best_epoch == 2
+    assert not watch.improved(3, 0.35) and not watch.should_stop()
+    assert not watch.improved(4, 0.40)  # equal is not better: the earlier epoch stays
+    assert watch.should_stop() and watch.best_epoch == 2
+    again = _BestEpoch(patience=2)
+    again.load(watch.state())  # resume carries the watch on
+    assert (again.best, again.best_epoch, again.stale) == (0.40, 2, 2) and again.should_stop()
+    no_validation = _BestEpoch(patience=2)
+    assert all(no_validation.improved(e, None) for e in (1, 2, 3))  # without validation: the last epoch
+    assert not no_validation.should_stop()
+
+
+def test_weights_file_keeps_the_best_validation_epoch(tmp_path, tiny_set):
+    """With validation, the weights file is the epoch with the best validation MAP@5 (not the last),
+    the run reports MAP@5 before training, and an early stop ends the run."""
+    from whaleid_gui.core.training import StartingPoint
+
+    items, ids = tiny_set
+    out = tmp_path / "best.pt"
+    model = build_model("reference", image_size=64, imagenet=False, distance_head=False)
+    config = TrainConfig(epochs=4, batch_size=8, seed=0, validation_fraction=0.5, learning_rate=3e-3, patience=2)
+    states, reports, starts = {}, [], []
+    for event in train_job(model, items, ids, out, config):
+        if isinstance(event, StartingPoint):
+            starts.append(event.val_map5)
+        if isinstance(event, EpochReport):
+            reports.append(event)
+            states[event.epoch] = torch.load(state_path(out), weights_only=True)["model"]
+    assert len(starts) == 1 and 0.0 <= starts[0] <= 1.0
+    vals = [r.val_map5 for r in reports]
+    best = 1 + int(np.argmax(vals))  # the first of equal bests
+    assert all(r.best_epoch == 1 + int(np.argmax(vals[:n + 1])) for n, r in enumerate(reports))
+    saved = load_model(out, device="cpu").state_dict()
+    for key, value in states[best].items():
+        assert torch.equal(saved[key], value), key
+    stopped = [r for r in reports if r.stopped_early]
+    if stopped:  # it stops only after `patience` epochs without a better one
+        assert stopped == reports[-1:] and reports[-1].epoch - best >= 2
+    else:
+        assert len(reports) == 4

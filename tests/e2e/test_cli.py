@@ -348,6 +348,10 @@ def test_train_writes_the_settings_file_and_model_card_the_panel_writes(capsys, 
     photos = len(read_column(demo / "train.csv", "Image"))
     assert card["data_summary"]["photos"] == photos and card["data_summary"]["val_individuals"] >= 1
     assert card["settings"]["epochs"] == 1
+    # with held-out individuals the run says what it must beat and what it kept, in plain lines
+    start = float(re.search(r"validation MAP@5 before training: (\d\.\d+)", err).group(1))
+    assert card["metrics"]["val_map5_before_training"] == pytest.approx(start, abs=5e-4)
+    assert "The weights file holds epoch 1" in err and ("better than" in err)
 
 
 def test_train_init_weights_of_another_branch_is_an_error(capsys, demo, tmp_path):

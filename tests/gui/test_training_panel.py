@@ -50,6 +50,13 @@ def test_train_cancel_resume_compare_activate(qtbot, window, demo_project):
     qtbot.waitUntil(lambda: panel.outcome is not None, timeout=TRAIN_TIMEOUT)
     xs = list(panel.curves["loss"].getData()[0])
     assert xs == [1, 2, 3, 4]
+    # validation MAP@5 starts at epoch 0 (the model before training: the line to beat), once
+    # although the run was resumed; pair accuracy is plotted against K too
+    assert list(panel.curves["val"].getData()[0]) == [0, 1, 2, 3, 4]
+    assert panel.point_counts()["acc_k"] == 4
+    vals = [r.val_map5 for r in panel.reports]
+    assert panel.reports[-1].best_epoch == 1 + vals.index(max(vals))  # the first of equal bests
+    assert f"holds epoch {panel.reports[-1].best_epoch}" in panel.run_label.text()  # the verdict is on screen
     weights = Path(panel.outcome.weights)
     assert weights.exists() and weights.parent == Path(demo_project) / "models"
     assert weights.with_suffix(".card.json").exists()

@@ -36,6 +36,7 @@ class TrainSettings:
     init_weights: str | None = None  # start from these weights (the active ones); None = default
     resume: bool = False
     scratch: bool = False  # start from random weights (no ImageNet) whatever init_weights say
+    patience: int = 3  # stop after this many epochs without a better validation MAP@5 (0: never)
 
 
 def settings_path(out: str | Path) -> Path:
@@ -50,7 +51,8 @@ def train_config(s: TrainSettings) -> Any:
     return TrainConfig(epochs=s.epochs, batch_size=s.batch_size, learning_rate=s.learning_rate,
                        mine_every=s.mine_every, k_values=list(s.k_values) if s.k_values else None,
                        seed=s.seed, validation_fraction=s.validation_fraction, objective=s.objective,
-                       fast=s.fast, weight_decay=4e-4 if s.branch == "reference" else 0.0)
+                       fast=s.fast, weight_decay=4e-4 if s.branch == "reference" else 0.0,
+                       patience=s.patience)
 
 
 def write_json(path: Path, data: dict) -> Path:

@@ -30,6 +30,9 @@ def register(subparsers) -> None:
     p.add_argument("--boxes", help="BOXES.csv for the training photos")
     p.add_argument("--validation", type=share, default=0.0, help="share of individuals held out (default 0)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--patience", type=int, default=3,
+                   help="with --validation: stop after this many epochs without a better validation MAP@5 "
+                        "(0: never); the weights file keeps the best epoch")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from OUT.resume")
     p.add_argument("--objective", choices=["siamese", "arcface"], default="siamese",
                    help="siamese: pair head with LAP-mined pairs (ALGORITHM.md); arcface: angular-margin "
@@ -60,20 +63,23 @@ def settings_from_args(args):
                          epochs=args.epochs, image_size=args.image_size, learning_rate=args.lr,
                          device=args.device, validation_fraction=args.validation, seed=args.seed,
                          batch_size=args.batch_size, mine_every=args.mine_every, init_weights=init_weights,
-                         resume=args.resume, scratch=scratch)
+                         resume=args.resume, scratch=scratch, patience=max(0, args.patience))
 
 
 def _cmd_train(args) -> int:
     from ..application.train_model import ModelReady, csv_training_data, train_model
     from ..application.train_settings import settings_path
     from ..core.progress import Progress
+    from ..application.train_verdict import run_verdict
     from ..core.training import EpochReport
+    from ..core.training_events import StartingPoint
 
     data, missing = csv_training_data(args.train_csv, args.boxes)
     for path in missing:
         warn(f"skipped {path}: file not found")
     settings = settings_from_args(args)
     last: EpochReport | None = None
+    start: float | None = None
     job = train_model(settings, lambda: data, trained_in="whaleid train")
     try:
         with ProgressPrinter() as bar:
@@ -85,6 +91,11 @@ def _cmd_train(args) -> int:
                     break
                 if isinstance(event, ModelReady):
                     _print_start(event, settings)
+                elif isinstance(event, StartingPoint):
+                    bar.close()
+                    start = event.val_map5
+                    print(f"validation MAP@5 before training: {start:.3f} (the line training must beat)",
+                          file=sys.stderr)
                 elif isinstance(event, EpochReport):
                     last = event
                     bar.close()
@@ -97,6 +108,7 @@ def _cmd_train(args) -> int:
         print(f"whaleid: interrupted; {where}. Continue with --resume.", file=sys.stderr)
         return EXIT_INTERRUPTED
     print(f"saved {args.out} (model card {outcome.card}, settings {settings_path(args.out)})", file=sys.stderr)
+    print(run_verdict(start, outcome.reports), file=sys.stderr)
     return EXIT_OK
 
 
@@ -109,7 +121,12 @@ def _print_start(event, settings) -> None:
 
 
 def _print_epoch(event) -> None:
+    from ..application.train_verdict import epoch_line
+
     val = "" if event.val_map5 is None else f" val MAP@5 {event.val_map5:.3f}"
     print(f"epoch {event.epoch}/{event.epochs}: loss {event.loss:.4f} acc {event.pair_accuracy:.3f} "
           f"hard-pair score {event.hard_pair_score:.3f} K {event.k:g} lr {event.learning_rate:.1e}{val} "
           f"({event.seconds:.1f} s, mining {event.mining_seconds:.1f} s)", file=sys.stderr)
+    note = epoch_line(event)
+    if note:
+        print(f"  {note}", file=sys.stderr)

@@ -30,7 +30,7 @@ from .model import SiameseModel, save_model
 from .model.checkpoint import atomic_torch_save
 from .model.siamese import bf16_supported
 from .progress import Finished
-from .training_events import EpochProgress, EpochReport
+from .training_events import EpochProgress, EpochReport, StartingPoint
 
 
 @dataclass
@@ -48,6 +48,10 @@ class TrainConfig:
     objective: str = "siamese"  # or "arcface" (see training_objectives.py)
     fast: bool = False  # freeze the early backbone, cache its activations, train the rest
     augment_copies: int = 4  # fast mode: augmented crops cached per photo
+    # Stop when validation MAP@5 has not improved for this many epochs (0: never stop early). On
+    # real photos (benchmarks/RESULTS.md, train_real) held-out MAP@5 peaks after a few epochs and
+    # then falls while the training accuracy still rises: the head memorises the training animals.
+    patience: int = 3
 
     def ks(self) -> list[float]:
         ks = list(self.k_values) if self.k_values else k_schedule(self.epochs)
@@ -146,6 +150,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
                                  lr=config.learning_rate, weight_decay=config.weight_decay)
     start_epoch = 0
     reports: list[EpochReport] = []
+    watch = _BestEpoch(config.patience)
     if resume and state_path(out).exists():
         state = torch.load(state_path(out), map_location="cpu", weights_only=True)
         if state["n_images"] != len(train_ids) or state.get("objective", "siamese") != config.objective:
@@ -155,12 +160,18 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
         optimizer.load_state_dict(state["optimizer"])
         objective.load_state(state)
         start_epoch = int(state["epoch"])
+        watch.load(state)
     extra = {"copies": config.augment_copies} if config.fast else {}
     source = source_type(train_items, size, config.augment, config.seed, **extra)
     val_extra = {"copies": 1} if config.fast else {}
     val_source = source_type(val_items, size, config.augment, config.seed, **val_extra) if val_items else None
     for job in (source.build(model), val_source.build(model) if val_source else iter(())):
         yield from job
+    if val_source is not None and watch.start is None:
+        model.eval()
+        watch.start = _number(leave_one_out_map5(model, val_source.mining_features(model), val_ids))
+    if watch.start is not None:
+        yield StartingPoint(watch.start)
     ks = config.ks()
     lrs = config.learning_rates()
     use_amp = config.mixed_precision and bf16_supported(device)
@@ -194,25 +205,62 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
             model.eval()
             val_map = None
             if val_source is not None:
-                val_map = leave_one_out_map5(model, val_source.mining_features(model), val_ids)
+                val_map = _number(leave_one_out_map5(model, val_source.mining_features(model), val_ids))
             card = model.card
             card.training_data = {"images": len(train_items), "individuals": len(set(train_ids)),
                                   "validation_individuals": len(set(val_ids)), "epochs_done": epoch + 1,
                                   "image_size": size, "seed": config.seed, "objective": config.objective,
                                   "mode": "fast (frozen trunk)" if config.fast else "full fine-tuning"}
             card.metrics = {"loss": total_loss / max(seen, 1), "accuracy": correct / max(seen, 1),
-                            **({"val_map5": val_map} if val_map is not None else {})}
+                            **({"val_map5": val_map} if val_map is not None else {}),
+                            **({"val_map5_before_training": watch.start} if watch.start is not None else {})}
             card.created = ""
-            save_model(model, out)
+            if watch.improved(epoch + 1, val_map):
+                card.training_data["best_epoch"] = epoch + 1
+                save_model(model, out)  # the weights file keeps the best epoch; the state the last
             atomic_torch_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch + 1,
                                "n_images": len(train_ids), "objective": config.objective,
-                               "config": _plain(asdict(config)), **objective.state()}, state_path(out))
+                               "config": _plain(asdict(config)), **objective.state(), **watch.state()},
+                              state_path(out))
+            stop = watch.should_stop() and epoch + 1 < config.epochs
             report = EpochReport(epoch + 1, config.epochs, total_loss / max(seen, 1), correct / max(seen, 1),
                                  info["hard_pair_score"], ks[epoch], lrs[epoch], val_map, time.perf_counter() - t0,
-                                 info["mining_seconds"], str(out))
+                                 info["mining_seconds"], str(out), best_epoch=watch.best_epoch, stopped_early=stop)
             reports.append(report)
             yield report
+            if stop:
+                break
     yield Finished(reports)
+
+
+class _BestEpoch:
+    """Which epoch the weights file keeps (the best validation MAP@5 so far; without validation,
+    the last) and when to stop: `patience` epochs in a row without improvement."""
+
+    def __init__(self, patience: int):
+        self.patience = patience
+        self.start: float | None = None  # validation MAP@5 of the initial model
+        self.best: float | None = None
+        self.best_epoch = 0
+        self.stale = 0  # epochs since the best
+
+    def improved(self, epoch: int, val_map: float | None) -> bool:
+        if val_map is None or self.best is None or val_map > self.best:
+            self.best, self.best_epoch, self.stale = val_map, epoch, 0
+            return True
+        self.stale += 1
+        return False
+
+    def should_stop(self) -> bool:
+        return self.patience > 0 and self.best is not None and self.stale >= self.patience
+
+    def state(self) -> dict:
+        return {"watch": {"start": self.start, "best": self.best, "best_epoch": self.best_epoch, "stale": self.stale}}
+
+    def load(self, state: dict) -> None:
+        saved = state.get("watch") or {}
+        self.start, self.best = saved.get("start"), saved.get("best")
+        self.best_epoch, self.stale = int(saved.get("best_epoch", 0)), int(saved.get("stale", 0))
 
 
 def _reindex_pairs(pairs, all_items: list[ImageItem], train_items: list[ImageItem]) -> list[tuple[int, int]]:
@@ -224,6 +272,11 @@ def _reindex_pairs(pairs, all_items: list[ImageItem], train_items: list[ImageIte
         if pa is not None and pb is not None:
             out.append((pa, pb))
     return out
+
+
+def _number(value: float) -> float | None:
+    """None for NaN (no validation individual with 2 photos: nothing to measure)."""
+    return None if value != value else float(value)
 
 
 def _plain(value):

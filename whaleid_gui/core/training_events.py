@@ -36,4 +36,15 @@ class EpochReport:
     seconds: float
     mining_seconds: float
     checkpoint: str
+    # The weights file holds the best epoch by validation MAP@5 (the last one without validation):
+    best_epoch: int = 0
+    # Set on the last report of a run that stopped because validation MAP@5 stopped improving:
+    stopped_early: bool = False
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """Validation MAP@5 of the initial model, before the first epoch: the line training must beat."""
+
+    val_map5: float
 

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QS
 
 from whaleid_gui.application import compare_models, train_model, train_settings
 from whaleid_gui.application.project_engine import EngineConfig
-from whaleid_gui.core.training_events import EpochProgress, EpochReport
+from whaleid_gui.application.train_verdict import epoch_line, run_verdict
+from whaleid_gui.core.training_events import EpochProgress, EpochReport, StartingPoint
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.training_form import TrainingForm
 from whaleid_gui.gui.training_plots import TrainingPlots
@@ -47,6 +48,7 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.outcome: train_model.TrainOutcome | None = None
         self.comparison: compare_models.Comparison | None = None
         self.reports: list = []
+        self.start_val: float | None = None  # validation MAP@5 before training (StartingPoint)
         self._k_edited = False
         self._t0 = 0.0
         self._paused_at = 0.0
@@ -198,6 +200,7 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.compare_label.clear()
         if not resume:
             self.reports = []
+            self.start_val = None
             for k in self._points:
                 self._points[k] = ([], [])
         self.ensure_plots()
@@ -251,8 +254,14 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
             self._add_point(ev)
             self._set_fraction(ev.epoch / max(ev.epochs, 1), f"epoch {ev.epoch}/{ev.epochs}")
             val = "" if ev.val_map5 is None else f", val MAP@5 {ev.val_map5:.3f}"
+            note = epoch_line(ev)
             self.run_label.setText(f"Epoch {ev.epoch}/{ev.epochs}: loss {ev.loss:.4f}, accuracy "
-                                   f"{ev.pair_accuracy:.3f}{val} ({ev.seconds:.1f} s)")
+                                   f"{ev.pair_accuracy:.3f}{val} ({ev.seconds:.1f} s)" + (f"; {note}" if note else ""))
+            return
+        if isinstance(ev, StartingPoint):
+            self.start_val = ev.val_map5
+            self._add_start_point(ev.val_map5)
+            self.run_label.setText(f"Validation MAP@5 before training: {ev.val_map5:.3f} (the line training must beat)")
             return
         msg = getattr(ev, "message", "") or ""
         if isinstance(ev, EpochProgress) and ev.total:
@@ -277,7 +286,8 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.progress.setFormat("done")
         self.time_label.setText(f"Finished in {_fmt_seconds(time.monotonic() - self._t0 - self._paused_total)}")
         self.run_label.setText(f"New weights {Path(outcome.weights).name} saved to {outcome.weights} (model card "
-                               f"{Path(outcome.card).name}). Comparing with the active model\u2026")
+                               f"{Path(outcome.card).name}). {run_verdict(self.start_val, self.reports)} "
+                               "Comparing with the active model\u2026")
         self._record_run(outcome)
         self.run_finished.emit(outcome)
         self.compare()

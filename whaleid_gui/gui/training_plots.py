@@ -10,8 +10,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 # (key, title, y label): one small plot each, in a 3 x 2 grid
-PLOTS = [("loss", "Loss", ""), ("accuracy", "Pair accuracy", ""), ("hard", "Mean score of mined hard pairs", ""),
-         ("k", "K (mining randomness)", ""), ("val", "Validation MAP@5", "")]
+# "acc_k" plots training accuracy against K (log x): when mining makes the pairs too hard the
+# accuracy falls towards chance (0.5) as K falls, which a plot per epoch hides.
+PLOTS = [("loss", "Loss", "epoch"), ("accuracy", "Pair accuracy", "epoch"),
+         ("hard", "Mean score of mined hard pairs", "epoch"), ("k", "K (mining randomness)", "epoch"),
+         ("val", "Validation MAP@5 (epoch 0: before training)", "epoch"), ("acc_k", "Pair accuracy per K", "K")]
 
 
 class TrainingPlots:
@@ -36,13 +39,17 @@ class TrainingPlots:
         pg.setConfigOptions(antialias=True, background="w", foreground="#333")
         self.plot_widget = pg.GraphicsLayoutWidget()
         self.plot_widget.setObjectName("trainingPlots")
-        colors = {"loss": "#d1495b", "accuracy": "#1f6fd1", "hard": "#e0822a", "k": "#6a4c93", "val": "#1a7f37"}
-        for n, (key, title, _y) in enumerate(PLOTS):
+        colors = {"loss": "#d1495b", "accuracy": "#1f6fd1", "hard": "#e0822a", "k": "#6a4c93", "val": "#1a7f37",
+                  "acc_k": "#1f6fd1"}
+        for n, (key, title, x_label) in enumerate(PLOTS):
             p = self.plot_widget.addPlot(row=n // 2, col=n % 2, title=title)
             p.showGrid(x=True, y=True, alpha=0.25)
-            p.setLabel("bottom", "epoch")
+            p.setLabel("bottom", x_label)
             if key == "k":
                 p.setLogMode(y=True)
+            if key == "acc_k":
+                p.setLogMode(x=True)
+                p.invertX(True)  # K falls as training goes on: read left to right
             self.plots[key] = p
             self.curves[key] = p.plot([], [], pen=pg.mkPen(colors[key], width=2), symbol="o", symbolSize=6,
                                       symbolBrush=colors[key])
@@ -54,12 +61,25 @@ class TrainingPlots:
         values = {"loss": ev.loss, "accuracy": ev.pair_accuracy, "hard": ev.hard_pair_score, "k": ev.k,
                   "val": ev.val_map5}
         for key, v in values.items():
-            if v is None or v != v:  # no validation split: no point
-                continue
-            xs, ys = self._points[key]
-            xs.append(ev.epoch)
-            ys.append(float(v))
+            self._append(key, ev.epoch, v)
+        if getattr(self.settings, "objective", "siamese") == "siamese" and ev.k > 0:  # ArcFace mines no pairs
+            self._append("acc_k", float(ev.k), ev.pair_accuracy)
         self._redraw()
+
+    def _add_start_point(self, val_map5: float) -> None:
+        """Validation MAP@5 of the initial model, at epoch 0: the line the epochs must beat."""
+        self.ensure_plots()
+        if 0 in self._points["val"][0]:  # a resumed run reports its starting point again
+            return
+        self._append("val", 0, val_map5)
+        self._redraw()
+
+    def _append(self, key: str, x, v) -> None:
+        if v is None or v != v:  # no validation split: no point
+            return
+        xs, ys = self._points[key]
+        xs.append(x)
+        ys.append(float(v))
 
     def _redraw(self) -> None:
         for key, curve in self.curves.items():
