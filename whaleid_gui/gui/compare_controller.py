@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Signal
 
 from whaleid_gui.application.events import Thumbnail, ThumbnailFailed
 from whaleid_gui.application.review_session import ReviewSession
-from whaleid_gui.application import keypoint_evidence, photo_display
+from whaleid_gui.application import keypoint_evidence, photo_display, score_heatmap
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.gui.box_editor import qimage_from_array
 from whaleid_gui.gui.candidate_cards import candidate_score_words
@@ -37,9 +37,12 @@ class CompareController(QObject):
         self.folder: Path | None = None
         self._target: tuple | None = None  # (path, box, rotation, flip) of the compared photo
         self._kp_token = 0
+        self._heat_token = 0
+        self.engine_of = lambda: None  # the review's engine (set by the ReviewController)
         review.candidate_selected.connect(self.show_candidate)
         compare.browse_photo.connect(self.browse_photo)
         compare.keypoints_wanted.connect(self.show_keypoints)
+        compare.heat_wanted.connect(self.show_heat)
 
     def load_candidate_thumbs(self, result: MatchResult) -> None:
         items = [(i, str(c.image), c.box) for i, c in enumerate(
@@ -107,6 +110,27 @@ class CompareController(QObject):
         cand = self.review.selected()
         self._show_image(p.path, b.box if b else None, f"{cand.code if cand else ''} \u00b7 {photo_caption(p)}",
                          b.rotation if b else 0, b.flip if b else False)
+
+    def show_heat(self) -> None:
+        """The occlusion map of the query against the compared photo (worker): the newest wins."""
+        store, photo_id, engine = self.session.store, self.session.photo_id, self.engine_of()
+        if photo_id is None or store is None or self._target is None or engine is None:
+            return
+        q = store.box(photo_id)
+        if q is None:
+            self.compare.set_heat(None, "Draw the query's box first.")
+            return
+        self._heat_token += 1
+        token = self._heat_token
+        query = (str(store.photo(photo_id).path), q.box, int(q.rotation or 0), bool(q.flip))
+        w = Worker(score_heatmap.embedding_heatmap, engine, query, self._target,
+                   score_heatmap.catalog_centre(engine), name="heat map")
+        w.result.connect(lambda m, t=token: t == self._heat_token and self.compare.set_heat(
+            qimage_from_array(m.image), "Query as the model saw it \u00b7 red: hiding it lowers the similarity most"
+            if m.drop > 0 else "Query as the model saw it \u00b7 no single region changes the score"))
+        w.errored.connect(lambda exc, t=token: t == self._heat_token and self.compare.set_heat(
+            None, f"Heat map failed: {error_text(exc)}"))
+        self.pool.start("heat-map", w)
 
     def show_keypoints(self) -> None:
         """Compute the keypoint matches between the query and the compared photo (worker)."""

@@ -1,5 +1,7 @@
 """The compare view: the query and the selected candidate at a larger size with zoom and pan kept
-in step, the matching keypoints on request, and every photo of the candidate to browse."""
+in step, the matching keypoints on request, on request the regions that drove the embedding score
+(an occlusion map over the query as the model saw it: application/score_heatmap.py), and every
+photo of the candidate to browse."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ class ComparePanel(QWidget):
 
     browse_photo = Signal(int)  # photo id picked in the strip
     keypoints_wanted = Signal()  # the keypoint toggle is on and the pair changed: compute the lines
+    heat_wanted = Signal()  # the heat-map toggle is on and the pair changed: compute the map
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -55,6 +58,13 @@ class ComparePanel(QWidget):
                                        "the query and this photo")
         self.show_keypoints.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.show_keypoints.toggled.connect(self._on_keypoints_toggled)
+        self.show_heat = QCheckBox("Show what drove the score")
+        self.show_heat.setObjectName("showHeat")
+        self.show_heat.setToolTip("Red: the regions of the query (as the model saw it) whose hiding lowers its "
+                                  "similarity to this photo most")
+        self.show_heat.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.show_heat.toggled.connect(self._on_heat_toggled)
+        self._query_caption = "Query"
         self.keypoint_view = KeypointPairView()
         self.keypoint_label = QLabel("")
         self.keypoint_label.setObjectName("keypointLabel")
@@ -74,6 +84,7 @@ class ComparePanel(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.link)
         top.addWidget(self.show_keypoints)
+        top.addWidget(self.show_heat)
         top.addStretch(1)
         top.addWidget(fit)
         pair_page = QWidget()
@@ -116,6 +127,7 @@ class ComparePanel(QWidget):
         self.query_label.setText(caption)
         self.query.fit()
         self._query_image = image
+        self._query_caption = caption
         self._pair_changed()
 
     def set_candidate(self, image: QImage | None, caption: str, text: str = "") -> None:
@@ -134,7 +146,27 @@ class ComparePanel(QWidget):
         self.stack.setCurrentIndex(1 if on else 0)
         self._pair_changed()
 
+    def _on_heat_toggled(self, on: bool) -> None:
+        if on:
+            self._pair_changed()
+        else:  # the query as shot again
+            self.query.set_image(self._query_image)
+            self.query_label.setText(self._query_caption)
+            self.query.fit()
+
+    def set_heat(self, image: QImage | None, text: str) -> None:
+        """The query as the model saw it with the heat drawn over it (None: `text` says why not)."""
+        if not self.show_heat.isChecked():
+            return
+        if image is not None:
+            self.query.set_image(image)
+            self.query.fit()
+        self.query_label.setText(text)
+
     def _pair_changed(self) -> None:
+        if self.show_heat.isChecked() and self._query_image is not None and self._other_image is not None:
+            self.query_label.setText("Finding what drove the score\u2026")
+            self.heat_wanted.emit()
         if not self.show_keypoints.isChecked():
             return
         self.keypoint_view.set_images(self._query_image, self._other_image)

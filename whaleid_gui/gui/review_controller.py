@@ -60,6 +60,7 @@ class ReviewController(QObject):
         self.session = ReviewSession()
         self.session.subscribe(self._on_session_event)
         self.candidates = CompareController(review, compare, pool, self.session)
+        self.candidates.engine_of = lambda: self.engine  # the heat map scores with the review's model
         self.candidates.status_message.connect(self.status_message)
         self.pictures = QueuePictures(queue, editor, review, pool, self.session)
         self.pictures.box_model_state.connect(self.box_model_state)

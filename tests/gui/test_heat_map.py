@@ -1,0 +1,25 @@
+"""The Compare tab's "Show what drove the score": the query view shows the model's input with the
+regions whose hiding lowers the similarity most in red; off again, the photo as shot returns."""
+
+from __future__ import annotations
+
+MATCH_TIMEOUT = 180_000
+
+
+def test_the_heat_map_toggle_shows_and_hides_the_map(qtbot, window, demo_project):
+    assert window.open_project(str(demo_project))
+    review, compare = window.review, window.compare
+    qtbot.waitUntil(lambda: window.editor.has_image() and window.editor.proposal is not None, timeout=30_000)
+    window.editor.accept_proposal()
+    qtbot.waitUntil(lambda: len(review.cards) >= 2, timeout=MATCH_TIMEOUT)
+    window.center.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: compare._query_image is not None and compare._other_image is not None, timeout=20_000)
+    shot = compare._query_image
+    compare.show_heat.setChecked(True)
+    qtbot.waitUntil(lambda: "model saw" in compare.query_label.text(), timeout=60_000)
+    assert "red" in compare.query_label.text()
+    heat = compare.query.displayed_image()
+    assert heat.width() == heat.height() == 64  # the model's input (the general model: a 64 px square here)
+    compare.show_heat.setChecked(False)
+    assert "model saw" not in compare.query_label.text() and window.last_error is None
+    assert compare.query.displayed_image().size() == shot.size()  # the photo as shot again
