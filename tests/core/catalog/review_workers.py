@@ -40,7 +40,10 @@ def review(folder: str, user: str, shared_photo: int, code: str, own_photos: lis
         results.put((user, ("error", repr(err)), []))
 
 
-def merge_after_barrier(folder: str, user: str, keep: str, absorb: str, barrier, results) -> None:
+def merge_after_barrier(folder: str, user: str, keep: str, absorb: str, rename: str, barrier, results) -> None:
+    """Merge `absorb` into `keep` at the moment the other reviewer merges them the other way round;
+    then, again at the same moment as the other, give the individual `rename` names the code HW-X.
+    Reports (user, (merge outcome, rename outcome), [])."""
     from whaleid_gui.core.catalog import CatalogError
 
     try:
@@ -49,8 +52,16 @@ def merge_after_barrier(folder: str, user: str, keep: str, absorb: str, barrier,
             barrier.wait(60)
             try:
                 store.merge_individuals(k.id, a.id)
-                results.put((user, ("merged",), []))
+                merged = "merged"
             except CatalogError as err:
-                results.put((user, ("refused", str(err)), []))
+                merged = f"refused: {err}"
+            target = store.individual_by_code(rename)
+            barrier.wait(60)
+            try:
+                store.rename_individual(target.id, code="HW-X")
+                renamed = "renamed"
+            except CatalogError as err:
+                renamed = f"refused: {err}"
+            results.put((user, (merged, renamed), []))
     except BaseException as err:  # noqa: BLE001
         results.put((user, ("error", repr(err)), []))

@@ -175,12 +175,15 @@ def test_processes_at_once_one_wins_a_shared_photo_and_nothing_is_lost(catalog):
         assert len(new_codes) == 3 == len(set(new_codes))  # the same suggested code is never given twice
 
 
-def test_opposite_merges_at_once_one_is_applied(catalog):
+def test_opposite_merges_and_renames_to_one_code_at_once_one_is_applied(catalog):
     out = _run(review_workers.merge_after_barrier,
-               [(str(catalog), "ann", "HW-001", "HW-002"), (str(catalog), "bob", "HW-002", "HW-001")])
-    assert sorted(r[1][0] for r in out) == ["merged", "refused"]
+               [(str(catalog), "ann", "HW-001", "HW-002", "HW-003"), (str(catalog), "bob", "HW-002", "HW-001", "HW-001")])
+    merges = sorted(r[1][0] for r in out)
+    assert merges[0] == "merged" and merges[1].startswith("refused: individual HW-00") and "already merged" in merges[1]
+    renames = sorted(r[1][1] for r in out)
+    assert renames == ["refused: individual code 'HW-X' is already used in this project; nothing was changed", "renamed"]
     with ProjectStore.open(catalog, user="admin", shared=True) as s:
-        assert len(s.individuals()) == 2  # HW-003 and the one that absorbed the other
+        assert len(s.individuals()) == 2  # HW-X and the other: one absorbed its twin, one renamed
 
 
 def test_a_version_2_project_upgrades_to_version_checked_decisions(tmp_path):
@@ -197,7 +200,7 @@ def test_a_version_2_project_upgrades_to_version_checked_decisions(tmp_path):
     con.commit()
     con.close()
     with ProjectStore.open(folder, user="bob") as s:
-        assert s.schema_version == 3 and s.decision_state(1)[0] == 0
+        assert s.schema_version == 4 and s.decision_state(1)[0] == 0
         assert [(d.decision, d.who, d.photo_version) for d in s.decisions()] == [("skipped", "old", None)]
         s.decide(1, "new_individual", expected_version=0)
         with pytest.raises(DecisionConflictError):
