@@ -1,4 +1,4 @@
-"""The throwaway PostgreSQL of the suite (tests/conftest.py: pg_server, pg_url) is real and isolates tests."""
+"""The throwaway PostgreSQL of the suite (tests/conftest.py: pg_admin_url, pg_url) is real and isolates tests."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ def test_pg_url_is_an_empty_writable_database(pg_url):
     _seen.append(pg_url)
 
 
-def test_each_test_gets_its_own_database(pg_url):
-    # the table the previous test left behind is not here: a fresh database, not a shared one
-    assert pg_url not in _seen
+def test_the_next_test_finds_nothing_of_the_previous_one(pg_url):
+    # the table the previous test left behind is gone (the database may be the same one, emptied)
+    assert _seen
     assert _user_tables(pg_url) == 0
+    with psycopg.connect(pg_url) as conn:
+        assert conn.execute("SELECT to_regclass('leftover')").fetchone()[0] is None
