@@ -3,10 +3,9 @@ photo without a box (a stand-in box model: the shipped one may not exist yet).""
 
 from __future__ import annotations
 
-import csv
-
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.application import box_proposals
+from whaleid_gui.core.catalog import ProjectStore
 
 
 def _texture(seed: int, size=(760, 520)):
@@ -98,7 +97,8 @@ class FakeBoxModel:
 
 
 def test_proposals_for_every_unboxed_photo(qtbot, window, demo_project, monkeypatch):
-    (demo_project / box_proposals.PROPOSALS_CSV).unlink(missing_ok=True)  # proposals of the real model
+    with ProjectStore.open(demo_project, read_only=True) as s:  # the demo keeps none when a box model exists
+        assert s.proposals() == {}
     model = FakeBoxModel()
     monkeypatch.setattr(box_proposals, "PROPOSER_FACTORY", lambda: model)
     assert window.open_project(str(demo_project))
@@ -109,9 +109,9 @@ def test_proposals_for_every_unboxed_photo(qtbot, window, demo_project, monkeypa
     qtbot.waitUntil(lambda: paths <= set(window.controller.proposals), timeout=30_000)
     qtbot.waitUntil(lambda: not window.pool.running("box-proposals"), timeout=10_000)
     assert "Box model: on" in window.box_label.text()
-    with open(demo_project / box_proposals.PROPOSALS_CSV, newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    assert {r["Image"] for r in rows} == paths and {r["model"] for r in rows} == {"fake-box-1"}
+    kept = store.proposals()  # in the catalog: every reviewer of a shared catalog sees them
+    assert set(kept) == {p.id for p in unboxed} and {m for _b, m in kept.values()} == {"fake-box-1"}
+    assert not (demo_project / box_proposals.PROPOSALS_CSV).exists()
     # A proposal is not a box: the photos still need one.
     assert {p.id for p in store.photos(status="needs_box")} == {p.id for p in unboxed}
     # Shown dashed on the current photo; A accepts it as a box of source "proposed".

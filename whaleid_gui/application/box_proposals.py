@@ -2,12 +2,15 @@
 
 A proposal is NOT a box in the store: the store counts any current box (whatever its source)
 as "the photo has a box", so a proposal written there would move the photo from "needs a box"
-to "needs a decision" and start matching on a box nobody looked at. Proposals therefore live
-in the project's own small table `proposed_boxes.csv` (Image = absolute photo path, x0, y0, x1,
-y1, model = the box model's weights id, or "demo" for the demo's synthetic boxes). Accepting a
-proposal (key A) writes it to the store as a box with source="proposed".
+to "needs a decision" and start matching on a box nobody looked at. Proposals live in the
+catalog's own table (store.proposals / set_proposals, schema 4: model = the box model's weights
+id, or "demo" for the demo's synthetic boxes), so every reviewer of a shared catalog sees them.
+Projects from before kept them in `proposed_boxes.csv` beside the database: opening such a project
+for writing moves them in (load_proposals) and renames the file `proposed_boxes.csv.migrated`.
+Accepting a proposal (key A) writes it to the store as a box with source="proposed".
 
-The app runs propose_missing in a worker; the demo builder writes its synthetic boxes here.
+The app runs propose_missing in a worker (it reads the catalog, the GUI thread writes what it
+yields); the demo builder writes its synthetic boxes with the store it builds.
 """
 
 from __future__ import annotations
@@ -16,7 +19,6 @@ import csv
 from pathlib import Path
 from typing import Any, Callable, Generator
 
-from whaleid_gui.core.atomic_write import atomic_write
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.shipped_files import model_weights_dir
 
@@ -40,8 +42,8 @@ def box_model_available() -> bool:
     return PROPOSER_FACTORY is not None or _default_weights().exists()
 
 
-def load(project: str | Path) -> dict[str, tuple[BoundingBox, str]]:
-    """resolved photo path -> (proposed box, model id); empty when there are none."""
+def read_csv(project: str | Path) -> dict[str, tuple[BoundingBox, str]]:
+    """The proposals of a project from before schema 4 (resolved photo path -> (box, model id))."""
     path = Path(project) / PROPOSALS_CSV
     if not path.exists():
         return {}
@@ -56,20 +58,38 @@ def load(project: str | Path) -> dict[str, tuple[BoundingBox, str]]:
     return out
 
 
-def load_proposals(project: str | Path) -> dict[str, BoundingBox]:
-    """Proposed boxes of a project (resolved photo path -> box); empty when there are none."""
-    return {k: b for k, (b, _model) in load(project).items()}
+def migrate_csv(store: Any, project: str | Path) -> int:
+    """Move a project's proposed_boxes.csv into its catalog (a store open for writing); the file is
+    renamed *.migrated so it is read once. Returns how many proposals moved (photos the project no
+    longer holds are left out)."""
+    path = Path(project) / PROPOSALS_CSV
+    if store is None or getattr(store, "read_only", True) or not path.exists():
+        return 0
+    ids = {str(Path(p.path).resolve()): p.id for p in store.photos()}
+    moved = store.set_proposals({ids[image]: value for image, value in read_csv(project).items() if image in ids})
+    path.replace(path.with_name(PROPOSALS_CSV + ".migrated"))
+    return moved
 
 
-def save(project: str | Path, proposals: dict[str, tuple[BoundingBox, str]]) -> None:
-    """Write the whole table (never half a file)."""
-    with atomic_write(Path(project) / PROPOSALS_CSV, "w", newline="", encoding="utf-8",
-                      make_parents=False) as fh:
-        w = csv.DictWriter(fh, fieldnames=FIELDS)
-        w.writeheader()
-        for image, (b, model) in sorted(proposals.items()):
-            w.writerow({"Image": image, "x0": f"{b.x0:.2f}", "y0": f"{b.y0:.2f}", "x1": f"{b.x1:.2f}",
-                        "y1": f"{b.y1:.2f}", "model": model})
+def load(store: Any) -> dict[str, tuple[BoundingBox, str]]:
+    """resolved photo path -> (proposed box, model id) of the catalog's proposals."""
+    table = store.proposals()
+    if not table:
+        return {}
+    return {str(Path(p.path).resolve()): table[p.id] for p in store.photos() if p.id in table}
+
+
+def load_proposals(store: Any, project: str | Path | None = None) -> dict[str, BoundingBox]:
+    """Proposed boxes (resolved photo path -> box); a CSV of an older project moves in first."""
+    if project is not None:
+        migrate_csv(store, project)
+    return {k: b for k, (b, _model) in load(store).items()}
+
+
+def save(store: Any, proposals: dict[str, tuple[BoundingBox, str]]) -> int:
+    """Keep proposals given by resolved photo path (the demo's synthetic boxes) in the catalog."""
+    ids = {str(Path(p.path).resolve()): p.id for p in store.photos()}
+    return store.set_proposals({ids[k]: v for k, v in proposals.items() if k in ids})
 
 
 def _proposer():
@@ -83,14 +103,20 @@ def _proposer():
 def propose_missing(project: str | Path, photos: list[tuple[int, str]]) -> Generator[Step | BoxProposed, None, int]:
     """Worker job: a proposal for each (photo id, path) that has none from the box model yet.
 
-    Yields a BoxProposed per photo as soon as it is known (the editor
-    shows it at once) and Step progress; saves the table every few photos; returns the count."""
+    Yields a BoxProposed per photo as soon as it is known (the editor shows it at once; the GUI
+    thread keeps it in the catalog) and Step progress; returns the count. Reads the catalog's
+    proposals through a read-only connection of its own."""
+    from whaleid_gui.core.catalog.store import ProjectStore
+
     project = Path(project)
     proposer = _proposer()
     model_id = str(getattr(proposer, "weights_id", "") or "box-model")
-    table = load(project)
-    todo = [(pid, str(Path(p).resolve())) for pid, p in photos
-            if table.get(str(Path(p).resolve()), (None, ""))[1] != model_id]
+    store = ProjectStore.open(project, read_only=True)
+    try:
+        table = store.proposals()
+    finally:
+        store.close()
+    todo = [(pid, str(Path(p).resolve())) for pid, p in photos if table.get(pid, (None, ""))[1] != model_id]
     done = 0
     for n, (pid, path) in enumerate(todo):
         yield Step(n, len(todo), "Proposing boxes")
@@ -99,12 +125,7 @@ def propose_missing(project: str | Path, photos: list[tuple[int, str]]) -> Gener
         except Exception as exc:  # an unreadable photo gets no proposal; the queue says why elsewhere
             print(f"box proposal skipped: {exc}")
             continue
-        table[path] = (box, model_id)
         done += 1
-        yield BoxProposed(pid, path, box)
-        if done % 20 == 0:
-            save(project, table)
-    if done:
-        save(project, table)
+        yield BoxProposed(pid, path, box, model_id)
     yield Step(len(todo), len(todo), "Boxes proposed")
     return done

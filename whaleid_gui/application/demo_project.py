@@ -38,7 +38,7 @@ def create_demo_project(target: str | Path, small: bool = True) -> Generator[Any
         store.update_settings(weights=FLUKES)
         yield Step(2, 3, "Importing the reference catalog")
         yield from import_catalog_into(store, Path(paths.references_csv))
-        _import_reference_boxes(store, Path(paths.references_csv), Path(paths.boxes_csv), project)
+        proposals = _import_reference_boxes(store, Path(paths.references_csv), Path(paths.boxes_csv))
         _import_catalog_sightings(store, Path(paths.references_csv))
         yield Step(2, 3, "Importing the survey photos")
         queries = survey_schedule(_read_csv_labels(Path(paths.queries_csv)))
@@ -51,16 +51,19 @@ def create_demo_project(target: str | Path, small: bool = True) -> Generator[Any
                 print(f"demo import: {exc}")
             if i % 10 == 0:
                 yield Step(i, len(queries), "Importing the survey photos")
+        if proposals:  # the survey photos' true boxes, once the photos are in the catalog
+            box_proposals.save(store, proposals)
     finally:
         store.close()
     yield Step(3, 3, "Demo project ready")
     return str(project)
 
 
-def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path, project: Path) -> None:
+def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path) -> dict:
     """Demo: the catalog photos get their boxes. Without a box model, the survey photos' true
     boxes become the proposals (drawn dashed, accepted with one key), so the one-key flow can be
-    tried; with a box model the app proposes them itself (box_proposals)."""
+    tried: returned (resolved path -> (box, "demo")) for the caller to keep once the photos are
+    in; with a box model the app proposes them itself (box_proposals) and none are returned."""
     from whaleid_gui.core.catalog.import_boxes import import_boxes
 
     refs = {p.name for p in _read_csv_images(references_csv)}
@@ -76,11 +79,11 @@ def _import_reference_boxes(store, references_csv: Path, boxes_csv: Path, projec
         w.writerows({k: r[k] for k in fields} for r in ref_rows)
     import_boxes(store, tmp)
     if box_proposals.box_model_available():
-        return
-    box_proposals.save(project, {
+        return {}
+    return {
         str((boxes_csv.parent / r["Image"]).resolve()):
             (BoundingBox(float(r["x0"]), float(r["y0"]), float(r["x1"]), float(r["y1"])), "demo")
-        for r in other})
+        for r in other}
 
 
 def _import_catalog_sightings(store, references_csv: Path) -> None:

@@ -34,3 +34,4 @@ class BoxProposed:
     photo_id: int
     path: str
     box: BoundingBox
+    model: str = ""  # the box model's weights id (what the catalog keeps beside the box)

@@ -52,6 +52,11 @@ class QueuePictures(QObject):
         if not isinstance(event, BoxProposed):
             return
         self.session.proposals[event.path] = box = event.box
+        if self.session.can_edit:  # kept in the catalog: every reviewer of it sees the proposal
+            try:
+                self.session.store.set_proposals({event.photo_id: (box, event.model or "box-model")})
+            except Exception as exc:  # still shown here; the next opening proposes it again
+                self.box_model_state.emit(f"Box model: proposal not saved ({error_text(exc)})")
         if event.photo_id == self.session.photo_id and self.session.photo_state.box is None and self.editor.has_image():
             self.editor.set_proposal(box)
 

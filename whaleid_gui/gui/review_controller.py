@@ -109,7 +109,7 @@ class ReviewController(QObject):
         self.review.save_comment()  # a comment still being typed goes to the store it was typed for
         self.folder = folder
         self.candidates.folder = self.pictures.folder = folder
-        self.session.open(store, box_proposals.load_proposals(folder) if store is not None and folder is not None else {})
+        self.session.open(store, box_proposals.load_proposals(store, folder) if store is not None and folder is not None else {})
         self.ahead.restart()
         self.editor.set_read_only(self.read_only)
         self.review.set_read_only(self.read_only)

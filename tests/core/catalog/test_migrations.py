@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.catalog import ProjectReadOnlyError, ProjectStore, SchemaTooNewError
 
 V1_SQL = Path(__file__).resolve().parents[2] / "data" / "schema_v1.sql"
@@ -33,13 +34,15 @@ def test_v1_file_upgrades_in_place_keeping_data(tmp_path):
     with pytest.raises(ProjectReadOnlyError, match="older schema 1"):
         ProjectStore.open(v1, read_only=True)
     with ProjectStore.open(v1) as s:
-        assert s.schema_version == 3
+        assert s.schema_version == 4
         p = s.photos()[0]
         assert (p.path.name, p.taken_at, p.status, p.quality) == ("x.jpg", "2015-06-01T09:00:00", "done", None)
         assert p.phash == (1 << 64) - 5  # signed storage read back unsigned
         ind = s.individual_by_code("HW-007")
         assert (ind.name, ind.n_photos, ind.last_place) == ("Old Timer", 1, "Bay")
         assert s.set_quality(p.id, "good").quality == "good"  # the v2 column works
+        assert s.proposals() == {} and s.set_proposals({p.id: (BoundingBox(1, 2, 30, 20), "m1")}) == 1  # v4
+        assert s.proposals() == {p.id: (BoundingBox(1, 2, 30, 20), "m1")} and p.status == "done"
     assert (v1 / "project.v1-backup.sqlite").exists()
     with ProjectStore.open(v1, read_only=True) as s:  # upgraded for good
         assert s.photos()[0].quality == "good"

@@ -17,7 +17,7 @@ from whaleid_gui.core.catalog import (
 
 def test_create_open_settings(tmp_path):
     with ProjectStore.create(tmp_path / "p", user="ann") as s:
-        assert s.schema_version == 3
+        assert s.schema_version == 4
         assert s.settings["created_by"] == "ann"
         s.update_settings(theme="dark")
     with pytest.raises(ProjectExistsError):

@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import Connection
 
 from .errors import CatalogError, ProjectReadOnlyError, SchemaTooNewError
-from .schema import SCHEMA_VERSION, catalog_changes, meta, metadata, photo_claims
+from .schema import SCHEMA_VERSION, box_proposals, catalog_changes, meta, metadata, photo_claims
 from .timeutil import now_iso
 
 
@@ -38,11 +38,17 @@ def _v2_to_v3(conn: Connection) -> None:
     _first_change_counter(conn)
 
 
+def _v3_to_v4(conn: Connection) -> None:
+    # proposed boxes in the catalog (they were a CSV beside it: application/box_proposals.py moves
+    # an existing one in when the project opens for writing)
+    box_proposals.create(conn)
+
+
 def _first_change_counter(conn: Connection) -> None:
     conn.execute(catalog_changes.insert().values(id=1, counter=0))
 
 
-STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3}
+STEPS: dict[int, Callable[[Connection], None]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def install(conn: Connection) -> None:

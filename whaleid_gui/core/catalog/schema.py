@@ -34,7 +34,7 @@ from sqlalchemy import (
     true,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 metadata = MetaData()
 
@@ -196,6 +196,21 @@ photo_claims = Table(
 
 # v3: one row whose counter every write transaction raises; an app polls it (one primary-key read)
 # to learn that someone else changed the catalog and reloads its views
+# the box model's proposals for photos without a box (schema 4; before: proposed_boxes.csv beside
+# the database, which a shared catalog's other reviewers never saw). A proposal is not a box: the
+# photo still needs one until the reviewer accepts it (a box with source "proposed").
+box_proposals = Table(
+    "box_proposals",
+    metadata,
+    Column("photo_id", Integer, ForeignKey("photos.id"), primary_key=True, autoincrement=False),
+    Column("x0", Float, nullable=False),
+    Column("y0", Float, nullable=False),
+    Column("x1", Float, nullable=False),
+    Column("y1", Float, nullable=False),
+    Column("model", Text, nullable=False),  # the box model's weights id, or "demo"
+    Column("at", String(40), nullable=False),
+)
+
 catalog_changes = Table(
     "catalog_changes",
     metadata,

@@ -28,6 +28,7 @@ from .store_boxes import BoxesMixin
 from .store_decisions import DecisionsMixin
 from .store_base import inserted_id
 from .store_photos import PhotosMixin
+from .store_proposals import ProposalsMixin
 from .timeutil import now_iso
 
 SETTINGS_NAME = "settings.json"
@@ -40,7 +41,7 @@ def is_project_folder(folder: str | Path) -> bool:
     return (folder / DB_NAME).is_file() or (folder / db_postgres.URL_FILE).is_file()
 
 
-class ProjectStore(PhotosMixin, BoxesMixin, DecisionsMixin):  # DecisionsMixin includes IndividualsMixin
+class ProjectStore(PhotosMixin, BoxesMixin, ProposalsMixin, DecisionsMixin):  # DecisionsMixin includes IndividualsMixin
     """The catalog of one project. Use ProjectStore.create / ProjectStore.open, not the constructor."""
 
     def __init__(self, folder: Path, user: str | None, read_only: bool, _lock: ProjectLock | None):
