@@ -4,7 +4,9 @@ Used for the demo project (`whaleid demo DIR`), tests and training experiments
 without real data. Every individual (FlukeIdentity) has a fixed outline with its
 own trailing-edge marks and a fixed underside pattern; every photo of it draws a
 new pose, scale, light, sea, water line, spray, occlusion, blur and noise. The
-box of each photo is measured from the rendered tail mask, so it is exact.
+box of each photo is measured from the rendered tail mask, so it is exact. A few demo queries are
+upside-down or mirrored, as in real archives (a camera held wrongly, a slide scanned from the back):
+the scientist's rotate/mirror fix (R, M) must bring them back; orientations.csv says which.
 
 The drawing lives in synthetic_parts/ (shape, pigment, scene, render); this
 module holds the public API. numpy + PIL (+ scipy) only: no Qt, no torch.
@@ -92,12 +94,26 @@ def _photo_rng(seed: int, group: int, number: int, k: int) -> np.random.Generato
     return np.random.default_rng([seed, 2, group, number, k])
 
 
+UPRIGHT, UPSIDE_DOWN, MIRRORED = "upright", "upside-down", "mirrored"
+
+
+def oriented(image: Image.Image, box: BoundingBox, orientation: str) -> tuple[Image.Image, BoundingBox]:
+    """The photo as an upside-down or mirrored original would look, and its box in that frame."""
+    w, h = image.size
+    if orientation == UPSIDE_DOWN:
+        return image.transpose(Image.Transpose.ROTATE_180), BoundingBox(w - box.x1, h - box.y1, w - box.x0, h - box.y0)
+    if orientation == MIRRORED:
+        return image.transpose(Image.Transpose.FLIP_LEFT_RIGHT), BoundingBox(w - box.x1, box.y0, w - box.x0, box.y1)
+    return image, box
+
+
 class _Job(NamedTuple):
     file_name: str
     label: str  # what the CSV says (an individual code, or new_whale)
     number: int  # the individual drawn
     group: int  # separates photo streams of different sets
     k: int  # photo index within the individual and group
+    orientation: str = UPRIGHT  # how the photo is stored (the fix that brings it back: orientations.csv)
 
 
 def _render_jobs(out_dir: Path, jobs: list[_Job], size: tuple[int, int], seed: int, quality: int,
@@ -112,6 +128,7 @@ def _render_jobs(out_dir: Path, jobs: list[_Job], size: tuple[int, int], seed: i
     for done, i in enumerate(order, start=1):
         job = jobs[i]
         img, box = render_photo(_identity(seed, job.number), _photo_rng(seed, job.group, job.number, job.k), size)
+        img, box = oriented(img, box, job.orientation)
         img.save(images / job.file_name, "JPEG", quality=quality)
         rows[i] = CatalogRow(f"images/{job.file_name}", job.label, box)
         if progress is not None:
@@ -172,6 +189,7 @@ class DemoPaths:
     queries_csv: Path
     boxes_csv: Path
     images_dir: Path
+    orientations_csv: Path | None = None  # Image,rotation,flip of the queries stored turned
 
 
 @dataclass(frozen=True)
@@ -184,9 +202,10 @@ class _DemoSizes:
     train: int  # training individuals, disjoint from the above
     train_photos: tuple[int, int]
     size: tuple[int, int]
+    turned: int = 0  # queries of catalogued whales stored upside-down or mirrored (alternately)
 
 
-DEFAULT_SIZES = _DemoSizes(40, (1, 4), 48, 9, 12, 60, (3, 5), (640, 427))
+DEFAULT_SIZES = _DemoSizes(40, (1, 4), 48, 9, 12, 60, (3, 5), (640, 427), turned=4)
 SMALL_SIZES = _DemoSizes(6, (1, 3), 6, 2, 2, 8, (2, 3), (256, 171))
 TRAIN_FIRST_NUMBER = 1001  # training whales get HW-1001.. so they never collide with catalog ones
 
@@ -222,6 +241,7 @@ def write_demo(out_dir: str | Path, seed: int = 0, small: bool = False,
         seen[number] = seen.get(number, 0) + 1
         query_jobs.append(_Job(f"q_{i + 1:04d}.jpg", label, number, 2, seen[number]))
     train_jobs = _photo_jobs(rng, train_numbers, sz.train_photos, "train_", group=3)
+    query_jobs = turn_some(query_jobs, sz.turned, np.random.default_rng([seed, 5]))
 
     total = len(ref_jobs) + len(query_jobs) + len(train_jobs)
     refs = _render_jobs(out, ref_jobs, sz.size, seed, 90, progress, 0, total)
@@ -229,9 +249,26 @@ def write_demo(out_dir: str | Path, seed: int = 0, small: bool = False,
     train = _render_jobs(out, train_jobs, sz.size, seed, 90, progress, len(refs) + len(queries), total)
 
     paths = DemoPaths(root=out, references_csv=out / "references.csv", train_csv=out / "train.csv",
-                      queries_csv=out / "queries.csv", boxes_csv=out / "boxes.csv", images_dir=out / "images")
+                      queries_csv=out / "queries.csv", boxes_csv=out / "boxes.csv", images_dir=out / "images",
+                      orientations_csv=out / "orientations.csv")
     _write_labels(paths.references_csv, refs)
     _write_labels(paths.queries_csv, queries)
     _write_labels(paths.train_csv, train)
     _write_boxes(paths.boxes_csv, refs + queries + train)
+    with open(out / "orientations.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["Image", "rotation", "flip"])  # the fix each turned photo needs (R: 180, M: flip)
+        w.writerows((f"images/{j.file_name}", 180 if j.orientation == UPSIDE_DOWN else 0,
+                     j.orientation == MIRRORED) for j in query_jobs if j.orientation != UPRIGHT)
     return paths
+
+
+def turn_some(jobs: list[_Job], n: int, rng: np.random.Generator) -> list[_Job]:
+    """n of the catalogued whales' photos stored turned, alternately upside-down and mirrored (a
+    stream of its own: the rest of the demo does not change with n)."""
+    known = [i for i, j in enumerate(jobs) if j.label != NEW_WHALE]
+    picked = sorted(rng.choice(known, size=min(n, len(known)), replace=False)) if n and known else []
+    out = list(jobs)
+    for k, i in enumerate(picked):
+        out[int(i)] = jobs[int(i)]._replace(orientation=UPSIDE_DOWN if k % 2 == 0 else MIRRORED)
+    return out
