@@ -16,7 +16,8 @@ from whaleid_gui.workers import Worker
 # Jobs that only show something (thumbnails, a photo, the model's name): stopped without asking.
 QUIET_JOBS = frozenset({"thumbnails", "catalog thumbs", "candidate thumbs", "individual photos", "engine", "photo",
                         "query", "candidate crop", "keypoints", "training data", "device", "study plots",
-                        "match ahead"})  # the background match queue: its work is redone on reopening
+                        "match ahead",  # the background match queue: its work is redone on reopening
+                        "encounter ranking", "encounter thumbs", "heat map"})  # the encounter preview, Compare's map
 
 
 class WindowStatus:
