@@ -104,12 +104,17 @@ def _cmd_check(args) -> int:
     args.project = args.dir
     with open_project(args, read_only=True) as store:
         report = store.check()
+        shared = store.backend == "postgresql"
     for line in report.problems:
         print(f"problem: {line}")
     for line in report.orphans:
         print(f"orphan: {line}")
     for path in report.missing_files:
         print(f"missing file: {path}")
+    if report.missing_files and shared:
+        # the catalog is shared; the photo paths are the ones of the machine that imported them
+        print("note: photos are found by their absolute path; mount the lab's photo share at the same "
+              "path on every reviewer's machine")
     if report.empty_individuals:
         print(f"note: {len(report.empty_individuals)} individuals have no photos: {', '.join(report.empty_individuals[:20])}")
     print("project OK" if report.ok else "project has problems")

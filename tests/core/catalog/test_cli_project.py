@@ -35,7 +35,10 @@ def test_cli_flow(tmp_path, photos_dir, capsys, catalog_url):
     assert cli.main(["project", "check", proj]) == 0
     (photos_dir / "img_05.jpg").unlink()
     assert cli.main(["project", "check", proj]) == 1
-    assert "missing file" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "missing file" in out
+    # a shared catalog: the reviewer is told why a photo another machine imported may be missing here
+    assert ("mount the lab's photo share at the same path" in out) == bool(catalog_url)
 
 
 def test_cli_bad_input_messages(tmp_path, capsys):
