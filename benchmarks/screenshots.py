@@ -9,7 +9,7 @@ The training panel is shown after a short real run (fast mode, 64 px, 6 epochs).
 The catalog's study plots are shown after giving the demo's catalog sightings synthetic dates,
 surveys and coordinates (the demo has none). Screenshots are for people to look at, not asserts.
 `--no-training` skips the training run; `--plots` takes only the study plots (no matching);
-`--encounter` only the same-encounter strip and the Confirm-encounter preview.
+`--encounter` only the same-encounter strip, the Confirm-encounter preview and the heat map.
 """
 
 from __future__ import annotations
@@ -89,6 +89,14 @@ def encounter_shot(w, pump, shot) -> None:
     pump(seconds=3)
     shot("18_confirm_encounter_preview", c.encounter.preview)
     c.encounter.preview.reject()
+    # the Compare tab's heat map: what drove the embedding score
+    w.center.setCurrentIndex(1)
+    pump(lambda: w.compare._other_image is not None, 20)
+    w.compare.show_heat.setChecked(True)
+    pump(lambda: "model saw" in w.compare.query_label.text(), 120)
+    shot("19_compare_heat_map")
+    w.compare.show_heat.setChecked(False)
+    w.center.setCurrentIndex(0)
 
 
 def main() -> int:
