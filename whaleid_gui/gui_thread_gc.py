@@ -37,6 +37,9 @@ YOUNG_AT_LEAST_EVERY_S = 1.0
 # collect, freeze) follows CPython's own rule, when the frozen objects grew by FULL_SWEEP_GROWTH,
 # and at most every FULL_SWEEP_MIN_INTERVAL_S (cycles among frozen objects wait for it).
 FULL_SWEEP_GROWTH = 0.25
+# And the oldest generation at most this often: while a worker imports torch (seconds of fresh
+# long-lived objects, not yet frozen by model_for) every such collection scanned them all again.
+OLDEST_AT_MOST_EVERY_S = 30.0
 FULL_SWEEP_MIN_INTERVAL_S = 600.0
 
 
@@ -48,11 +51,15 @@ class GuiThreadCollector(QObject):
         self.thresholds = gc.get_threshold()
         self.collections = [0, 0, 0]  # per generation, for tests and the curious
         self.full_sweeps = 0
-        self._swept_at: int | None = None  # frozen objects after the last full sweep
-        self._swept_time = 0.0
-        self._gui_thread = threading.get_ident()  # made on the GUI thread (collect_on_gui_thread)
         self._last = time.monotonic()
         gc.disable()
+        # What the app holds when Qt is up (PySide, the app's modules) lives as long as the process:
+        # frozen now, never scanned; model_for (application/match_photos.py) does the same for the
+        # model it loads in a worker (torch alone is half a million objects).
+        gc.freeze()
+        self._swept_at = gc.get_freeze_count()  # frozen objects after the last full sweep
+        self._swept_time = self._oldest_time = self._last
+        self._gui_thread = threading.get_ident()  # made on the GUI thread (collect_on_gui_thread)
         self._timer = QTimer(self)
         self._timer.setInterval(CHECK_INTERVAL_MS)
         self._timer.timeout.connect(self.collect_due)
@@ -69,17 +76,18 @@ class GuiThreadCollector(QObject):
             return 0
         generation = 0
         for g in (2, 1):
-            if counts[g] > self.thresholds[g]:
+            if counts[g] > self.thresholds[g] and (g < 2 or now - self._oldest_time >= OLDEST_AT_MOST_EVERY_S):
                 generation = g
                 break
         self._last = now
+        if generation == 2:
+            self._oldest_time = now
         self.collections[generation] += 1
         return gc.collect(generation) if generation < 2 else self._collect_oldest(now)
 
     def _collect_oldest(self, now: float) -> int:
         frozen = gc.get_freeze_count()
-        if self._swept_at is None or (frozen > (1 + FULL_SWEEP_GROWTH) * self._swept_at
-                                      and now - self._swept_time >= FULL_SWEEP_MIN_INTERVAL_S):
+        if frozen > (1 + FULL_SWEEP_GROWTH) * self._swept_at and now - self._swept_time >= FULL_SWEEP_MIN_INTERVAL_S:
             gc.unfreeze()
             freed = gc.collect(2)
             gc.freeze()

@@ -8,6 +8,7 @@ back to the embedding ranking, with a note, for a catalog too small to fit the f
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from dataclasses import dataclass, field
@@ -116,6 +117,10 @@ def model_for(engine: EngineConfig):
 
             model = load_model(engine.weights, device=engine.device, image_size=engine.image_size)
         _warm_up(model)
+        # The model (and torch, imported for it) lives as long as the process: out of every later
+        # collection of the cyclic collector, which runs on the app's GUI thread and stalled it for
+        # seconds scanning them (gui_thread_gc.py). Freezing moves objects, it frees nothing.
+        gc.freeze()
         with _MATCHERS_LOCK:
             _MODELS[engine.key()] = model
         return model
