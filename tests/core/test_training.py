@@ -261,3 +261,13 @@ def test_weights_file_keeps_the_best_validation_epoch(tmp_path, tiny_set):
         assert stopped == reports[-1:] and reports[-1].epoch - best >= 2
     else:
         assert len(reports) == 4
+
+
+def test_arcface_rates_warm_up_then_decay_and_siamese_keeps_the_k_schedule():
+    from whaleid_gui.core.mining import learning_rate_schedule
+
+    rates = TrainConfig(epochs=12, objective="arcface", learning_rate=1e-3).learning_rates()
+    peak = int(np.argmax(rates))
+    assert rates[0] < rates[peak] == pytest.approx(1e-3) and peak >= 1
+    assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1:])) and rates[-1] < 0.1 * rates[peak]
+    assert TrainConfig(epochs=12).learning_rates() == learning_rate_schedule(12)

@@ -9,6 +9,7 @@ epoch together with the state needed to resume; stopping between epochs never lo
 
 from __future__ import annotations
 
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -60,7 +61,26 @@ class TrainConfig:
         return ks[: self.epochs]
 
     def learning_rates(self) -> list[float]:
+        if self.objective == "arcface":
+            return warmup_cosine(self.epochs, self.learning_rate)
         return [lr * self.learning_rate / 64e-5 for lr in learning_rate_schedule(self.epochs)]
+
+
+def warmup_cosine(epochs: int, base: float) -> list[float]:
+    """ArcFace's rates: a linear warm-up over the first ~15% of the epochs (the class centres start
+    random; full steps at once disturb the pretrained network before they mean anything), then a
+    cosine decay to 5% of base. The Siamese schedule instead follows the K drops (ALGORITHM.md),
+    which mean nothing without mining; on real photos (benchmarks/train_real.py) it decayed before
+    the centres had settled."""
+    warm = max(1, round(0.15 * epochs))
+    rates = []
+    for e in range(epochs):
+        if e < warm:
+            rates.append(base * (e + 1) / warm)
+        else:
+            t = (e - warm) / max(1, epochs - warm)
+            rates.append(base * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * t))))
+    return rates
 
 
 def split_by_individual(ids: Sequence[str], fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -146,8 +166,10 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
     model.card.centre_on_catalog = False
     objective = make_objective(config.objective, model, train_ids, config.batch_size, config.mine_every,
                                _reindex_pairs(known_negatives, all_items, train_items))
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad] + objective.parameters(),
-                                 lr=config.learning_rate, weight_decay=config.weight_decay)
+    groups = [{"params": [p for p in model.parameters() if p.requires_grad], "lr_scale": 1.0}]
+    if objective.parameters():
+        groups.append({"params": objective.parameters(), "lr_scale": getattr(objective, "LR_SCALE", 1.0)})
+    optimizer = torch.optim.Adam(groups, lr=config.learning_rate, weight_decay=config.weight_decay)
     start_epoch = 0
     reports: list[EpochReport] = []
     watch = _BestEpoch(config.patience)
@@ -182,7 +204,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
             yield EpochProgress(0, 1, f"epoch {epoch + 1}: mining pairs", epoch + 1)
             batches, info = objective.plan_epoch(epoch, ks[epoch], rng, source, model)
             for group in optimizer.param_groups:
-                group["lr"] = lrs[epoch]
+                group["lr"] = lrs[epoch] * group.get("lr_scale", 1.0)
             _set_trainable_mode(model)
 
             def load(n: int):
