@@ -5,6 +5,7 @@ Latency and recall at 10k-1M photos are measured in benchmarks/bench_search.py, 
 
 from __future__ import annotations
 
+import copy
 import csv
 from pathlib import Path
 
@@ -132,7 +133,23 @@ def test_a_matcher_ranks_real_photos_the_same_with_the_index(tmp_path, monkeypat
     _plain, without = rankings(None)
     assert with_index == without
 
-    indexed.features = indexed.features.copy()  # rows changed without a new preparation
+    # A confirm and an undo followed without a new preparation (core/matcher_growth.py): the index
+    # follows, and the grown matcher ranks as it does scoring every photo.
+    from whaleid_gui.core.matcher_growth import grown, reference_key
+    from whaleid_gui.core.progress import drive
+
+    query_row = next(r for r in rows if r["role"] == "query")
+    confirmed = ImageItem(FINS / query_row["Image"])
+    followed = drive(grown(indexed, [(confirmed, query_row["Id"])], [reference_key(indexed.items[2], indexed.ids[2])]))
+    assert followed.prefilter is not None and followed.prefilter.features is followed.features
+    assert followed.prefilter.index.count == len(refs) + 1  # the confirmed photo appended
+    assert np.isinf(followed.score_rows(followed.features[:1])).sum() == len(followed.features) - 8
+    every_row = copy.copy(followed)
+    every_row.prefilter = None
+    for q in queries[1:]:
+        assert [(c.individual, c.score) for c in followed.rank(q)] == [(c.individual, c.score) for c in every_row.rank(q)]
+
+    indexed.features = indexed.features.copy()  # rows changed without the index following
     assert np.isfinite(indexed.score_rows(indexed.features[:1])).all()  # every row scored
 
 

@@ -53,11 +53,17 @@ def grown(matcher: Matcher, added: Sequence[tuple[ImageItem, str]],
     new_local = copy.copy(local) if local is not None else None
     slots = list(getattr(matcher, "local_slots", None) or range(len(matcher.items)))
     all_features, valid, features = matcher.all_features, matcher.valid, matcher.features
+    # What the embedding index (core/embedding_index.py) follows: catalog rows removed, in turn,
+    # then the appended photos' feature-cache keys and raw features.
+    removed_rows: list[int] = []
+    added_keys: list[str] = []
+    added_raw: list[np.ndarray] = []
 
     for key in removed:
         at = next(i for i, (it, c) in enumerate(zip(new.all_items, new.all_ids)) if reference_key(it, c) == key)
         if bool(valid[at]) and new.all_ids[at] != NEW_WHALE:
             k = _catalog_row(new, at, valid)
+            removed_rows.append(k)
             del new.items[k], new.ids[k], new.paths[k]
             features = np.delete(features, k, axis=0)
             if new_local is not None:
@@ -89,11 +95,16 @@ def grown(matcher: Matcher, added: Sequence[tuple[ImageItem, str]],
             new.ids.append(str(individual))
             new.paths.append(item.path)
             features = np.vstack([features, rows[n:n + 1]])
+            added_keys.append(feature_set.keys[n])
+            added_raw.append(feature_set.features[n])
             fresh.append((rows[n], str(individual)))
             if new_local is not None:
                 d = matcher.verifier.describe(item.path, item.box, item.flip)  # type: ignore[attr-defined]
                 slots.append(new_local.add_photo(d.descriptors, 0))
     new.all_features, new.valid, new.features = all_features, valid, features
+    if matcher.prefilter is not None:  # a large catalog's index follows (else every photo is scored)
+        raw = np.stack(added_raw) if added_raw else np.zeros((0, features.shape[1]), np.float32)
+        new.prefilter = matcher.prefilter.followed(removed_rows, added_keys, raw, new.features)
     new.index = IndividualIndex(new.ids)
     new.errors = {}  # positions of unreadable references moved; they are re-read on a full prepare
     if new_local is not None:
