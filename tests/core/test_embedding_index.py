@@ -149,7 +149,7 @@ def test_a_matcher_ranks_real_photos_the_same_with_the_index(tmp_path, monkeypat
     for q in queries[1:]:
         assert [(c.individual, c.score) for c in followed.rank(q)] == [(c.individual, c.score) for c in every_row.rank(q)]
 
-    indexed.features = indexed.features.copy()  # rows changed without the index following
+    indexed.features = np.array(indexed.features)  # rows changed without the index following
     assert np.isfinite(indexed.score_rows(indexed.features[:1])).all()  # every row scored
 
 

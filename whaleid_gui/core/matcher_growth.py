@@ -28,6 +28,7 @@ from .features import FeatureSet, ImageItem, iter_features
 from .labels import NEW_WHALE
 from .matching import IndividualIndex, Matcher
 from .progress import Finished, Progress
+from .reference_rows import append_rows, delete_row, score_against
 from .threshold import impostor_threshold
 
 
@@ -65,12 +66,12 @@ def grown(matcher: Matcher, added: Sequence[tuple[ImageItem, str]],
             k = _catalog_row(new, at, valid)
             removed_rows.append(k)
             del new.items[k], new.ids[k], new.paths[k]
-            features = np.delete(features, k, axis=0)
+            features = delete_row(features, k)
             if new_local is not None:
                 new_local.remove_photo(slots[k])
             del slots[k]
         del new.all_items[at], new.all_ids[at]
-        all_features = np.delete(all_features, at, axis=0)
+        all_features = delete_row(all_features, at)
         valid = np.delete(valid, at)
 
     fresh: list[tuple[np.ndarray, str]] = []
@@ -87,14 +88,14 @@ def grown(matcher: Matcher, added: Sequence[tuple[ImageItem, str]],
             ok = bool(feature_set.valid[n])
             new.all_items.append(item)
             new.all_ids.append(str(individual))
-            all_features = np.vstack([all_features, rows[n:n + 1]])
+            all_features = append_rows(all_features, rows[n:n + 1])
             valid = np.append(valid, ok)
             if not ok or individual == NEW_WHALE:
                 continue
             new.items.append(item)
             new.ids.append(str(individual))
             new.paths.append(item.path)
-            features = np.vstack([features, rows[n:n + 1]])
+            features = append_rows(features, rows[n:n + 1])
             added_keys.append(feature_set.keys[n])
             added_raw.append(feature_set.features[n])
             fresh.append((rows[n], str(individual)))
@@ -131,7 +132,7 @@ def _update_impostors(old: Matcher, new: Matcher, fresh: list[tuple[np.ndarray, 
     impostors = old._impostors
     if impostors is None or not fresh:
         return
-    scores = new.model.score_matrix(np.stack([f for f, _ in fresh]), new.features)
+    scores = score_against(new.model.score_matrix, np.stack([f for f, _ in fresh]), new.features)
     extra = []
     for row, (_f, individual) in zip(scores, fresh):
         best = new.index.best_per_individual(np.asarray(row, dtype=np.float64))

@@ -18,6 +18,7 @@ from .embedding_index import Prefilter, model_identity, open_prefilter
 from .features import FeatureCache, FeatureSet, ImageItem, iter_features
 from .labels import NEW_WHALE
 from .progress import Finished, Progress, drive, sub
+from .reference_rows import ReferenceRows, score_against
 from .threshold import CALIBRATED, IMPOSTOR_QUANTILE, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
 
 CALIBRATION_PAIR_BUDGET = 4_000_000  # pairs scored for leave-one-out calibration (a few seconds on 2 cores)
@@ -125,6 +126,10 @@ class Matcher:
         # against in a large catalog; None: score them all (no folder, or a small catalog).
         self.index_dir = index_dir
         self.prefilter: Prefilter | None = None
+        # Scoring features of the catalog's photos (features) and of every reference (all_features):
+        # in memory, or for a catalog the prefilter indexes, read from its file (reference_rows.py).
+        self.features: np.ndarray | ReferenceRows
+        self.all_features: np.ndarray | ReferenceRows
         self._ready = False
 
     # -- preparation -------------------------------------------------------------------------------
@@ -143,25 +148,46 @@ class Matcher:
         keep = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] != NEW_WHALE]
         if getattr(getattr(self.model, "card", None), "centre_on_catalog", False) and keep:
             self.centre = feature_set.features[keep].astype(np.float64).mean(axis=0).astype(np.float32)
-        self.all_features = self.scoring_features(feature_set.features)
         self.items = [self.all_items[i] for i in keep]
         self.ids = [self.all_ids[i] for i in keep]
-        self.features = self.all_features[keep]
         self.paths = [item.path for item in self.items]
         self.index = IndividualIndex(self.ids)
         if not self.items:
             raise WhaleIDError("the reference catalog has no usable photo of a known individual")
+        self.prefilter = None
         if self.index_dir is not None:
             yield Progress(0, 1, "indexing the catalog's embeddings")
             self.prefilter = open_prefilter(self.index_dir, model_identity(self.model, self.centre is not None),
                                             [feature_set.keys[i] for i in keep], feature_set.features[keep],
-                                            self.centre, self.features)
+                                            self.centre)
+        if self.prefilter is not None:  # a large catalog: its features stay on disk (reference_rows.py)
+            self.features, self.all_features = self._rows_on_disk(self.prefilter, feature_set, keep)
+            self.prefilter.features = self.features
+        else:
+            self.all_features = self.scoring_features(feature_set.features)
+            self.features = self.all_features[keep]
         if self.threshold_setting in CALIBRATED:
             yield Progress(0, 1, "calibrating the new-individual threshold")
             self.threshold = (self._calibrate(valid) if self.threshold_setting == "loo"
                               else self._calibrate_impostors(valid))
         self._ready = True
         yield Finished(self)
+
+    def _rows_on_disk(self, prefilter: Prefilter, feature_set: FeatureSet,
+                      keep: list[int]) -> tuple[ReferenceRows, ReferenceRows]:
+        """(features, all_features) read from the index's memory-mapped copy of the raw features;
+        the rows it does not hold (new_whale-labelled and unreadable references) kept in memory."""
+        index = prefilter.index
+        vectors = index.vectors()
+        kept = np.zeros(len(self.all_items), dtype=bool)
+        kept[keep] = True
+        others = np.flatnonzero(~kept)
+        positions = np.empty(len(self.all_items), dtype=np.int64)
+        positions[keep] = [index.position[feature_set.keys[i]] for i in keep]
+        positions[others] = -1 - np.arange(len(others))
+        extra = self.scoring_features(feature_set.features[others])
+        return (ReferenceRows(vectors, positions[keep], self.scoring_features, extra),
+                ReferenceRows(vectors, positions, self.scoring_features, extra))
 
     def prepare(self, progress: Callable[[Progress], None] | None = None) -> "Matcher":
         return drive(self.prepare_job(), progress)
@@ -186,13 +212,14 @@ class Matcher:
         held, unknown = self._calibration_rows(valid if valid is not None else self.valid)
         best: list[float] = []
         if len(self.index.names) > 1:
-            scores = self.model.score_matrix(self.features[held], self.features)
+            scores = score_against(self.model.score_matrix, self.features[held], self.features)
             for r, i in enumerate(held):
                 per_individual = self.index.best_per_individual(scores[r].astype(np.float64))
                 per_individual[self.index.group_of[i]] = -np.inf
                 best.append(float(per_individual.max()))
         if len(unknown):
-            best += [float(v) for v in self.model.score_matrix(self.all_features[unknown], self.features).max(axis=1)]
+            best += [float(v) for v in
+                     score_against(self.model.score_matrix, self.all_features[unknown], self.features).max(axis=1)]
         self._impostors = np.sort(np.array(best, dtype=np.float64))
         return self._impostors
 
@@ -213,7 +240,7 @@ class Matcher:
     def _calibrate(self, valid: np.ndarray) -> float | None:
         held, unknown = self._calibration_rows(valid)
         rows = np.concatenate([self.features[held], self.all_features[unknown]]) if len(unknown) else self.features[held]
-        scores = self.model.score_matrix(rows, self.features)
+        scores = score_against(self.model.score_matrix, rows, self.features)
         top_scores = np.full((len(rows), 5), -np.inf)
         truth_rank = np.full(len(rows), NO_TRUTH_RANK)
         truth_new = np.zeros(len(rows), dtype=bool)
@@ -254,7 +281,7 @@ class Matcher:
         queries = self.scoring_features(np.atleast_2d(query_features))
         prefilter = self.prefilter
         if prefilter is None or prefilter.features is not self.features:  # none, or not this catalog's
-            return self.model.score_matrix(queries, self.features)
+            return score_against(self.model.score_matrix, queries, self.features)
         out = np.full((len(queries), len(self.features)), -np.inf, dtype=np.float32)
         for r, raw in enumerate(np.atleast_2d(query_features)):
             rows = prefilter.rows(raw)
