@@ -36,7 +36,7 @@ RECIPES = {
 }
 
 
-def train(split, recipe: str, work: Path, epochs: int, image_size: int) -> tuple[Path, float, list]:
+def train(split, recipe: str, work: Path, epochs: int, image_size: int, lr: float) -> tuple[Path, float, list]:
     from whaleid_gui.application.train_model import csv_training_data, train_model
     from whaleid_gui.application.train_settings import TrainSettings
     from whaleid_gui.core.progress import drive
@@ -46,7 +46,7 @@ def train(split, recipe: str, work: Path, epochs: int, image_size: int) -> tuple
     train_csv = eval_real._write_csv(work / f"{tag}_train.csv", split.train_paths, split.train_ids)
     data, missing = csv_training_data(train_csv)
     out = work / f"{tag}_{recipe}.pt"
-    settings = TrainSettings(out=str(out), epochs=epochs, image_size=image_size, device="cpu",
+    settings = TrainSettings(out=str(out), epochs=epochs, image_size=image_size, device="cpu", learning_rate=lr,
                              validation_fraction=0.15, seed=0, **RECIPES[recipe])
     start = time.perf_counter()
     lines = []
@@ -72,6 +72,7 @@ def main() -> int:
     parser.add_argument("--recipes", default="arcface-fast")
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--image-size", type=int, default=384)
+    parser.add_argument("--lr", type=float, default=64e-5, help="the network's base learning rate")
     parser.add_argument("--zero-shot", action="store_true", help="also rank with the zero-shot default")
     parser.add_argument("--work", help="training CSVs, weights and caches (default: a temp folder)")
     args = parser.parse_args()
@@ -85,7 +86,7 @@ def main() -> int:
         split = folds[f]
         modes = [("zero-shot " + m, "imagenet:" + m, None) for m in ("none", "keypoints")] if args.zero_shot else []
         for recipe in args.recipes.split(","):
-            weights, minutes, _lines = train(split, recipe, work, args.epochs, args.image_size)
+            weights, minutes, _lines = train(split, recipe, work, args.epochs, args.image_size, args.lr)
             modes += [(f"{recipe} {m}", f"{weights}:{m}", minutes) for m in ("none", "keypoints")]
         for name, mode, minutes in modes:
             predictions, _ = eval_real.product_mode(split, mode, work)

@@ -68,6 +68,9 @@ def test_train_cancel_resume_compare_activate(qtbot, window, demo_project):
     for label in (panel.active_score, panel.new_score):
         assert 0.0 <= float(label.text()) <= 1.0
     assert panel.comparison.new_id == panel.outcome.weights_id != panel.comparison.active_id
+    # the comparison names both models as a person does (file and date), never by the hash
+    assert weights.name in panel.new_caption.text() and panel.outcome.weights_id not in panel.new_caption.text()
+    assert panel.comparison.active_id not in panel.active_caption.text()
 
     # A boxed photo with a ranking by the old model...
     window.pages.setCurrentIndex(0)
@@ -189,3 +192,23 @@ def test_comparison_without_scorable_validation_photos_says_na(qtbot):
     assert panel.compare_label.text().startswith("n/a: validation needs individuals with 2+ photos")
     panel._on_comparison(compare_models.Comparison("old", 0.5, "new", 0.75, 6, 3))
     assert panel.new_score.text() == "0.750" and "better" in panel.compare_label.text()
+
+
+def test_arcface_runs_plot_no_mining_and_say_so(qtbot, window):
+    """ArcFace mines no pairs: its K and hard-pair plots stay empty and their titles say why."""
+    from whaleid_gui.application.train_settings import TrainSettings
+    from whaleid_gui.core.training_events import EpochReport
+
+    panel = window.training
+    panel.settings = TrainSettings(out="x.pt", objective="arcface")
+    panel.ensure_plots()
+    panel.title_plots()
+    panel._add_point(EpochReport(1, 3, 9.5, 0.2, float("nan"), 1000.0, 1e-4, 0.4, 1.0, 0.0, "x.pt", best_epoch=1))
+    counts = panel.point_counts()
+    assert counts["loss"] == counts["accuracy"] == counts["val"] == 1
+    assert counts["k"] == counts["hard"] == counts["acc_k"] == 0
+    assert "Siamese only" in panel.plots["k"].titleLabel.text
+    assert "photos classified" in panel.plots["accuracy"].titleLabel.text
+    panel.settings = TrainSettings(out="x.pt", objective="siamese")
+    panel.title_plots()
+    assert "Siamese only" not in panel.plots["k"].titleLabel.text

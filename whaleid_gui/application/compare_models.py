@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generator
 
+from .model_label import model_label
 from .project_engine import EngineConfig
 from .steps import Step, sub
 from .train_model import project_training_data
@@ -22,6 +23,8 @@ class Comparison:
     new_map5: float
     val_photos: int
     val_individuals: int
+    active_label: str = ""  # the models as a person names them (model_label), never a hash
+    new_label: str = ""
 
 
 def compare_models(folder: str | Path, new_weights: str, engine: EngineConfig, fraction: float,
@@ -56,6 +59,7 @@ def compare_models(folder: str | Path, new_weights: str, engine: EngineConfig, f
             feats, scored_ids = feats[keep], [ids[i] for i in keep]
         else:
             scored_ids = ids
-        out.append((str(getattr(model, "weights_id", "?")), float(leave_one_out_map5(model, feats, scored_ids))))
+        out.append((str(getattr(model, "weights_id", "?")), float(leave_one_out_map5(model, feats, scored_ids)),
+                    model_label(model, path)))
     yield Step(2, 2, "Done")
-    return Comparison(out[0][0], out[0][1], out[1][0], out[1][1], len(ids), len(set(ids)))
+    return Comparison(out[0][0], out[0][1], out[1][0], out[1][1], len(ids), len(set(ids)), out[0][2], out[1][2])

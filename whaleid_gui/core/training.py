@@ -163,6 +163,7 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
     model.card.objective = config.objective
     # The head learns on the branch's own features: a trained model is not centred on the catalog
     # (the zero-shot model's centring would shift every input the head has learned).
+    centred = bool(getattr(model.card, "centre_on_catalog", False))
     model.card.centre_on_catalog = False
     objective = make_objective(config.objective, model, train_ids, config.batch_size, config.mine_every,
                                _reindex_pairs(known_negatives, all_items, train_items))
@@ -191,7 +192,9 @@ def train_job(model: SiameseModel, items: Sequence[ImageItem], ids: Sequence[str
         yield from job
     if val_source is not None and watch.start is None:
         model.eval()
+        model.card.centre_on_catalog = centred  # the start is measured as the model it starts from ranks
         watch.start = _number(leave_one_out_map5(model, val_source.mining_features(model), val_ids))
+        model.card.centre_on_catalog = False
     if watch.start is not None:
         yield StartingPoint(watch.start)
     ks = config.ks()

@@ -204,6 +204,7 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
             for k in self._points:
                 self._points[k] = ([], [])
         self.ensure_plots()
+        self.title_plots()
         self._redraw()
         self._t0 = time.monotonic()
         self._paused_total = 0.0

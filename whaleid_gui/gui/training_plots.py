@@ -57,13 +57,28 @@ class TrainingPlots:
         self.plot_placeholder.hide()
         self.plot_host.addWidget(self.plot_widget, 1)
 
+    def _siamese(self) -> bool:
+        return getattr(self.settings, "objective", "siamese") == "siamese"
+
+    def title_plots(self) -> None:
+        """Titles for the run's objective: ArcFace classifies photos and mines no pairs, so its
+        accuracy is of photos and the mining plots stay empty, saying why."""
+        siamese = self._siamese()
+        for key, title, _x in PLOTS:
+            if key == "accuracy" and not siamese:
+                title = "Training accuracy (photos classified)"
+            elif key in ("hard", "k", "acc_k") and not siamese:
+                title += " (Siamese only)"
+            self.plots[key].setTitle(title)
+
     def _add_point(self, ev) -> None:
-        values = {"loss": ev.loss, "accuracy": ev.pair_accuracy, "hard": ev.hard_pair_score, "k": ev.k,
-                  "val": ev.val_map5}
+        values = {"loss": ev.loss, "accuracy": ev.pair_accuracy, "val": ev.val_map5}
+        if self._siamese():  # ArcFace mines no pairs: K and hard-pair scores mean nothing there
+            values.update({"hard": ev.hard_pair_score, "k": ev.k})
+            if ev.k > 0:
+                self._append("acc_k", float(ev.k), ev.pair_accuracy)
         for key, v in values.items():
             self._append(key, ev.epoch, v)
-        if getattr(self.settings, "objective", "siamese") == "siamese" and ev.k > 0:  # ArcFace mines no pairs
-            self._append("acc_k", float(ev.k), ev.pair_accuracy)
         self._redraw()
 
     def _add_start_point(self, val_map5: float) -> None:

@@ -88,8 +88,8 @@ class TrainingResult:
 
     def _on_comparison(self, c: compare_models.Comparison) -> None:
         self.comparison = c
-        self.active_caption.setText(f"Active model\n{c.active_id}")
-        self.new_caption.setText(f"New model\n{c.new_id}")
+        self.active_caption.setText(f"Active model\n{c.active_label or c.active_id}")
+        self.new_caption.setText(f"New model\n{c.new_label or c.new_id}")
         if c.active_map5 != c.active_map5 or c.new_map5 != c.new_map5:  # NaN: no photo had a match to find
             for lab, v in ((self.active_score, c.active_map5), (self.new_score, c.new_map5)):
                 lab.setText("n/a" if v != v else f"{v:.3f}")
