@@ -97,3 +97,26 @@ def test_an_indexed_matcher_reads_its_features_from_disk_and_ranks_the_same(tmp_
     assert followed.prefilter is not None and followed.prefilter.features is followed.features
     assert followed.rank(queries[0])[0].individual == rows[[r["role"] for r in rows].index("query")]["Id"]
     assert embedding_index.exact_below() == 0
+
+
+def test_cached_features_are_read_a_chunk_at_a_time(tmp_path, monkeypatch):
+    from whaleid_gui.core import features
+    from whaleid_gui.core.features import FeatureCache, ImageItem, iter_features
+    from whaleid_gui.core.photo_files import file_sha1
+    from whaleid_gui.core.progress import drive
+
+    class CachedOnly:  # every readable photo's feature is cached: the network is never run
+        feature_size, image_size, weights_id = 4, 32, "cached-only"
+
+    items = []
+    for i in range(5):
+        (tmp_path / f"p{i}.jpg").write_bytes(f"not an image {i}".encode())
+        items.append(ImageItem(tmp_path / f"p{i}.jpg"))
+    cache = FeatureCache(tmp_path / "cache")
+    vectors = np.arange(20, dtype=np.float32).reshape(5, 4)
+    cache.put_many({FeatureCache.key(file_sha1(it.path), it, "cached-only", 32): v
+                    for n, (it, v) in enumerate(zip(items, vectors)) if n != 3})
+    monkeypatch.setattr(features, "CACHE_READ_ROWS", 2)
+    result = drive(iter_features(CachedOnly(), items, cache))
+    assert np.array_equal(result.features[[0, 1, 2, 4]], vectors[[0, 1, 2, 4]])
+    assert list(result.errors) == [3] and "p3.jpg" in str(result.errors[3])  # not cached, not an image
