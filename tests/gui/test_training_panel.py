@@ -200,6 +200,10 @@ def test_arcface_runs_plot_no_mining_and_say_so(qtbot, window):
     from whaleid_gui.core.training_events import EpochReport
 
     panel = window.training
+    panel.objective.setCurrentIndex(panel.objective.findData("arcface"))
+    assert not panel.k_edit.isEnabled()  # K means nothing without pair mining
+    panel.objective.setCurrentIndex(panel.objective.findData("siamese"))
+    assert panel.k_edit.isEnabled()
     panel.settings = TrainSettings(out="x.pt", objective="arcface")
     panel.ensure_plots()
     panel.title_plots()

@@ -110,6 +110,10 @@ class TrainingForm:
         krow = QHBoxLayout()
         krow.addWidget(self.k_edit, 1)
         krow.addWidget(k_reset)
+        # ArcFace mines no pairs: K means nothing there, so the field is off and says why
+        self.k_reset = k_reset
+        self.objective.currentIndexChanged.connect(lambda _i: self._k_for_objective())
+        self._k_for_objective()
         self.device = QComboBox()
         self.device.setObjectName("device")
         self.device.addItem("Auto (GPU when available)", "auto")
@@ -158,6 +162,12 @@ class TrainingForm:
     def _on_epochs(self, _n: int) -> None:
         if not self._k_edited:
             self.reset_k()
+
+    def _k_for_objective(self) -> None:
+        siamese = self.objective.currentData() != "arcface"
+        for widget in (self.k_edit, self.k_reset):
+            widget.setEnabled(siamese)
+        self.k_edit.setPlaceholderText("" if siamese else "not used by ArcFace (no pair mining)")
 
     def reset_k(self) -> None:
         self.k_edit.setText(k_text(train_model.k_preset(self.epochs.value())))
