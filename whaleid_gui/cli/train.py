@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 
+from ..application.train_verdict import epoch_line, run_verdict
 from ..core.errors import WhaleIDError
 from .arg_types import positive_int, share
 from .exit_codes import EXIT_INTERRUPTED, EXIT_OK
@@ -70,7 +71,6 @@ def _cmd_train(args) -> int:
     from ..application.train_model import ModelReady, csv_training_data, train_model
     from ..application.train_settings import settings_path
     from ..core.progress import Progress
-    from ..application.train_verdict import run_verdict
     from ..core.training import EpochReport
     from ..core.training_events import StartingPoint
 
@@ -121,8 +121,6 @@ def _print_start(event, settings) -> None:
 
 
 def _print_epoch(event) -> None:
-    from ..application.train_verdict import epoch_line
-
     val = "" if event.val_map5 is None else f" val MAP@5 {event.val_map5:.3f}"
     print(f"epoch {event.epoch}/{event.epochs}: loss {event.loss:.4f} acc {event.pair_accuracy:.3f} "
           f"hard-pair score {event.hard_pair_score:.3f} K {event.k:g} lr {event.learning_rate:.1e}{val} "
