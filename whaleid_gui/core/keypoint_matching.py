@@ -12,7 +12,7 @@ import numpy as np
 from .labels import NEW_WHALE
 from .matching import Candidate, Matcher
 from .progress import Finished, Progress, sub
-from .local_votes import LocalVoteIndex
+from .local_votes import K_NEIGHBOURS, LocalVoteIndex
 from .impostor_fusion import ImpostorFusion
 from .rerank import KeypointReranker, reference_pairs, rerank
 from .threshold import CALIBRATED, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
@@ -44,6 +44,9 @@ class KeypointRerankMatcher(Matcher):
         self.top_n = top_n
         self.local_candidates = local_candidates
         self.local: LocalVoteIndex | None = None
+        # photo number in `local` of each catalog photo (items), when they differ (a vote index
+        # read from its file: vote_index_file.py); None: photo i is number i
+        self.local_slots: list[int] | None = None
         self.fusion_threshold: float | None = None
         self.note = ""  # why re-ranking is off, when it had to be (shown to the user)
         # A fit saved from an earlier prepare of (nearly) this catalog: (keypoint impostor inliers,
@@ -57,16 +60,14 @@ class KeypointRerankMatcher(Matcher):
         subset = np.arange(len(self.items))
         if len(subset) > FUSION_MAX_REFERENCES:
             subset = np.sort(rng.choice(subset, FUSION_MAX_REFERENCES, replace=False))
-        every = []
-        for n, item in enumerate(self.items):
-            every.append(self.verifier.describe(item.path, item.box, item.flip))
-            if n % 8 == 0 or n + 1 == len(self.items):
-                yield Progress(n + 1, len(self.items), "reference keypoints")
-        descriptors = [every[i] for i in subset]
+        # Every photo's descriptors are read only when the fit needs them (no saved fit) or the
+        # vote index has no usable file: reading 1,000 cache files took 3.3 s of a reopening.
+        every: list | None = None
+        if self.preset_fit is None:
+            every = yield from self._describe_all()
         if self.local_candidates:
-            yield Progress(0, 1, "indexing the catalog's keypoints")
             try:
-                self.local = LocalVoteIndex([d.descriptors for d in every], self.index.group_of, len(self.index.names))
+                every = yield from self._vote_index(every)
             except ImportError:  # no faiss wheel for this platform: verify the embedding's top_n only
                 self.local = None
                 self.note = "keypoint votes off: faiss-cpu is not installed"
@@ -76,6 +77,8 @@ class KeypointRerankMatcher(Matcher):
             self.fusion_threshold = self.threshold = self._preset_threshold(fused_threshold)
             yield Finished(self)
             return
+        assert every is not None
+        descriptors = [every[i] for i in subset]
         ids = [self.ids[i] for i in subset]
         emb = self.model.score_matrix(self.features[subset], self.features[subset])
         yield Progress(0, 1, "fitting the score fusion")
@@ -94,6 +97,45 @@ class KeypointRerankMatcher(Matcher):
         self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
         self.threshold = self.fusion_threshold
         yield Finished(self)
+
+    def _describe_all(self):
+        every = []
+        for n, item in enumerate(self.items):
+            every.append(self.verifier.describe(item.path, item.box, item.flip))
+            if n % 8 == 0 or n + 1 == len(self.items):
+                yield Progress(n + 1, len(self.items), "reference keypoints")
+        return every
+
+    def _vote_index(self, every: list | None):
+        """Job: the catalog's vote index (self.local, its photo numbers in self.local_slots), read
+        from its file beside the keypoint cache when that still fits the catalog (the photos it
+        lacks described and added), else built and saved; returns `every` (read if it was built)."""
+        from .vote_index_file import FILE_NAME, load_vote_index, save_vote_index
+
+        yield Progress(0, 1, "indexing the catalog's keypoints")
+        groups, n_groups = self.index.group_of, len(self.index.names)
+        folder = self.verifier.cache_dir
+        keys = [self.verifier.photo_key(it.path, it.box, it.flip) for it in self.items] if folder else []
+        loaded = None
+        if folder is not None and every is None:
+            loaded = load_vote_index(folder / FILE_NAME, keys, groups, n_groups, K_NEIGHBOURS)
+        if loaded is not None:
+            self.local, slots, file_keys = loaded
+            added = [i for i, s in enumerate(slots) if s is None]
+            for i in added:
+                d = self.verifier.describe(self.items[i].path, self.items[i].box, self.items[i].flip)
+                slots[i] = self.local.add_photo(d.descriptors, int(groups[i]))
+            self.local_slots = [int(s) for s in slots if s is not None]
+            if added and folder is not None:  # the file follows the catalog (its photos gone stay in it, counted as changes)
+                save_vote_index(folder / FILE_NAME, self.local, file_keys + [keys[i] for i in added])
+            return every
+        if every is None:
+            every = yield from self._describe_all()
+        self.local = LocalVoteIndex([d.descriptors for d in every], groups, n_groups, k=K_NEIGHBOURS)
+        self.local_slots = None
+        if folder is not None:
+            save_vote_index(folder / FILE_NAME, self.local, keys)
+        return every
 
     def _preset_threshold(self, saved: float | None) -> float | None:
         if self.threshold_setting is None:

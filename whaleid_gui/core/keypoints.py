@@ -327,17 +327,22 @@ class KeypointVerifier:
         raw = f"{sha1}|{box_key}|{self.size}|{self.method}" + ("|mirrored" if flip else "")
         return hashlib.sha1(raw.encode()).hexdigest()
 
+    def photo_key(self, path: str | Path, box: BoundingBox | None = None, flip: bool = False) -> str:
+        """The cache key of the photo's descriptors (its file's sha1, box, settings). Raises
+        ImageError for a file that cannot be read."""
+        try:
+            sha1 = self._sha1(Path(path))
+        except OSError as exc:  # missing file: let images raise its usual error
+            from .errors import ImageError
+
+            raise ImageError(Path(path), f"cannot read file ({exc.strerror or exc})") from exc
+        return self.cache_key(sha1, box, flip)
+
     def describe(self, path: str | Path, box: BoundingBox | None = None, flip: bool = False) -> Descriptors:
         """RootSIFT of the photo's crop (cached), mirrored first when flip. Raises ImageError for
         unreadable photos. (A 180-degree rotation needs nothing: verification is rotation-invariant.)"""
         path = Path(path)
-        try:
-            sha1 = self._sha1(path)
-        except OSError as exc:  # missing file: let images raise its usual error
-            from .errors import ImageError
-
-            raise ImageError(path, f"cannot read file ({exc.strerror or exc})") from exc
-        key = self.cache_key(sha1, box, flip)
+        key = self.photo_key(path, box, flip)
         with self._lock:
             hit = self._mem.get(key)
             if hit is not None:

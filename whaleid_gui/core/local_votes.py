@@ -66,6 +66,34 @@ class LocalVoteIndex:
         for part in parts:
             self.index.add(part)
 
+    @classmethod
+    def restored(cls, rows: np.ndarray | None, blob: np.ndarray | None, dim: int, owner: np.ndarray,
+                 photo_group: np.ndarray, n_groups: int, k: int = K_NEIGHBOURS) -> "LocalVoteIndex | None":
+        """An index read back from a file (vote_index_file.py): the exact index's descriptor rows,
+        or an inverted-file index serialised by faiss; None when they do not fit `owner`."""
+        import faiss
+
+        self = cls.__new__(cls)
+        self.k = int(k)
+        self.n_groups = int(n_groups)
+        self._lock = threading.Lock()
+        if rows is not None:
+            self.index = faiss.IndexFlatL2(int(dim))
+            if len(rows):
+                self.index.add(np.ascontiguousarray(rows, dtype=np.float32))
+        elif blob is not None:
+            self.index = faiss.deserialize_index(np.asarray(blob, dtype=np.uint8))
+            if hasattr(self.index, "nprobe"):
+                self.index.nprobe = NPROBE
+        else:
+            return None
+        if self.index.ntotal != len(owner) or (len(owner) and int(owner.max()) >= len(photo_group)):
+            return None
+        self.owner = np.asarray(owner, dtype=np.int64)
+        self.photo_group = np.asarray(photo_group, dtype=np.int64).copy()
+        self.size = int(self.index.ntotal)
+        return self
+
     def votes(self, query_descriptors: np.ndarray) -> np.ndarray:
         """(n_groups,) LNBNN score of every individual for one query photo's descriptors."""
         out = np.zeros(self.n_groups)
