@@ -47,6 +47,7 @@ def grown(matcher: Matcher, added: Sequence[tuple[ImageItem, str]],
     if not getattr(matcher, "_ready", False):
         raise ValueError("only a prepared matcher can grow")
     new = copy.copy(matcher)
+    new._impostor_file = None  # its impostor scores follow below; the saved ones are the old catalog's
     new.all_items = list(matcher.all_items)
     new.all_ids = list(matcher.all_ids)
     new.items, new.ids, new.paths = list(matcher.items), list(matcher.ids), list(matcher.paths)

@@ -16,6 +16,7 @@ import numpy as np
 from .errors import ImageError, WhaleIDError
 from .embedding_index import Prefilter, model_identity, open_prefilter
 from .features import FeatureCache, FeatureSet, ImageItem, iter_features
+from .impostor_file import impostor_digest, impostor_file, load_impostors, save_impostors
 from .labels import NEW_WHALE
 from .progress import Finished, Progress, drive, sub
 from .reference_rows import ReferenceRows, score_against
@@ -131,6 +132,8 @@ class Matcher:
         self.calibration: dict = {}
         self.centre: np.ndarray | None = None  # the catalog's mean feature, for models that centre
         self._impostors: np.ndarray | None = None  # impostor_best_scores, once computed
+        # where they are saved for this catalog (impostor_file.py): (file, digest); None: not saved
+        self._impostor_file: tuple[Path, str] | None = None
         # The saved embedding index (embedding_index.py) that picks the photos a query is scored
         # against in a large catalog; None: score them all (no folder, or a small catalog).
         self.index_dir = index_dir
@@ -154,6 +157,7 @@ class Matcher:
         valid = feature_set.valid
         self.valid = valid
         self._impostors = None  # a new catalog
+        self._impostor_file = self._impostor_file_for(feature_set)
         keep = [i for i in range(len(self.all_items)) if valid[i] and self.all_ids[i] != NEW_WHALE]
         if getattr(getattr(self.model, "card", None), "centre_on_catalog", False) and keep:
             self.centre = mean_of_rows(feature_set.features, keep)
@@ -220,6 +224,10 @@ class Matcher:
         scores. Computed once per prepared catalog."""
         if self._impostors is not None:
             return self._impostors
+        if self._impostor_file is not None:  # a reopened catalog: the scores of its last opening
+            self._impostors = load_impostors(*self._impostor_file)
+            if self._impostors is not None:
+                return self._impostors
         held, unknown = self._calibration_rows(valid if valid is not None else self.valid)
         best: list[float] = []
         if len(self.index.names) > 1:
@@ -232,7 +240,18 @@ class Matcher:
             best += [float(v) for v in
                      score_against(self.model.score_matrix, self.all_features[unknown], self.features).max(axis=1)]
         self._impostors = np.sort(np.array(best, dtype=np.float64))
+        if self._impostor_file is not None:
+            save_impostors(self._impostor_file[0], self._impostor_file[1], self._impostors)
         return self._impostors
+
+    def _impostor_file_for(self, feature_set: FeatureSet) -> tuple[Path, str] | None:
+        """The file and digest of this catalog's impostor scores (None without a feature cache)."""
+        if self.cache is None:
+            return None
+        identity = model_identity(self.model, bool(getattr(getattr(self.model, "card", None), "centre_on_catalog", False)))
+        keys = [feature_set.keys.get(i) for i in range(len(self.all_items))]
+        digest = impostor_digest(identity, keys, self.all_ids, f"seed{self.seed}|budget{CALIBRATION_PAIR_BUDGET}")
+        return impostor_file(self.cache.folder, identity), digest
 
     def _calibration_rows(self, valid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(catalog rows, new_whale-labelled rows of all_items) that a calibration scores against
