@@ -100,3 +100,21 @@ def test_a_confirm_refreshes_the_rankings_it_affects_and_the_next_photo_is_ready
     followed = [m for (folder, *_rest), (_model, m, _sig, _note) in match_photos._MATCHERS.items()
                 if folder == str(demo_project)]
     assert followed and getattr(followed[0], "followed_changes", 0) >= 1  # grown, not prepared again
+
+
+def test_at_opening_the_first_rows_thumbnails_come_before_the_first_ranking_and_the_rest_after(
+        qtbot, window, demo_project, monkeypatch):
+    from whaleid_gui.gui import review_controller
+
+    monkeypatch.setattr(review_controller, "FIRST_THUMBNAILS", 2)
+    match_photos._MODELS.clear()  # the first ranking loads the model: seconds, the two thumbnails ms
+    ids = boxed(demo_project)
+    assert window.open_project(str(demo_project))
+    q, c = window.queue, window.controller
+    first_two = q.visible_ids()[:2]
+    qtbot.waitUntil(lambda: all(q.thumbnail(i) is not None for i in first_two), timeout=20_000)
+    if not c.results:  # still preparing: the other rows wait for it
+        assert all(q.thumbnail(i) is None for i in q.visible_ids()[2:])
+    qtbot.waitUntil(lambda: bool(c.results), timeout=MATCH_TIMEOUT)
+    qtbot.waitUntil(lambda: all(q.thumbnail(i) is not None for i in q.visible_ids()), timeout=20_000)
+    assert len(q.visible_ids()) > 2 and set(ids) <= set(q.visible_ids())

@@ -112,6 +112,8 @@ class MatchAhead(QObject):
 
     def _on_event(self, event) -> None:
         c = self.controller
+        if isinstance(event, (Precomputed, AheadFailed)):
+            c.ranking_arrived()
         if isinstance(event, Precomputed):
             verdict = self.plan.deliver(event.claim, event.result)
             if verdict == "dropped":

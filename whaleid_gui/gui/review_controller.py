@@ -43,6 +43,11 @@ from whaleid_gui.gui.queue_pictures import QueuePictures
 from whaleid_gui.workers import Worker, WorkerPool
 
 
+# At a project's opening, thumbnails of this many queue rows (what a reviewer sees first) are made
+# at once; the others after the first ranking, which they would otherwise slow down.
+FIRST_THUMBNAILS = 40
+
+
 class ReviewController(QObject):
     status_message = Signal(str)  # one line for the status bar
     store_changed = Signal()  # a decision or an individual changed: refresh the catalog view
@@ -122,10 +127,17 @@ class ReviewController(QObject):
         self.reload_photos()
 
     def reload_photos(self) -> None:
-        """The project's photos changed (opened, imported): the queue, its thumbnails, proposals."""
+        """The project's photos changed (opened, imported): the queue, its thumbnails, proposals.
+        While a photo waits for its first ranking only the first rows' thumbnails are made; the
+        others follow the first ranking (ranking_arrived)."""
         self.refresh_queue()
-        self.pictures.load_thumbnails()
+        waiting = any(p.status == "needs_decision" for p in self.queue.all_photos())
+        self.pictures.load_thumbnails(first=FIRST_THUMBNAILS if waiting else None)
         self.pictures.propose_missing()
+
+    def ranking_arrived(self) -> None:
+        """A ranking (or its failure) came: the catalog is prepared, the rest of the thumbnails follow."""
+        self.pictures.load_rest()
 
     def refresh_queue(self, keep: int | None = None) -> None:
         if self.store is None:
@@ -305,6 +317,7 @@ class ReviewController(QObject):
         self.review.set_matching(done, total, getattr(event, "message", "") or "Matching\u2026")
 
     def _on_match_result(self, result: MatchResult) -> None:
+        self.ranking_arrived()
         self.engine_known.emit(result.model_label or result.weights_id, result.device)
         try:
             self.session.add_result(result)
@@ -319,6 +332,7 @@ class ReviewController(QObject):
                                  + (f" \u00b7 {result.rerank_note}" if result.rerank_note else ""))
 
     def _on_match_error(self, photo_id: int, reason: str) -> None:
+        self.ranking_arrived()
         if photo_id == self.photo_id:
             self.review.set_error(reason)
         self._fail(f"Matching failed: {reason}", dialog=False)
