@@ -58,6 +58,28 @@ def test_queue_filters_sorts_steps_and_marks_errors(qtbot):
     assert len(seen) == n
 
 
+def test_a_decision_redraws_its_queue_row_in_place_and_the_filter_still_applies(qtbot):
+    q = PhotoQueue()
+    qtbot.addWidget(q)
+    rows = [photo(i, "needs_decision", f"2024-01-0{i}") for i in range(1, 6)]
+    q.set_photos(rows)  # "To review"
+    q.select(2)
+    before = {q.list.item(i).data(Qt.ItemDataRole.UserRole): q.list.item(i) for i in range(q.list.count())}
+    seen = []
+    q.photo_selected.connect(seen.append)
+    q.update_photos([replace(rows[1], status="done")])  # photo 2 decided: it leaves "To review"
+    assert q.visible_ids() == [1, 3, 4, 5] and seen == [1]  # the first row is current, as after a rebuild
+    assert all(q.list.item(i) is before[pid] for i, pid in enumerate(q.visible_ids()))  # the same items
+    assert "1 of 5 reviewed" in q.counts.text()
+    q.set_status_filter(None)
+    item = q.list.item(q.visible_ids().index(2))
+    assert "done" in item.text()
+    q.update_photos([replace(rows[1], status="needs_decision")])  # undone: redrawn where it is
+    assert q.list.item(1) is item and "needs a decision" in item.text() and q.visible_ids() == [1, 2, 3, 4, 5]
+    q.update_photos([photo(6, "needs_box", "2024-01-00")])  # a new photo: listed in its place
+    assert q.visible_ids() == [6, 1, 2, 3, 4, 5]
+
+
 # ------------------------------------------------------------------ review panel
 def result(threshold=0.5) -> MatchResult:
     cands = [CandidateView(1, "HW-1", 0.9, 1, "Ann", None, None, 3, "2024-05-01", "Bay"),

@@ -41,6 +41,7 @@ class PhotoQueue(QWidget):
         self._thumbs: dict[int, QPixmap] = {}
         self._errors: dict[int, str] = {}
         self._items: dict[int, QListWidgetItem] = {}
+        self._order: list[int] = []  # the ids of the list's items, top to bottom
         self._shown: int | None = None  # the photo id last announced by photo_selected
 
         self.status_filter = QComboBox()
@@ -114,8 +115,39 @@ class PhotoQueue(QWidget):
         """Replace some rows after an edit (no store query of the whole project: stays fast
         with thousands of photos), then re-filter in memory."""
         new = {r.id: r for r in rows}
+        changed = dict(new)
         self._photos = [new.pop(p.id, p) for p in self._photos] + list(new.values())
-        self._rebuild(select=self.current_id())
+        order = [p.id for p in self._sorted()]
+        shown = set(order)
+        if [pid for pid in self._order if pid in shown] != order:  # rows added or moved: draw anew
+            self._rebuild(select=self.current_id())
+            return
+        # The rows stay in their order, some may leave (a decision under the "To review" filter):
+        # their items are redrawn or taken out in place; rebuilding 1,000 items took tens of ms of
+        # the key press that shows the next photo (benchmarks/bench_review_flow.py).
+        select = self.current_id()
+        self.list.blockSignals(True)
+        for pid in self._order:
+            if pid not in shown:
+                self.list.takeItem(self.list.row(self._items.pop(pid)))
+        self._order = order
+        for pid, row in changed.items():
+            item = self._items.get(pid)
+            if item is not None:
+                item.setData(Qt.ItemDataRole.ForegroundRole, None)
+                self._decorate(item, row)
+        self._select_after_update(select)
+
+    def _select_after_update(self, select: int | None) -> None:
+        """Keep `select` current if it is still listed (else the first row), then announce a change."""
+        if select is not None and select in self._items:
+            self.list.setCurrentItem(self._items[select])
+        elif self.list.count():
+            self.list.setCurrentRow(0)
+        self.list.blockSignals(False)
+        self._update_counts()
+        # Tell the window only when the photo changed: a refresh after an edit must not reload.
+        self._emit_if_changed(self.current_id())
 
     def set_status_filter(self, status: str | None) -> None:
         self.status_filter.setCurrentIndex(max(self.status_filter.findData(status), 0))
@@ -224,20 +256,15 @@ class PhotoQueue(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         self._items.clear()
-        for p in self._sorted():
+        rows = self._sorted()
+        self._order = [p.id for p in rows]
+        for p in rows:
             item = QListWidgetItem()
             item.setData(Qt.ItemDataRole.UserRole, p.id)
             self._decorate(item, p)
             self.list.addItem(item)
             self._items[p.id] = item
-        if select is not None and select in self._items:
-            self.list.setCurrentItem(self._items[select])
-        elif self.list.count():
-            self.list.setCurrentRow(0)
-        self.list.blockSignals(False)
-        self._update_counts()
-        # Tell the window only when the photo changed: a refresh after an edit must not reload.
-        self._emit_if_changed(self.current_id())
+        self._select_after_update(select)
 
     def _decorate(self, item: QListWidgetItem, p) -> None:
         if p is None:
