@@ -87,6 +87,7 @@ def test_a_confirm_refreshes_the_rankings_it_affects_and_the_next_photo_is_ready
     # The next photo is on screen with its stored candidates at once (no refit, no match job) ...
     nxt = window.controller.photo_id
     assert nxt in ids[1:] and window.review.cards and window.review.result is old[nxt]
+    window.controller.finish_decisions()  # the confirm is recorded in a worker; once it is, ...
     assert all(plan.is_stale(i) for i in affected)
     if nxt in affected:
         assert "Refreshing" in window.review.message.text()

@@ -24,6 +24,7 @@ def test_claim_conflict_and_refresh_from_another_reviewer(qtbot, window, demo_pr
         bob.decide(pid, "confirmed", individual_id=first.id, expected_version=version)
 
         window.controller.confirm(CandidateView(1, second.code, 0.5, second.id))  # the window saw the old version
+        window.controller.finish_decisions()  # recorded in a worker: its outcome is taken here
         name = window.store.photo(pid).path.name
         assert window.last_error.startswith(f"{name} was decided meanwhile by bob at ")
         assert f"confirmed {first.code}. Your decision (confirmed {second.code}) was not applied" in window.last_error

@@ -60,6 +60,7 @@ def test_whole_session(qtbot, window, tmp_path):
     top = window.review.selected()
     key(qtbot, window, Qt.Key.Key_C)
     qtbot.waitUntil(lambda: window.controller.photo_id != first, timeout=5000)
+    qtbot.waitUntil(lambda: not window.controller.deciding(), timeout=5000)  # recorded in a worker
     d = [x for x in store.decisions(first) if not x.undone][-1]
     assert d.decision == "confirmed" and d.individual_code == top.code and d.who and d.at
     assert store.photo(first).status == "done"

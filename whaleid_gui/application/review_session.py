@@ -85,6 +85,46 @@ class EncounterBatch:
 HistoryEntry = Union[BoxEdit, Decision, EncounterBatch]
 
 
+@dataclass(frozen=True)
+class DecisionRequest:
+    """A decision on the photo under review as the store will record it, before it is recorded
+    (ReviewSession.request): the app records it off the GUI thread (record_decision, on a
+    connection of its own) and hands the outcome back (ReviewSession.recorded / refused)."""
+
+    photo_id: int
+    kind: str
+    code: str | None  # the individual decided for (None for a skip)
+    individual_id: int | None
+    score: float | None
+    rank: int | None
+    weights_id: str | None
+    expected_version: int | None  # the photo's decision version the reviewer saw
+    who: str | None
+    new_code: str | None = None
+    new_name: str | None = None
+
+
+def record_decision_in(store: Any, request: DecisionRequest) -> Any:
+    """The decision's one store transaction; returns the store's decision row. Raises
+    DecisionConflictError when someone else decided the photo since the reviewer saw it."""
+    return store.decide(
+        request.photo_id, request.kind, individual_id=request.individual_id, score=request.score,
+        rank=request.rank, weights_id=request.weights_id, new_code=request.new_code,
+        new_name=request.new_name or None, who=request.who, expected_version=request.expected_version)
+
+
+def record_decision(folder: str | Path, request: DecisionRequest) -> Any:
+    """record_decision_in on a store connection of its own (a worker job: the GUI thread does not
+    wait for the transaction, 50-130 ms under load); returns the decision row."""
+    from whaleid_gui.core.catalog.store import ProjectStore
+
+    store = ProjectStore.open(folder, user=request.who)
+    try:
+        return record_decision_in(store, request)
+    finally:
+        store.close()
+
+
 # ---------------------------------------------------------------------------- what observers hear
 @dataclass(frozen=True)
 class BoxSaved:
@@ -240,14 +280,21 @@ class ReviewSession:
     def can_edit(self) -> bool:
         return self.store is not None and not self.read_only
 
-    def show(self, photo_id: int | None) -> BoxState:
+    def show(self, photo_id: int | None, claim: bool = True) -> BoxState:
         """The photo now under review (None: none); returns its stored box. Others see that this
-        reviewer has it open (a claim), and the session notes the decision version it shows."""
+        reviewer has it open (a claim), and the session notes the decision version it shows.
+        claim=False: the claim is made later (claim_current), e.g. after a decision being
+        recorded on another connection, whose write the claim's write would wait for."""
         self.photo_id = photo_id
         self.photo_state = state_of(self.store.box(photo_id)) if photo_id is not None else BoxState()
         self.photo_version = self.store.decision_state(photo_id)[0] if photo_id is not None else None
-        self.claimed_by = self._claim()
+        self.claimed_by = self._claim() if claim else None
         return self.photo_state
+
+    def claim_current(self) -> Any:
+        """Claim the photo under review now; returns another reviewer's claim on it (None: none)."""
+        self.claimed_by = self._claim()
+        return self.claimed_by
 
     # ------------------------------------------------------------------ other reviewers
     def _claim(self) -> Any:
@@ -338,31 +385,52 @@ class ReviewSession:
         """Record a decision on exactly the photo under review: the candidate's individual, its score
         and rank and the model that ranked it; returns the store's decision row (None: nothing to
         decide on)."""
+        req = self.request(kind, cand, new_code, new_name)
+        if req is None:
+            return None
+        try:
+            row = record_decision_in(self.store, req)
+        except DecisionConflictError as err:
+            self.refused(req, err)
+            raise
+        self.recorded(req, row)
+        return row
+
+    def request(self, kind: str, cand: Any = None, new_code: str | None = None,
+                new_name: str | None = None) -> DecisionRequest | None:
+        """What decide() would record for the photo under review, not recorded yet (None: nothing
+        to decide on): the caller records it (record_decision) and reports recorded() or refused()."""
         if self.photo_id is None or not self.can_edit:
             return None
         result = self.results.get(self.photo_id)
-        try:
-            row = self.store.decide(
-                self.photo_id, kind,
-                individual_id=cand.individual_id if cand is not None else None,
-                score=cand.score if cand is not None else None,
-                rank=cand.rank if cand is not None else None,
-                weights_id=result.weights_id if result is not None else None,
-                new_code=new_code, new_name=new_name or None, expected_version=self.photo_version)
-        except DecisionConflictError as err:
-            # the reviewer is shown the first decision now: what they decide next is made on it
-            self.photo_version = self.store.decision_state(self.photo_id)[0]
-            self._announce(DecisionConflicted(err))
-            raise
-        self.photo_version = row.photo_version
+        return DecisionRequest(
+            self.photo_id, kind, cand.code if cand is not None else new_code,
+            individual_id=cand.individual_id if cand is not None else None,
+            score=cand.score if cand is not None else None, rank=cand.rank if cand is not None else None,
+            weights_id=result.weights_id if result is not None else None,
+            expected_version=self.photo_version, who=getattr(self.store, "user", None),
+            new_code=new_code, new_name=new_name)
+
+    def recorded(self, req: DecisionRequest, row: Any) -> Decision:
+        """The store recorded the request (row): it joins the undo history and is announced."""
+        if req.photo_id == self.photo_id:
+            self.photo_version = row.photo_version
         self._absorb_own_write()
-        decision = Decision(self.photo_id, kind, cand.code if cand is not None else new_code, row.id)
-        if kind == "rejected" and decision.code:
-            self.rejected.setdefault(self.photo_id, set()).add(decision.code)
+        decision = Decision(req.photo_id, req.kind, req.code, row.id)
+        if req.kind == "rejected" and decision.code:
+            self.rejected.setdefault(req.photo_id, set()).add(decision.code)
         self.history.append(decision)
         self.redo_stack.clear()
         self._announce(DecisionRecorded(decision))
-        return row
+        return decision
+
+    def refused(self, req: DecisionRequest, err: BaseException) -> None:
+        """The store did not record the request. Someone else decided the photo first: their
+        decision is announced, and the reviewer's next decision on it is made on theirs."""
+        if isinstance(err, DecisionConflictError):
+            if req.photo_id == self.photo_id:
+                self.photo_version = self.store.decision_state(req.photo_id)[0]
+            self._announce(DecisionConflicted(err))
 
     def rejected_for(self, photo_id: int) -> set[str]:
         return self.rejected.get(photo_id, set())

@@ -36,6 +36,7 @@ class CatalogPoll(QObject):
         self.timer.start()
         # after the controller's own slot: the session has claimed the photo by then
         controller.queue.photo_selected.connect(lambda _pid: self.show_claim(controller.session.claimed_by))
+        controller.claim_known.connect(self.show_claim)  # claimed after a confirm was recorded
 
     def poll(self) -> None:
         """One tick: reload what others changed, refresh the claim and its label."""

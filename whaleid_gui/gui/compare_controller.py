@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from whaleid_gui.application.events import Thumbnail, ThumbnailFailed
 from whaleid_gui.application.review_session import ReviewSession
@@ -39,6 +39,11 @@ class CompareController(QObject):
         self._kp_token = 0
         self._heat_token = 0
         self.engine_of = lambda: None  # the review's engine (set by the ReviewController)
+        self._strip_for = None  # the candidate whose photos the strip shows next (show_candidate)
+        self._strip_timer = QTimer(self)
+        self._strip_timer.setSingleShot(True)
+        self._strip_timer.setInterval(0)
+        self._strip_timer.timeout.connect(self._show_strip)
         review.candidate_selected.connect(self.show_candidate)
         compare.browse_photo.connect(self.browse_photo)
         compare.keypoints_wanted.connect(self.show_keypoints)
@@ -65,14 +70,22 @@ class CompareController(QObject):
     def show_candidate(self, cand) -> None:
         """A candidate selected: its best photo in the compare view and all its photos below."""
         if cand is None:
+            self._strip_for = None
             self.compare.set_candidate(None, "Candidate", "no candidate")
             self.compare.set_photos("All photos of the candidate", [])
             return
         kp = f" \u00b7 {cand.inliers} keypoints" if cand.inliers is not None else ""
         self._show_image(cand.image, cand.box, f"{cand.code} \u00b7 {candidate_score_words(cand)}{kp}",
                          cand.rotation, cand.flip)
+        # The strip of the individual's photos reads the store: drawn at the next turn of the
+        # event loop (the newest candidate's), not within the key press that showed the photo.
+        self._strip_for = cand
+        self._strip_timer.start()
+
+    def _show_strip(self) -> None:
+        cand, self._strip_for = self._strip_for, None
         store = self.session.store
-        if store is None or cand.individual_id is None:
+        if cand is None or store is None or cand.individual_id is None:
             return
         try:
             photos = photo_display.photos_of(store, cand.individual_id)

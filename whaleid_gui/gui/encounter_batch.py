@@ -187,6 +187,7 @@ class EncounterBatchController(QObject):
 
     def confirm(self, items: list[BatchItem]) -> None:
         c = self.controller
+        c.finish_decisions()  # a confirm still being recorded goes first in the undo history
         try:
             batch = confirm_together(c.session, items)
         except Exception as exc:

@@ -9,6 +9,7 @@ the queue's thumbnails and the box model's proposals: QueuePictures.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -23,11 +24,13 @@ from whaleid_gui.application.review_session import (
     BoxSaved,
     BoxState,
     DecisionRecorded,
+    DecisionRequest,
     DecisionUndone,
     ReviewSession,
     SessionEvent,
     encounter_siblings,
     next_photo,
+    record_decision,
     taken_at,
 )
 from whaleid_gui.core.catalog import DecisionConflictError
@@ -43,6 +46,28 @@ from whaleid_gui.gui.queue_pictures import QueuePictures
 from whaleid_gui.workers import Worker, WorkerPool
 
 
+class _PendingDecision:
+    """A confirm on its way to the store: its worker's job, and the outcome it left (the GUI thread
+    takes it from the worker's signal, or at once when it must wait: finish_decisions)."""
+
+    def __init__(self, request: DecisionRequest) -> None:
+        self.request = request
+        self.worker: Worker | None = None
+        self.row = None
+        self.error: BaseException | None = None
+        self.over = False
+
+    def run(self, folder: str):
+        try:
+            self.row = record_decision(folder, self.request)
+            return self.row
+        except BaseException as exc:
+            self.error = exc
+            raise
+        finally:
+            self.over = True
+
+
 # At a project's opening, thumbnails of this many queue rows (what a reviewer sees first) are made
 # at once; the others after the first ranking, which they would otherwise slow down.
 FIRST_THUMBNAILS = 40
@@ -53,6 +78,7 @@ class ReviewController(QObject):
     store_changed = Signal()  # a decision or an individual changed: refresh the catalog view
     engine_known = Signal(str, str)  # the model's name and date, device
     box_model_state = Signal(str)  # one line on the box model (proposals on / none)
+    claim_known = Signal(object)  # another reviewer's claim on the photo on screen, claimed late
 
     def __init__(self, queue: PhotoQueue, editor: BoxEditor, review: MatchReviewPanel,
                  compare: ComparePanel, pool: WorkerPool, engine: EngineConfig,
@@ -70,6 +96,8 @@ class ReviewController(QObject):
         self.pictures = QueuePictures(queue, editor, review, pool, self.session)
         self.pictures.box_model_state.connect(self.box_model_state)
         self._error_sink = error_sink
+        self._pending: list[_PendingDecision] = []  # confirms being recorded in workers, in order
+        self._claim_due = False  # the photo on screen is claimed once those are recorded
         self.ahead = MatchAhead(self)  # matches the photos with a box before they are opened
 
         queue.photo_selected.connect(self.show_photo)
@@ -111,6 +139,7 @@ class ReviewController(QObject):
 
     # ------------------------------------------------------------------ project
     def set_store(self, store, folder: Path | None) -> None:
+        self.finish_decisions()  # recorded in the project they were made in
         self.review.save_comment()  # a comment still being typed goes to the store it was typed for
         self.folder = folder
         self.candidates.folder = self.pictures.folder = folder
@@ -157,7 +186,9 @@ class ReviewController(QObject):
             self.review.set_siblings([])
             self.compare.set_query(None, "Query", "no photo")
             return
-        state = self.session.show(photo_id)
+        # while a confirm is being recorded, the claim (a write) waits for it: made when it is
+        self._claim_due = bool(self._pending)
+        state = self.session.show(photo_id, claim=not self._claim_due)
         photo = self.store.photo(photo_id)
         self.review.set_photo_meta(photo_id, photo.quality, photo.comment)
         self._show_siblings(photo)
@@ -268,6 +299,7 @@ class ReviewController(QObject):
     # ------------------------------------------------------------------ box edits
     def _on_box_edited(self, state: BoxState) -> None:
         """Every edit goes to the store at once (the session announces it: _on_box_saved)."""
+        self.finish_decisions()  # the undo history keeps the order of what the reviewer did
         try:
             self.session.edit_box(state)
         except Exception as exc:
@@ -342,6 +374,7 @@ class ReviewController(QObject):
         """The session records it (and announces it: store_changed); a store error is said here.
         Someone else's decision on the photo since it was shown: a dialog names it (who, when,
         what), and the photo is shown as it is now."""
+        self.finish_decisions()
         try:
             return self.session.decide(kind, cand, new_code=new_code, new_name=new_name)
         except DecisionConflictError as exc:
@@ -355,12 +388,67 @@ class ReviewController(QObject):
             return None
 
     def confirm(self, cand=None) -> None:
+        """Confirm the candidate and move on at once: the decision is recorded in a worker, on a
+        connection of its own, while the next photo is drawn (its transaction took 50-130 ms of
+        the key press on two busy cores, issue 15). Until it is recorded the photo shows as done;
+        should the store refuse it, the reviewer is told and the photo shows as it is."""
+        self.finish_decisions()  # one at a time, in order
         cand = cand or self.review.selected()
         if cand is None:
             return
-        if self._decide("confirmed", cand) is not None:
-            self.status_message.emit(f"Confirmed: this is {cand.code}")
-            self._advance()
+        req = self.session.request("confirmed", cand)
+        if req is None or self.folder is None:
+            return
+        pending = _PendingDecision(req)
+        w = Worker(pending.run, str(self.folder), name="decision")
+        w.result.connect(lambda _row, p=pending: self._settle(p))
+        w.errored.connect(lambda _exc, p=pending: self._settle(p))
+        pending.worker = w
+        self._pending.append(pending)
+        self.status_message.emit(f"Confirmed: this is {cand.code}")
+        self._advance(done=True)
+        # started once the next photo is drawn: its Python half would share the GIL with that
+        self.pool.start(f"decision-{id(pending)}", w)  # a kind of its own: never cancelled by another
+
+    def deciding(self) -> bool:
+        """A decision is still being recorded (in a worker)."""
+        return bool(self._pending)
+
+    def finish_decisions(self) -> None:
+        """Wait for the decisions being recorded and take their outcome (before anything that
+        reads or extends the undo history, or another project)."""
+        while self._pending:
+            pending = self._pending[0]
+            if pending.worker is not None:
+                pending.worker.wait(60_000)
+            if not pending.over:  # a store that hangs for a minute: its outcome comes later
+                return
+            self._settle(pending)
+
+    def _settle(self, pending: "_PendingDecision") -> None:
+        """A decision's worker is over (GUI thread): recorded, or the reviewer is told why not."""
+        if pending not in self._pending or not pending.over:
+            return
+        self._pending.remove(pending)
+        if self._claim_due and not self._pending and self.photo_id is not None:
+            self._claim_due = False
+            self.claim_known.emit(self.session.claim_current())
+        req = pending.request
+        if pending.error is None:
+            self.session.recorded(req, pending.row)
+            if self.photo_id is not None:  # the photo on screen may list the individual just confirmed
+                self.ahead.mark_if_stale(self.photo_id)
+            return
+        self.session.refused(req, pending.error)
+        name = self.store.photo(req.photo_id).path.name if self.store is not None else str(req.photo_id)
+        if isinstance(pending.error, DecisionConflictError):
+            self._fail(str(pending.error), dialog=True)
+        else:
+            self._fail(f"Not recorded: confirming {name} as {req.code} failed: {error_text(pending.error)}",
+                       dialog=True)
+        if self.store is not None:  # the photo as the store has it (not done, or someone else's decision)
+            self.queue.update_photos([self.store.photo(req.photo_id)])
+        self.store_changed.emit()
 
     def reject(self, cand=None) -> None:
         cand = cand or self.review.selected()
@@ -391,12 +479,14 @@ class ReviewController(QObject):
             self.status_message.emit("Skipped")
             self._advance(force=True)
 
-    def _advance(self, force: bool = False) -> None:
+    def _advance(self, force: bool = False, done: bool = False) -> None:
         """Auto-advance to the next photo that still needs work (the session's rule, over the
-        queue's shown order); a skip (force) moves on even when every photo is done."""
+        queue's shown order); a skip (force) moves on even when every photo is done. done: the
+        photo's decision is being recorded; it shows as done meanwhile."""
         current = self.photo_id
         if current is not None:
-            self.queue.update_photos([self.store.photo(current)])
+            row = self.store.photo(current)
+            self.queue.update_photos([replace(row, status="done") if done else row])
         status = {p.id: p.status for p in self.queue.all_photos()}
         nxt = next_photo(self.queue.visible_ids(), status, current, force)
         if nxt is not None and nxt != current:
@@ -407,6 +497,7 @@ class ReviewController(QObject):
     # ------------------------------------------------------------------ undo
     def undo(self) -> None:
         """Undo the last box edit or decision, whichever came last (and show its photo)."""
+        self.finish_decisions()  # the last decision may still be on its way to the store
         entry = self.session.last_entry()
         if entry is None:
             self.status_message.emit("Nothing to undo")
@@ -425,6 +516,7 @@ class ReviewController(QObject):
             self.status_message.emit(f"Undone: {entry.kind} {entry.code or ''}".rstrip())
 
     def redo(self) -> None:
+        self.finish_decisions()
         if not self.session.redo_stack or not self.session.can_edit:
             return
         entry = self.session.redo_stack[-1]

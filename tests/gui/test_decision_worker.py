@@ -1,0 +1,54 @@
+"""A confirm is recorded off the GUI thread (issue 15): the key press moves on to the next photo
+at once while a worker records the decision on its own connection; the decision survives the
+window and undo takes it back; one the store refuses is said, and the photo is not shown as
+decided. Real engine (64 px), real store, the demo's photos."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from whaleid_gui.application.match_photos import CandidateView
+from whaleid_gui.core.catalog import ProjectStore
+from test_match_ahead import boxed, open_and_wait, started_kinds
+
+
+def test_a_confirm_is_recorded_in_a_worker_survives_and_is_undone(qtbot, window, demo_project):
+    ids = boxed(demo_project, 2)
+    open_and_wait(qtbot, window, demo_project, ids)
+    c = window.controller
+    assert window.queue.select(ids[0])
+    top = window.review.selected()
+    kinds = started_kinds(window)
+    window.activateWindow()
+    qtbot.keyClick(window.editor, Qt.Key.Key_C)
+    assert c.photo_id == ids[1]  # moved on at once
+    assert any(k.startswith("decision") for k in kinds)  # the transaction runs in a worker
+    assert window.queue.photo(ids[0]).status == "done"  # shown as decided while it is recorded
+    qtbot.waitUntil(lambda: not c.deciding(), timeout=10_000)
+    other = ProjectStore.open(demo_project, user="bob", read_only=True)  # another connection sees it committed
+    try:
+        d = [x for x in other.decisions(ids[0]) if not x.undone]
+        assert [(x.decision, x.individual_code) for x in d] == [("confirmed", top.code)]
+        assert other.photo(ids[0]).status == "done"
+        # the next photo's claim (a write) waited for the decision, and was made then
+        claim = other.claim_of(ids[1])
+        assert claim is not None and claim.who == window.store.user
+    finally:
+        other.close()
+    assert c.session.history[-1].photo_id == ids[0]
+    c.undo()  # the decision's row is known: undo takes it back
+    assert window.store.photo(ids[0]).status == "needs_decision" and c.photo_id == ids[0]
+
+
+def test_a_confirm_the_store_refuses_is_said_and_not_shown_as_decided(qtbot, window, demo_project):
+    ids = boxed(demo_project, 1)
+    open_and_wait(qtbot, window, demo_project, ids)
+    c = window.controller
+    assert window.queue.select(ids[0])
+    gone = CandidateView(1, "HW-GONE", 0.9, individual_id=987_654)  # e.g. deleted by another reviewer
+    c.confirm(gone)
+    c.finish_decisions()
+    assert "Not recorded" in (window.last_error or "") and "HW-GONE" in window.last_error
+    assert window.store.photo(ids[0]).status == "needs_decision"
+    assert window.queue.photo(ids[0]).status == "needs_decision"  # no longer shown as done
+    assert not c.session.history  # nothing to undo
