@@ -24,19 +24,18 @@ from whaleid_gui.application.review_session import (
     BoxSaved,
     BoxState,
     DecisionRecorded,
-    DecisionRequest,
     DecisionUndone,
     ReviewSession,
     SessionEvent,
     encounter_siblings,
     next_photo,
-    record_decision,
     taken_at,
 )
 from whaleid_gui.core.catalog import DecisionConflictError
 from whaleid_gui.gui.box_editor import BoxEditor, qimage_from_array
 from whaleid_gui.gui.compare_controller import CompareController, photo_caption
 from whaleid_gui.gui.compare_panel import ComparePanel
+from whaleid_gui.gui.decision_worker import BackgroundDecisions
 from whaleid_gui.gui.encounter_batch import EncounterBatchController
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.match_ahead import MatchAhead
@@ -44,28 +43,6 @@ from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.queue_pictures import QueuePictures
 from whaleid_gui.workers import Worker, WorkerPool
-
-
-class _PendingDecision:
-    """A confirm on its way to the store: its worker's job, and the outcome it left (the GUI thread
-    takes it from the worker's signal, or at once when it must wait: finish_decisions)."""
-
-    def __init__(self, request: DecisionRequest) -> None:
-        self.request = request
-        self.worker: Worker | None = None
-        self.row = None
-        self.error: BaseException | None = None
-        self.over = False
-
-    def run(self, folder: str):
-        try:
-            self.row = record_decision(folder, self.request)
-            return self.row
-        except BaseException as exc:
-            self.error = exc
-            raise
-        finally:
-            self.over = True
 
 
 # At a project's opening, thumbnails of this many queue rows (what a reviewer sees first) are made
@@ -96,8 +73,7 @@ class ReviewController(QObject):
         self.pictures = QueuePictures(queue, editor, review, pool, self.session)
         self.pictures.box_model_state.connect(self.box_model_state)
         self._error_sink = error_sink
-        self._pending: list[_PendingDecision] = []  # confirms being recorded in workers, in order
-        self._claim_due = False  # the photo on screen is claimed once those are recorded
+        self.decisions = BackgroundDecisions(self)  # confirms recorded in workers, in order
         self.ahead = MatchAhead(self)  # matches the photos with a box before they are opened
 
         queue.photo_selected.connect(self.show_photo)
@@ -187,8 +163,8 @@ class ReviewController(QObject):
             self.compare.set_query(None, "Query", "no photo")
             return
         # while a confirm is being recorded, the claim (a write) waits for it: made when it is
-        self._claim_due = bool(self._pending)
-        state = self.session.show(photo_id, claim=not self._claim_due)
+        self.decisions.claim_due = self.decisions.busy()
+        state = self.session.show(photo_id, claim=not self.decisions.claim_due)
         photo = self.store.photo(photo_id)
         self.review.set_photo_meta(photo_id, photo.quality, photo.comment)
         self._show_siblings(photo)
@@ -399,56 +375,19 @@ class ReviewController(QObject):
         req = self.session.request("confirmed", cand)
         if req is None or self.folder is None:
             return
-        pending = _PendingDecision(req)
-        w = Worker(pending.run, str(self.folder), name="decision")
-        w.result.connect(lambda _row, p=pending: self._settle(p))
-        w.errored.connect(lambda _exc, p=pending: self._settle(p))
-        pending.worker = w
-        self._pending.append(pending)
+        pending = self.decisions.prepare(req)
         self.status_message.emit(f"Confirmed: this is {cand.code}")
         self._advance(done=True)
-        # started once the next photo is drawn: its Python half would share the GIL with that
-        self.pool.start(f"decision-{id(pending)}", w)  # a kind of its own: never cancelled by another
+        self.decisions.start(pending)
 
     def deciding(self) -> bool:
-        """A decision is still being recorded (in a worker)."""
-        return bool(self._pending)
+        """A confirm is still being recorded (in a worker)."""
+        return self.decisions.busy()
 
     def finish_decisions(self) -> None:
-        """Wait for the decisions being recorded and take their outcome (before anything that
-        reads or extends the undo history, or another project)."""
-        while self._pending:
-            pending = self._pending[0]
-            if pending.worker is not None:
-                pending.worker.wait(60_000)
-            if not pending.over:  # a store that hangs for a minute: its outcome comes later
-                return
-            self._settle(pending)
-
-    def _settle(self, pending: "_PendingDecision") -> None:
-        """A decision's worker is over (GUI thread): recorded, or the reviewer is told why not."""
-        if pending not in self._pending or not pending.over:
-            return
-        self._pending.remove(pending)
-        if self._claim_due and not self._pending and self.photo_id is not None:
-            self._claim_due = False
-            self.claim_known.emit(self.session.claim_current())
-        req = pending.request
-        if pending.error is None:
-            self.session.recorded(req, pending.row)
-            if self.photo_id is not None:  # the photo on screen may list the individual just confirmed
-                self.ahead.mark_if_stale(self.photo_id)
-            return
-        self.session.refused(req, pending.error)
-        name = self.store.photo(req.photo_id).path.name if self.store is not None else str(req.photo_id)
-        if isinstance(pending.error, DecisionConflictError):
-            self._fail(str(pending.error), dialog=True)
-        else:
-            self._fail(f"Not recorded: confirming {name} as {req.code} failed: {error_text(pending.error)}",
-                       dialog=True)
-        if self.store is not None:  # the photo as the store has it (not done, or someone else's decision)
-            self.queue.update_photos([self.store.photo(req.photo_id)])
-        self.store_changed.emit()
+        """Wait for the confirms being recorded and take their outcome (before anything that reads
+        or extends the undo history, or another project)."""
+        self.decisions.finish()
 
     def reject(self, cand=None) -> None:
         cand = cand or self.review.selected()
