@@ -52,3 +52,22 @@ def test_a_confirm_the_store_refuses_is_said_and_not_shown_as_decided(qtbot, win
     assert window.store.photo(ids[0]).status == "needs_decision"
     assert window.queue.photo(ids[0]).status == "needs_decision"  # no longer shown as done
     assert not c.session.history  # nothing to undo
+
+
+def test_closing_the_project_right_after_a_confirm_keeps_the_decision(qtbot, window, demo_project):
+    ids = boxed(demo_project, 1)
+    open_and_wait(qtbot, window, demo_project, ids)
+    assert window.queue.select(ids[0])
+    top = window.review.selected()
+    window.activateWindow()
+    qtbot.keyClick(window.editor, Qt.Key.Key_C)
+    asked = []
+    window.ask = lambda title, text: asked.append(text) or True
+    assert window.close_project()
+    assert not any("decision" in a for a in asked)  # waited for, not a job to stop
+    store = ProjectStore.open(demo_project, read_only=True)
+    try:
+        assert [(d.decision, d.individual_code) for d in store.decisions(ids[0]) if not d.undone] == \
+            [("confirmed", top.code)]
+    finally:
+        store.close()

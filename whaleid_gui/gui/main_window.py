@@ -178,6 +178,7 @@ class MainWindow(WindowMenus, WindowStatus, WindowProjects, WindowSharing, QMain
     # ------------------------------------------------------------------ quit
     def closeEvent(self, event) -> None:
         """Work still running: ask, then cancel it and wait for it before closing."""
+        self.controller.finish_decisions()  # a confirm on its way to the store is recorded, not cancelled
         running = self.running_work()
         if running and not self.ask("Work is running", f"{', '.join(running)} still running. Stop it and quit?"):
             event.ignore()

@@ -109,6 +109,7 @@ class WindowProjects:
         """
         if self.store is None:
             return True
+        self.controller.finish_decisions()  # a confirm on its way to the store is recorded, not cancelled
         running = self.running_work()
         if running and not self.ask("Work is running",
                                     f"{', '.join(running)} still running. Stop it and close the project?"):
