@@ -56,7 +56,8 @@ def train(split, recipe: str, work: Path, epochs: int, image_size: int, lr: floa
             lines.append(f"before training: val MAP@5 {event.val_map5:.3f}")
             print(f"  {lines[-1]}", file=sys.stderr, flush=True)
         elif isinstance(event, EpochReport):
-            lines.append(f"epoch {event.epoch}: loss {event.loss:.3f} acc {event.pair_accuracy:.2f} "
+            lines.append(f"epoch {event.epoch}: K {event.k:g} hard-pair score {event.hard_pair_score:.2f} "
+                         f"loss {event.loss:.3f} acc {event.pair_accuracy:.2f} "
                          f"val {event.val_map5 if event.val_map5 is None else round(event.val_map5, 3)} "
                          f"best {event.best_epoch}{' (stopped)' if event.stopped_early else ''} "
                          f"{event.seconds:.0f} s")

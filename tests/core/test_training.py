@@ -271,3 +271,31 @@ def test_arcface_rates_warm_up_then_decay_and_siamese_keeps_the_k_schedule():
     assert rates[0] < rates[peak] == pytest.approx(1e-3) and peak >= 1
     assert all(a >= b for a, b in zip(rates[peak:], rates[peak + 1:])) and rates[-1] < 0.1 * rates[peak]
     assert TrainConfig(epochs=12).learning_rates() == learning_rate_schedule(12)
+
+
+def test_arcface_centres_start_at_each_individuals_mean_embedding(tiny_set):
+    """Weight imprinting: before the first epoch each class centre is the mean direction of its
+    photos' embeddings, so the first batches already classify the training photos."""
+    from whaleid_gui.core.augment import Augment
+    from whaleid_gui.core.training_objectives import ArcFaceObjective
+    from whaleid_gui.core.training_sources import CropSource
+
+    items, ids = tiny_set
+    model = build_model("reference", image_size=64)
+    source = CropSource(items, 64, Augment(), seed=0)
+    list(source.build(model))
+    objective = ArcFaceObjective(model, ids, batch_size=4)
+    objective.plan_epoch(0, 1.0, np.random.default_rng(0), source, model)
+
+    feats = torch.nn.functional.normalize(torch.from_numpy(source.mining_features(model)).float(), dim=1)
+    centres = torch.nn.functional.normalize(objective.head.weight.detach(), dim=1)
+    nearest = (feats @ centres.T).argmax(dim=1).numpy()
+    assert (nearest == objective.labels).mean() >= 0.75  # random centres: about 1 in 4
+    first = torch.nn.functional.normalize(feats[objective.labels == 0].mean(dim=0), dim=0)
+    assert torch.allclose(centres[0], first, atol=1e-5)
+
+    resumed = ArcFaceObjective(model, ids, batch_size=4)
+    resumed.load_state(objective.state())
+    resumed.head.weight.data.zero_()
+    resumed.plan_epoch(1, 1.0, np.random.default_rng(0), source, model)
+    assert float(resumed.head.weight.detach().abs().sum()) == 0.0  # a resumed run keeps its own centres
