@@ -83,7 +83,7 @@ def load_vote_index(path: str | Path, keys: Sequence[str], groups: Sequence[int]
             if str(z["format"]) != _format(k):
                 return None
             saved = [str(s) for s in z["keys"]]
-            missing = _slots(saved, keys)[1]
+            slots, missing = _slots(saved, keys)
             if not saved or (missing + _gone(saved, keys)) > MAX_CHANGE * len(saved):
                 return None
             owner = z["owner"].astype(np.int64)
@@ -92,7 +92,6 @@ def load_vote_index(path: str | Path, keys: Sequence[str], groups: Sequence[int]
             blob = z["faiss"] if "faiss" in z.files else None
     except Exception:  # noqa: BLE001 - a damaged cache file is rebuilt, never trusted
         return None
-    slots, _ = _slots(saved, keys)
     photo_group = np.full(len(saved), -1, dtype=np.int64)
     for i, slot in enumerate(slots):
         if slot is not None:
