@@ -20,6 +20,9 @@ def test_train_cancel_resume_compare_activate(qtbot, window, demo_project):
     qtbot.waitUntil(lambda: "Training runs on" in panel.device_label.text(), timeout=60_000)
     assert "CPU" in panel.device_label.text()  # no GPU on the test machine: says so, and why
     assert "individuals" in panel.data_label.text() and "validation" in panel.data_label.text()
+    # ArcFace is the default (measured on real photos); this run checks the Siamese pair plots
+    assert panel.objective.currentData() == "arcface" and not panel.k_edit.isEnabled()
+    panel.objective.setCurrentIndex(panel.objective.findData("siamese"))
     panel.epochs.setValue(4)
     assert len(panel.k_edit.text().split(",")) == 4  # the preset follows the epochs
     panel.image_size.setValue(64)
@@ -212,7 +215,27 @@ def test_arcface_runs_plot_no_mining_and_say_so(qtbot, window):
     assert counts["loss"] == counts["accuracy"] == counts["val"] == 1
     assert counts["k"] == counts["hard"] == counts["acc_k"] == 0
     assert "Siamese only" in panel.plots["k"].titleLabel.text
+    assert panel.shown_plots() == ["loss", "accuracy", "val"]  # no empty mining axes on screen
     assert "photos classified" in panel.plots["accuracy"].titleLabel.text
     panel.settings = TrainSettings(out="x.pt", objective="siamese")
     panel.title_plots()
     assert "Siamese only" not in panel.plots["k"].titleLabel.text
+    assert panel.shown_plots() == ["loss", "accuracy", "hard", "k", "val", "acc_k"]
+
+
+def test_form_fits_its_column(qtbot, window):
+    """The form's column has no horizontal scroll bar: every row (the longest combo item included)
+    must fit it, or the run buttons and the progress bar are cut at its edge."""
+    from PySide6.QtWidgets import QScrollArea
+
+    window.resize(1366, 768)
+    window.show()
+    window.pages.setCurrentIndex(2)
+    scroll = window.training.findChild(QScrollArea)
+    button = window.training.resume_button
+
+    def fits() -> bool:  # checked once the layout has settled (the scroll bar may come and go)
+        right = button.mapTo(scroll.viewport(), button.rect().topRight()).x()
+        return scroll.widget().minimumSizeHint().width() <= scroll.viewport().width() and right < scroll.viewport().width()
+
+    qtbot.waitUntil(fits, timeout=3000)

@@ -71,9 +71,13 @@ class TrainingForm:
         self.branch.addItem("Reference branch (from scratch)", "reference")
         self.objective = QComboBox()
         self.objective.setObjectName("objective")
-        self.objective.addItem("Siamese head, LAP-mined pairs", "siamese")
-        self.objective.addItem("ArcFace (cosine)", "arcface")
-        self.fast = QCheckBox("Fast mode: freeze the early backbone, train the last stage and head")
+        # ArcFace first: on held-out real individuals (benchmarks/RESULTS.md, train_real.py) it lifted
+        # MAP@5 on every nyala fold while the Siamese pair loss sat at chance once K reached 1
+        self.objective.addItem("ArcFace (cosine): best on real photos", "arcface")
+        self.objective.addItem("Siamese head, LAP-mined pairs (the poster's method)", "siamese")
+        # short enough for the form's column (a longer label pushed the run buttons past its edge)
+        self.fast = QCheckBox("Fast mode: train only the last stage and head")
+        self.fast.setToolTip("Freeze the early backbone and cache its features once: the practical choice on a CPU")
         self.fast.setObjectName("fastMode")
         self.fast.setChecked(True)
         self.epochs = QSpinBox()
@@ -123,6 +127,10 @@ class TrainingForm:
         self.device_label = QLabel("device: checking\u2026")
         self.device_label.setObjectName("deviceLabel")
         self.device_label.setWordWrap(True)
+        for combo in (self.branch, self.objective, self.device):
+            # sized by the column, not by the longest item (which pushed the form past its edge)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(16)
         model_box = QGroupBox("Model and schedule")
         ml = QFormLayout(model_box)
         ml.addRow("Branch", self.branch)

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 PLOTS = [("loss", "Loss", "epoch"), ("accuracy", "Pair accuracy", "epoch"),
          ("hard", "Mean score of mined hard pairs", "epoch"), ("k", "K (mining randomness)", "epoch"),
          ("val", "Validation MAP@5 (epoch 0: before training)", "epoch"), ("acc_k", "Pair accuracy per K", "K")]
+SIAMESE_ONLY = ("hard", "k", "acc_k")  # pair mining's plots: empty for ArcFace
 
 
 class TrainingPlots:
@@ -61,15 +62,29 @@ class TrainingPlots:
         return getattr(self.settings, "objective", "siamese") == "siamese"
 
     def title_plots(self) -> None:
-        """Titles for the run's objective: ArcFace classifies photos and mines no pairs, so its
-        accuracy is of photos and the mining plots stay empty, saying why."""
+        """Titles and layout for the run's objective: ArcFace classifies photos and mines no pairs,
+        so its accuracy is of photos and the three mining plots are taken off the grid (empty
+        axes would fill half the panel); validation MAP@5 then spans the grid's width."""
         siamese = self._siamese()
         for key, title, _x in PLOTS:
             if key == "accuracy" and not siamese:
                 title = "Training accuracy (photos classified)"
-            elif key in ("hard", "k", "acc_k") and not siamese:
+            elif key in SIAMESE_ONLY and not siamese:
                 title += " (Siamese only)"
             self.plots[key].setTitle(title)
+        shown = [key for key, _t, _x in PLOTS if siamese or key not in SIAMESE_ONLY]
+        grid = self.plot_widget.ci
+        if [k for k in self.plots if self.plots[k] in grid.items] == shown:
+            return
+        for plot in list(grid.items):
+            grid.removeItem(plot)
+        for n, key in enumerate(shown):
+            wide = n == len(shown) - 1 and n % 2 == 0  # a last plot alone on its row takes the row
+            grid.addItem(self.plots[key], row=n // 2, col=n % 2, colspan=2 if wide else 1)
+
+    def shown_plots(self) -> list[str]:
+        """The plots on the grid now, in order."""
+        return [k for k in self.plots if self.plots[k] in self.plot_widget.ci.items]
 
     def _add_point(self, ev) -> None:
         values = {"loss": ev.loss, "accuracy": ev.pair_accuracy, "val": ev.val_map5}
