@@ -7,10 +7,11 @@ A mixin of MainWindow (it hands the open store to the controller, catalog and tr
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QFileDialog
 
 from whaleid_gui.application import demo_project, projects
@@ -19,6 +20,7 @@ from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
 
 MAX_RECENT = 8
+PRELOAD_WAIT_S = 5.0  # a preload slower than this (a cold disk) is not waited for any longer
 
 
 class WindowProjects:
@@ -26,7 +28,30 @@ class WindowProjects:
 
     # ------------------------------------------------------------------ start-up
     def start(self, project: str | None = None) -> None:
-        """Open `project`, else the last project, else create (or reopen) the demo project."""
+        """Open `project`, else the last project, else create (or reopen) the demo project; first,
+        while nothing else runs, load torch's libraries without the GIL (core/torch_preload.py).
+
+        Why wait for them: a dlopen in any thread waits for the one in flight, and Python loads
+        extension modules holding the GIL, so a worker importing one meanwhile would stall the
+        window for the rest of the preload (0.4 s); the window stays live while it waits."""
+        from whaleid_gui.core.torch_preload import start_preload
+
+        preload = start_preload()
+        if preload is None:
+            self._start_now(project)
+            return
+        self.say("Loading the matcher\u2026")
+        since = time.monotonic()
+
+        def go_on() -> None:
+            if preload.is_alive() and time.monotonic() - since < PRELOAD_WAIT_S:
+                QTimer.singleShot(20, self, go_on)  # not after the window is gone
+            else:
+                self._start_now(project)
+
+        go_on()
+
+    def _start_now(self, project: str | None) -> None:
         if project:
             self.open_project(project)
             return
@@ -63,7 +88,6 @@ class WindowProjects:
     # ------------------------------------------------------------------ projects
     def open_project(self, folder: str) -> bool:
         from whaleid_gui.core.catalog import ProjectInUseError, ProjectStore
-
         folder_p = Path(folder)
         if not self.close_project():
             return False
@@ -93,9 +117,10 @@ class WindowProjects:
         self._remember(str(folder_p))
         self._apply_project_settings(store, folder_p)
         self.controller.set_store(store, folder_p)
-        self.catalog.set_store(store)
+        on_catalog = self.pages.currentIndex() == 1
+        self.catalog.set_store(store, refresh=on_catalog)  # else filled when its page is shown
         self.training.set_project(store, folder_p, self.engine)
-        self._catalog_stale = False
+        self._catalog_stale = not on_catalog
         self._load_engine_info()
         self.project_opened.emit(str(folder_p))
         n = len(self.queue._photos)
