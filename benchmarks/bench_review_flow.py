@@ -180,7 +180,7 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
     out: dict = {}
     meter.set_phase("open + first match")
     t = time.perf_counter()
-    assert w.open_project(str(project))
+    w.start(str(project))  # as the app does once its window is shown (gui/app.py)
     ok = pump(app, shown, 600)
     out["first_match_s"] = time.perf_counter() - t if ok else None
     plan = c.ahead.plan
