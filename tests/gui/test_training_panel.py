@@ -239,3 +239,22 @@ def test_form_fits_its_column(qtbot, window):
         return scroll.widget().minimumSizeHint().width() <= scroll.viewport().width() and right < scroll.viewport().width()
 
     qtbot.waitUntil(fits, timeout=3000)
+
+
+def test_epoch_axes_tick_whole_epochs_only(qtbot, window):
+    """A short run's epoch axis is labelled 0, 1, 2, ... not 0.5, 1.5 (pyqtgraph's own spacing)."""
+    from whaleid_gui.application.train_settings import TrainSettings
+    from whaleid_gui.core.training_events import EpochReport
+
+    panel = window.training
+    panel.settings = TrainSettings(out="x.pt", objective="arcface")
+    panel.ensure_plots()
+    panel.title_plots()
+    panel._add_start_point(0.6)
+    for e in (1, 2, 3):
+        panel._add_point(EpochReport(e, 3, 1.0, 0.5, float("nan"), 1000.0, 1e-4, 0.6 + e / 100, 1.0, 0.0, "x.pt",
+                                     best_epoch=e))
+    axis = panel.plots["val"].getAxis("bottom")
+    ticks = [v for _spacing, values in axis.tickValues(-0.2, 3.2, 600) for v in values]
+    assert ticks and all(float(v).is_integer() for v in ticks)
+    assert {0, 1, 2, 3} <= set(ticks)

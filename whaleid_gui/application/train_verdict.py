@@ -36,6 +36,6 @@ def run_verdict(start: float | None, reports: Sequence) -> str:
         return kept + "."
     gain = best.val_map5 - start
     if gain > 1e-9:
-        return f"{kept}: better than the starting model ({start:.3f}) by {gain:+.3f} on held-out individuals."
-    return (f"{kept}: NOT better than the starting model ({start:.3f}, {gain:+.3f}) on held-out individuals. "
+        return f"{kept}: better than the weights it started from ({start:.3f}) by {gain:+.3f} on held-out individuals."
+    return (f"{kept}: NOT better than the weights it started from ({start:.3f}, {gain:+.3f}) on held-out individuals. "
             "Keep the active model; more confirmed photos per individual may help.")

@@ -42,8 +42,10 @@ class TrainingPlots:
         self.plot_widget.setObjectName("trainingPlots")
         colors = {"loss": "#d1495b", "accuracy": "#1f6fd1", "hard": "#e0822a", "k": "#6a4c93", "val": "#1a7f37",
                   "acc_k": "#1f6fd1"}
+        epoch_axis = _epoch_axis_class(pg)
         for n, (key, title, x_label) in enumerate(PLOTS):
-            p = self.plot_widget.addPlot(row=n // 2, col=n % 2, title=title)
+            axes = {"bottom": epoch_axis(orientation="bottom")} if x_label == "epoch" else None
+            p = self.plot_widget.addPlot(row=n // 2, col=n % 2, title=title, axisItems=axes)
             p.showGrid(x=True, y=True, alpha=0.25)
             p.setLabel("bottom", x_label)
             if key == "k":
@@ -118,3 +120,20 @@ class TrainingPlots:
 
     def point_counts(self) -> dict[str, int]:
         return {k: len(self._points[k][0]) for k in self._points}
+
+
+def _epoch_axis_class(pg):
+    """An x axis for epochs: ticks on whole epochs only (a run of a few epochs was labelled
+    0.5, 1.5, ... by pyqtgraph's automatic spacing)."""
+
+    class EpochAxis(pg.AxisItem):
+        def tickSpacing(self, minVal, maxVal, size):
+            levels = super().tickSpacing(minVal, maxVal, size)
+            return [(max(spacing, 1.0), offset) for spacing, offset in levels]
+
+        def tickValues(self, minVal, maxVal, size):
+            return [(spacing, [v for v in values if float(v).is_integer()])
+                    for spacing, values in super().tickValues(minVal, maxVal, size)]
+
+    return EpochAxis
+
