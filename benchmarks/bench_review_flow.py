@@ -201,7 +201,7 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
         QTest.keyClick(w.editor, Qt.Key.Key_C)
         if c.photo_id == before:
             break  # nothing left to review
-        precomputed = shown()
+        precomputed = c.photo_id in c.results  # its stored ranking is drawn at the next turn
         if not pump(app, shown, 120):
             break
         app.processEvents()  # one paint of the new cards

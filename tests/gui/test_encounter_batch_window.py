@@ -21,7 +21,8 @@ def test_an_encounter_is_confirmed_in_one_step_and_undone_in_one(qtbot, window, 
     more = [p.id for p in add_encounter_photos(store, store.photo(first), tmp_path / "more")]
     c.reload_photos()
     c.show_photo(first)  # its ranking is kept: shown at once, with the strip of its encounter
-    assert set(more) <= set(review.sibling_ids()) and len(review.cards) >= 2
+    assert set(more) <= set(review.sibling_ids())
+    qtbot.waitUntil(lambda: len(review.cards) >= 2, timeout=1000)  # drawn at the next event-loop turn
     assert review.encounter_button.isVisible() and review.encounter_button.isEnabled()
     chosen = review.selected()
     assert not chosen.is_new

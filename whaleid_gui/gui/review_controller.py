@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from whaleid_gui.application import box_proposals, match_photos, photo_display
 from whaleid_gui.application.match_photos import MatchResult
@@ -250,13 +250,25 @@ class ReviewController(QObject):
             self.compare.set_query(None, f"Query: {photo_caption(photo)}", "no box yet")
             return
         self._load_query_crop(photo, state)
-        cached = self.results.get(photo.id)
-        if cached is not None:
-            self.review.set_result(cached, self.session.rejected_for(photo.id))
-            self.candidates.load_candidate_thumbs(cached)
-            self.ahead.mark_if_stale(photo.id)
+        if photo.id in self.results:
+            # Stored candidates are drawn at the next event-loop turn: the new photo and its cards
+            # in one turn kept the window from repainting for 80-120 ms (issue 15's stall target is
+            # 50). The old photo's cards go now, so no key can act on them meanwhile.
+            self.review.clear()
+            QTimer.singleShot(0, self, lambda pid=photo.id: self._show_stored_candidates(pid))
         else:
             self.start_matching()
+
+    def _show_stored_candidates(self, photo_id: int) -> None:
+        if photo_id != self.photo_id or self.review.result is not None:
+            return  # moved on, or a ranking arrived meanwhile
+        cached = self.results.get(photo_id)
+        if cached is None:  # dropped meanwhile (a box edit, a catalog change): rank again
+            self.start_matching()
+            return
+        self.review.set_result(cached, self.session.rejected_for(photo_id))
+        self.candidates.load_candidate_thumbs(cached)
+        self.ahead.mark_if_stale(photo_id)
 
     def _load_query_crop(self, photo, state: BoxState) -> None:
         w = Worker(photo_display.crop_rgb, str(photo.path), state.box, state.rotation, state.flip, 800, name="query")
