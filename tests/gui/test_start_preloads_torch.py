@@ -1,17 +1,19 @@
 """The app's start-up path in a fresh process (this test process has imported torch, so the
 preload is skipped here): the window loads torch's libraries first, stays live while it waits,
-then opens the project; torch itself is imported later by the worker that needs it."""
+then opens the project; torch itself is imported later by the worker that needs it. A project
+the user opens during that wait stays open."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 
 SCRIPT = textwrap.dedent("""
-    import json, sys, time
+    import json, os, sys, time
     from whaleid_gui.gui.app import make_app
     from whaleid_gui.core import torch_preload
     app = make_app()
@@ -24,21 +26,38 @@ SCRIPT = textwrap.dedent("""
     beat = QTimer(); beat.setInterval(5); beat.timeout.connect(lambda: ticks.append(w.store is None)); beat.start()
     w.start(sys.argv[1])
     opened_at_once = w.store is not None
+    if len(sys.argv) > 2:
+        w.open_project(sys.argv[2])  # the user opens another project during the wait
     t0 = time.time()
-    while w.store is None and time.time() - t0 < 60:
+    while (w.store is None or torch_preload._thread.is_alive()) and time.time() - t0 < 60:
         app.processEvents(); time.sleep(0.002)
-    print(json.dumps({"opened_at_once": opened_at_once, "opened": w.store is not None,
-                      "ticks_before_open": sum(ticks), "libtorch": torch_preload.loaded()}))
-    w.close()
+    t1 = time.time()
+    while time.time() - t1 < 0.5:  # the start's last poll
+        app.processEvents(); time.sleep(0.002)
+    print(json.dumps({"opened_at_once": opened_at_once, "folder": str(w.folder),
+                      "ticks_before_open": sum(ticks), "libtorch": torch_preload.loaded()}), flush=True)
+    os._exit(0)  # no need to wait for the jobs the opened project started
 """)
 
 
-def test_start_loads_torch_libraries_then_opens_the_project(demo_project, tmp_path):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", WHALEID_DATA_DIR=str(tmp_path / "data"))
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(demo_project)], capture_output=True, text=True,
+def start_app(tmp_path, *projects) -> dict:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", WHALEID_DATA_DIR=str(tmp_path / "data"),
+               HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"))  # not the user's settings
+    done = subprocess.run([sys.executable, "-c", SCRIPT, *map(str, projects)], capture_output=True, text=True,
                           timeout=180, env=env)
     assert done.returncode == 0, done.stderr[-2000:]
-    out = json.loads(done.stdout.strip().splitlines()[-1])
-    assert out["opened"] and out["libtorch"]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_start_loads_torch_libraries_then_opens_the_project(demo_project, tmp_path):
+    out = start_app(tmp_path, demo_project)
+    assert out["folder"] == str(demo_project) and out["libtorch"]
     assert not out["opened_at_once"]  # it waited for the preload ...
     assert out["ticks_before_open"] >= 3  # ... with the event loop running, not frozen
+
+
+def test_a_project_opened_during_the_wait_stays_open(demo_project, tmp_path):
+    other = tmp_path / "other" / "project"
+    shutil.copytree(demo_project, other)
+    out = start_app(tmp_path, demo_project, other)
+    assert out["folder"] == str(other)

@@ -18,8 +18,10 @@ libraries stay for the process, as they would after `import torch`.
 from __future__ import annotations
 
 import ctypes
+import glob
 import importlib.util
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -37,6 +39,47 @@ def torch_library_dir() -> Path | None:
     return Path(spec.origin).parent / "lib"
 
 
+# What torch's own import loads between its global deps and libtorch on a CUDA wheel (torch
+# 2.14's torch/__init__.py, _preload_cuda_deps): the nvidia-* wheels' libraries, so that they, not a
+# system CUDA on LD_LIBRARY_PATH, satisfy libtorch's dependencies (pytorch#145580). Same order.
+# tests/core/test_torch_preload.py checks that the preload maps exactly what a plain import maps.
+_CUDA_WHEEL_LIBRARIES = (
+    ("cublas", "libcublasLt.so.*[0-9]"), ("cublas", "libcublas.so.*[0-9]"), ("cudnn", "libcudnn.so.*[0-9]"),
+    ("cuda_nvrtc", "libnvrtc.so.*[0-9]"), ("cuda_nvrtc", "libnvrtc-builtins.so.*[0-9]"),
+    ("cuda_runtime", "libcudart.so.*[0-9]"), ("cuda_cupti", "libcupti.so.*[0-9]"),
+    ("cufft", "libcufft.so.*[0-9]"), ("curand", "libcurand.so.*[0-9]"), ("nvjitlink", "libnvJitLink.so.*[0-9]"),
+    ("cusparse", "libcusparse.so.*[0-9]"), ("cusparselt", "libcusparseLt.so.*[0-9]"),
+    ("cusolver", "libcusolver.so.*[0-9]"), ("nccl", "libnccl.so.*[0-9]"), ("nvshmem", "libnvshmem_host.so.*[0-9]"),
+    ("cufile", "libcufile.so.*[0-9]"), ("nvtx", "libnvToolsExt.so.*[0-9]"),
+)
+
+
+def _cuda_major(torch_dir: Path) -> str | None:
+    """torch.version.cuda's major version, read from the file (importing torch is what we avoid)."""
+    try:
+        text = (torch_dir / "version.py").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    found = re.search(r"^cuda\b[^=]*=\s*['\"](\d+)", text, re.MULTILINE)
+    return found.group(1) if found else None
+
+
+def _cuda_wheel_paths(torch_dir: Path) -> list[str]:
+    """The first match of each of _CUDA_WHEEL_LIBRARIES on sys.path, as torch looks them up."""
+    major = _cuda_major(torch_dir)
+    paths = []
+    for folder, pattern in _CUDA_WHEEL_LIBRARIES:
+        for root in sys.path:
+            found = glob.glob(os.path.join(root, "nvidia", folder, "lib", pattern))
+            if major is not None:
+                found += glob.glob(os.path.join(root, "nvidia", f"cu{major}", "lib", pattern))
+            found += glob.glob(os.path.join(root, folder, "lib", pattern))
+            if found:
+                paths.append(found[0])
+                break
+    return paths
+
+
 def _load(libdir: Path) -> None:
     try:
         dlopen = ctypes.CDLL(None).dlopen  # a foreign function: called without the GIL
@@ -44,19 +87,27 @@ def _load(libdir: Path) -> None:
         return
     dlopen.restype = ctypes.c_void_p
     dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    for name, mode in _LIBRARIES:
-        path = libdir / name
-        if path.exists() and not dlopen(os.fsencode(path), mode):
-            return  # torch's own import will say what is wrong, in the worker that needs it
+    (deps, deps_mode), (libtorch, libtorch_mode) = _LIBRARIES
+    if not (libdir / deps).exists() or not dlopen(os.fsencode(libdir / deps), deps_mode):
+        return  # torch's own import will say what is wrong, in the worker that needs it
+    if loaded("libcudart.so", prefix=True):  # a CUDA build: its wheels' libraries first, as torch does
+        for path in _cuda_wheel_paths(libdir.parent):
+            dlopen(os.fsencode(path), os.RTLD_NOW | os.RTLD_LOCAL)  # a missing one: rpath decides, as in torch
+    if (libdir / libtorch).exists():
+        dlopen(os.fsencode(libdir / libtorch), libtorch_mode)
 
 
-def loaded(name: str = "libtorch.so") -> bool:
-    """Whether this process has mapped torch's library `name` (for tests and benchmarks)."""
+def loaded(name: str = "libtorch.so", prefix: bool = False) -> bool:
+    """Whether this process has mapped the library `name` (prefix: any version of it)."""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            return any(line.rstrip().endswith("/" + name) for line in maps)
+            for line in maps:
+                base = line.rstrip().rsplit("/", 1)[-1]
+                if base == name or (prefix and base.startswith(name)):
+                    return True
     except OSError:
-        return False
+        pass
+    return False
 
 
 def start_preload() -> threading.Thread | None:

@@ -65,6 +65,7 @@ class ReviewController(QObject):
         self.pool = pool
         self.engine = engine
         self.folder: Path | None = None
+        self._stored_pending: int | None = None  # photo whose stored candidates are drawn next turn
         self.session = ReviewSession()
         self.session.subscribe(self._on_session_event)
         self.candidates = CompareController(review, compare, pool, self.session)
@@ -152,6 +153,7 @@ class ReviewController(QObject):
 
     # ------------------------------------------------------------------ photo
     def show_photo(self, photo_id: int) -> None:
+        self._stored_pending = None
         self.review.new_bar.hide()
         if photo_id is None or photo_id < 0 or self.store is None:
             if self.store is not None:
@@ -243,6 +245,7 @@ class ReviewController(QObject):
         self.status_message.emit(f"Unreadable photo: {reason}")
 
     def _show_review_for(self, photo, state: BoxState) -> None:
+        self._stored_pending = None
         if state.box is None:
             self.review.clear("Draw a box around the fluke: drag on the photo (or press A to accept a "
                               "proposed box).")
@@ -255,16 +258,19 @@ class ReviewController(QObject):
             # in one turn kept the window from repainting for 80-120 ms (issue 15's stall target is
             # 50). The old photo's cards go now, so no key can act on them meanwhile.
             self.review.clear()
+            self._stored_pending = photo.id
             QTimer.singleShot(0, self, lambda pid=photo.id: self._show_stored_candidates(pid))
         else:
             self.start_matching()
 
     def _show_stored_candidates(self, photo_id: int) -> None:
-        if photo_id != self.photo_id or self.review.result is not None:
-            return  # moved on, or a ranking arrived meanwhile
+        # Anything that redrew the review meanwhile (another photo, a new ranking or its failure,
+        # a match started by a box edit) took the turn over: nothing to draw then.
+        if self._stored_pending != photo_id or photo_id != self.photo_id:
+            return
+        self._stored_pending = None
         cached = self.results.get(photo_id)
-        if cached is None:  # dropped meanwhile (a box edit, a catalog change): rank again
-            self.start_matching()
+        if cached is None:
             return
         self.review.set_result(cached, self.session.rejected_for(photo_id))
         self.candidates.load_candidate_thumbs(cached)
@@ -305,6 +311,7 @@ class ReviewController(QObject):
 
     # ------------------------------------------------------------------ matching
     def start_matching(self) -> None:
+        self._stored_pending = None
         if self.photo_id is None or self.folder is None:
             return
         pid = self.photo_id
@@ -345,6 +352,7 @@ class ReviewController(QObject):
             self.status_message.emit(f"Candidates not recorded: {exc}")
         if result.photo_id != self.photo_id:
             return
+        self._stored_pending = None
         self.review.set_result(result, self.session.rejected_for(result.photo_id))
         self.candidates.load_candidate_thumbs(result)
         self.status_message.emit(f"{len([c for c in result.candidates if not c.is_new])} candidates "
@@ -354,6 +362,7 @@ class ReviewController(QObject):
     def _on_match_error(self, photo_id: int, reason: str) -> None:
         self.ranking_arrived()
         if photo_id == self.photo_id:
+            self._stored_pending = None
             self.review.set_error(reason)
         self._fail(f"Matching failed: {reason}", dialog=False)
 

@@ -42,8 +42,11 @@ class WindowProjects:
             return
         self.say("Loading the matcher\u2026")
         since = time.monotonic()
+        self._start_superseded = False
 
         def go_on() -> None:
+            if self._start_superseded:
+                return  # the user opened or created a project meanwhile: that one stays
             if preload.is_alive() and time.monotonic() - since < PRELOAD_WAIT_S:
                 QTimer.singleShot(20, self, go_on)  # not after the window is gone
             else:
@@ -68,7 +71,11 @@ class WindowProjects:
     # draw, in a worker). Tests set this True for the 8-photo demo at 256x171.
     small_demo = False
 
+    # set when the user opens or creates a project while start() still waits for the preload
+    _start_superseded = False
+
     def start_demo(self, force_new: bool = False, small: bool | None = None) -> None:
+        self._start_superseded = True
         small = self.small_demo if small is None else small
         target = self.demo_folder()
         project = target / "project"
@@ -88,6 +95,8 @@ class WindowProjects:
     # ------------------------------------------------------------------ projects
     def open_project(self, folder: str) -> bool:
         from whaleid_gui.core.catalog import ProjectInUseError, ProjectStore
+
+        self._start_superseded = True
         folder_p = Path(folder)
         if not self.close_project():
             return False
