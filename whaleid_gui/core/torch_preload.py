@@ -26,7 +26,9 @@ import sys
 import threading
 from pathlib import Path
 
-_LIBRARIES = (("libtorch_global_deps.so", os.RTLD_NOW | os.RTLD_GLOBAL), ("libtorch.so", os.RTLD_NOW | os.RTLD_LOCAL))
+_GLOBAL_DEPS = "libtorch_global_deps.so"  # loaded RTLD_GLOBAL, as torch/__init__.py does
+_LIBTORCH = "libtorch.so"  # loaded local, as the dynamic loader does for torch._C
+_LOCAL = os.RTLD_NOW | os.RTLD_LOCAL
 _lock = threading.Lock()
 _thread: threading.Thread | None = None
 
@@ -87,17 +89,17 @@ def _load(libdir: Path) -> None:
         return
     dlopen.restype = ctypes.c_void_p
     dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
-    (deps, deps_mode), (libtorch, libtorch_mode) = _LIBRARIES
-    if not (libdir / deps).exists() or not dlopen(os.fsencode(libdir / deps), deps_mode):
+    deps = libdir / _GLOBAL_DEPS
+    if not deps.exists() or not dlopen(os.fsencode(deps), os.RTLD_NOW | os.RTLD_GLOBAL):
         return  # torch's own import will say what is wrong, in the worker that needs it
     if loaded("libcudart.so", prefix=True):  # a CUDA build: its wheels' libraries first, as torch does
         for path in _cuda_wheel_paths(libdir.parent):
-            dlopen(os.fsencode(path), os.RTLD_NOW | os.RTLD_LOCAL)  # a missing one: rpath decides, as in torch
-    if (libdir / libtorch).exists():
-        dlopen(os.fsencode(libdir / libtorch), libtorch_mode)
+            dlopen(os.fsencode(path), _LOCAL)  # a missing one: rpath decides, as in torch
+    if (libdir / _LIBTORCH).exists():
+        dlopen(os.fsencode(libdir / _LIBTORCH), _LOCAL)
 
 
-def loaded(name: str = "libtorch.so", prefix: bool = False) -> bool:
+def loaded(name: str = _LIBTORCH, prefix: bool = False) -> bool:
     """Whether this process has mapped the library `name` (prefix: any version of it)."""
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:

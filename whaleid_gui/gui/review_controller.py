@@ -4,7 +4,8 @@ Glue between the queue, the box editor, the review panel and the workers. The ru
 decision records, the undo history over box edits and decisions, which photo comes next, the
 same encounter) live in the Qt-free ReviewSession; this controller calls it and turns what it
 announces into view updates. The candidates' pictures and the compare view: CompareController;
-the queue's thumbnails and the box model's proposals: QueuePictures.
+the queue's thumbnails and the box model's proposals: QueuePictures; the same-encounter strip,
+quality flag and comment: PhotoReviewInfo.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from whaleid_gui.application import box_proposals, match_photos, photo_display
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.application.review_session import (
-    ENCOUNTER_HOURS,
     BoxEdit,
     BoxSaved,
     BoxState,
@@ -27,9 +27,7 @@ from whaleid_gui.application.review_session import (
     DecisionUndone,
     ReviewSession,
     SessionEvent,
-    encounter_siblings,
     next_photo,
-    taken_at,
 )
 from whaleid_gui.core.catalog import DecisionConflictError
 from whaleid_gui.gui.box_editor import BoxEditor, qimage_from_array
@@ -41,6 +39,7 @@ from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.match_ahead import MatchAhead
 from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
+from whaleid_gui.gui.photo_review_info import PhotoReviewInfo
 from whaleid_gui.gui.queue_pictures import QueuePictures
 from whaleid_gui.workers import Worker, WorkerPool
 
@@ -50,7 +49,7 @@ from whaleid_gui.workers import Worker, WorkerPool
 FIRST_THUMBNAILS = 40
 
 
-class ReviewController(QObject):
+class ReviewController(PhotoReviewInfo, QObject):
     status_message = Signal(str)  # one line for the status bar
     store_changed = Signal()  # a decision or an individual changed: refresh the catalog view
     engine_known = Signal(str, str)  # the model's name and date, device
@@ -153,7 +152,6 @@ class ReviewController(QObject):
 
     # ------------------------------------------------------------------ photo
     def show_photo(self, photo_id: int) -> None:
-        self._stored_pending = None
         self.review.new_bar.hide()
         if photo_id is None or photo_id < 0 or self.store is None:
             if self.store is not None:
@@ -177,53 +175,6 @@ class ReviewController(QObject):
         w.errored.connect(lambda exc, pid=photo_id: self._on_photo_error(pid, error_text(exc)))
         self.pool.start("photo", w)
         self._show_review_for(photo, state)
-
-    # ------------------------------------------------------------------ same encounter
-    def _show_siblings(self, photo) -> None:
-        sibs = encounter_siblings(photo, self.queue.all_photos())
-        items = []
-        for p in sibs:
-            t = (p.taken_at or "")[11:16]
-            mark = {"done": "\u2713 ", "needs_decision": "\u25a3 "}.get(p.status, "")
-            items.append((p.id, mark + (t or Path(p.path).stem[:9]),
-                          f"{photo_caption(p)} \u00b7 {p.status}" + (f" \u00b7 {p.quality}" if p.quality else "")))
-        what = (f" (\u00b1{ENCOUNTER_HOURS:g} h)" if taken_at(photo) is not None
-                else f" (survey {photo.survey}, no time)" if photo.survey else " (needs a date or a survey)")
-        self.review.set_siblings(items, what)
-        for p in sibs:
-            pm = self.queue.thumbnail(p.id)
-            if pm is not None:
-                self.review.set_sibling_thumbnail(p.id, pm)
-
-    def open_photo(self, photo_id: int) -> None:
-        """Jump to a photo (a sibling clicked); clears the queue's filters if they hide it."""
-        if photo_id != self.photo_id and not self.queue.reveal(photo_id):
-            self.status_message.emit("That photo is no longer in the project")
-
-    # ------------------------------------------------------------------ quality and comment
-    def set_quality(self, photo_id: int, quality: str | None) -> None:
-        """The photo's quality flag, saved at once (its own transaction)."""
-        if self.store is None or self.read_only:
-            return
-        try:
-            row = self.store.set_quality(photo_id, quality)
-        except Exception as exc:
-            self._fail(f"The quality flag could not be saved: {exc}")
-            return
-        self.queue.update_photos([row])
-        self.status_message.emit(f"{row.path.name}: quality {quality or 'unset'}")
-
-    def set_comment(self, photo_id: int, comment: str) -> None:
-        """The photo's comment, saved at once (its own transaction); empty clears it."""
-        if self.store is None or self.read_only:
-            return
-        try:
-            row = self.store.set_comment(photo_id, comment)
-        except Exception as exc:
-            self._fail(f"The comment could not be saved: {exc}")
-            return
-        self.queue.update_photos([row])
-        self.status_message.emit(f"{row.path.name}: comment saved" if comment else f"{row.path.name}: comment cleared")
 
     def _on_photo_loaded(self, photo_id: int, arr, key: str = "") -> None:
         if photo_id != self.photo_id:

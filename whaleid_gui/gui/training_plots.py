@@ -75,9 +75,9 @@ class TrainingPlots:
                 title += " (Siamese only)"
             self.plots[key].setTitle(title)
         shown = [key for key, _t, _x in PLOTS if siamese or key not in SIAMESE_ONLY]
-        grid = self.plot_widget.ci
-        if [k for k in self.plots if self.plots[k] in grid.items] == shown:
+        if self.shown_plots() == shown:
             return
+        grid = self.plot_widget.ci
         for plot in list(grid.items):
             grid.removeItem(plot)
         for n, key in enumerate(shown):
@@ -136,4 +136,3 @@ def _epoch_axis_class(pg):
                     for spacing, values in super().tickValues(minVal, maxVal, size)]
 
     return EpochAxis
-
