@@ -55,10 +55,13 @@ def product_mode(split, mode: str, work: Path) -> tuple[list[list[str]], float]:
     refs = _write_csv(work / f"{tag}_refs.csv", split.ref_paths, split.ref_ids)
     queries = read_labels(_write_csv(work / f"{tag}_queries.csv", split.query_paths, split.truth))
     engine = EngineConfig(weights=weights, rerank=rerank)
+    # Caches of its own per set: with one shared folder the product would reuse the previous set's
+    # saved fusion fit (fusion_fit_cache.py reuses a fit for a catalog of about the same size).
+    cache = work / "cache" / tag
     # Catalog features first (cached on disk), so that the timing below is per query only.
-    match_csv(refs, queries[:1], engine, cache_dir=work / "cache")
+    match_csv(refs, queries[:1], engine, cache_dir=cache)
     start = time.perf_counter()
-    result = match_csv(refs, queries, engine, cache_dir=work / "cache")
+    result = match_csv(refs, queries, engine, cache_dir=cache)
     seconds = (time.perf_counter() - start) / max(1, len(queries))
     if result.note:
         print(f"  note ({split.name}, {mode}): {result.note}", file=sys.stderr)
