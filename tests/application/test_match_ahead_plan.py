@@ -113,3 +113,20 @@ def test_a_new_individual_makes_stale_the_rankings_that_put_new_whale_first():
     run(plan, results, {1: ("new_whale", "A"), 2: ("A", "new_whale")})
     assert plan.catalog_changed({"NEW-1"}, results, new_individual=True) == [1]
     assert plan.is_stale(1) and not plan.is_stale(2)
+
+
+def test_the_reviewer_waiting_for_a_photo_keeps_the_ranking_on_its_way_and_retries_a_failed_one():
+    """Opening a photo whose ranking is running must not drop it (at a project's opening that cost
+    the first candidates a second on two cores); Match again (invalidate) still does."""
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2])
+    running = plan.claim()
+    plan.retry(1)  # the reviewer opens photo 1 while it is being matched
+    plan.computed(running)
+    assert plan.deliver(running, ranking(1, "A")) == "fresh" and plan.has_ranking(1)
+    failing = plan.claim()
+    plan.failed(failing)
+    assert failing.photo_id == 2 and plan.pending() == []  # a failure is not retried on its own
+    plan.retry(2)  # ... but when the reviewer opens the photo
+    assert plan.claim().photo_id == 2

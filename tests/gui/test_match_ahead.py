@@ -124,3 +124,29 @@ def test_at_opening_the_first_rows_thumbnails_come_before_the_first_ranking_and_
     qtbot.waitUntil(lambda: bool(c.results), timeout=MATCH_TIMEOUT)
     qtbot.waitUntil(lambda: all(q.thumbnail(i) is not None for i in q.visible_ids()), timeout=20_000)
     assert len(q.visible_ids()) > 2 and set(ids) <= set(q.visible_ids())
+
+
+def test_opening_draws_the_list_in_one_event_loop_turn_and_the_first_photo_in_the_next(qtbot, window, demo_project):
+    """Together they stalled the loop for 150-250 ms at a 1,000-photo project's opening (issue 15)."""
+    boxed(demo_project)
+    assert window.open_project(str(demo_project))
+    first = window.queue.current_id()
+    assert first is not None and len(window.queue.visible_ids()) > 3
+    assert window.controller.photo_id is None  # not shown yet: the loop gets its turn first
+    qtbot.waitUntil(lambda: window.controller.photo_id == first, timeout=2000)
+
+
+def test_the_first_photos_ranking_started_before_it_was_shown_is_the_one_shown(qtbot, window, demo_project, monkeypatch):
+    """The queue claims the first photo as the project opens; showing it a turn later must not drop
+    that ranking and match it again (a second of the first candidates on two cores)."""
+    from whaleid_gui.application.match_ahead import MatchPlan
+
+    verdicts: list[tuple[int, str]] = []
+    deliver = MatchPlan.deliver
+    monkeypatch.setattr(MatchPlan, "deliver", lambda plan, claim, result: verdicts.append(
+        (claim.photo_id, v := deliver(plan, claim, result))) or v)
+    boxed(demo_project)
+    assert window.open_project(str(demo_project))
+    first = window.queue.current_id()
+    qtbot.waitUntil(lambda: first in window.controller.results, timeout=MATCH_TIMEOUT)
+    assert [v for pid, v in verdicts if pid == first] == ["fresh"]

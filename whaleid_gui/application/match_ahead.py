@@ -203,6 +203,12 @@ class MatchPlan:
         with self._lock:
             return self._claimed is not None and self._claimed.photo_id == photo_id
 
+    def retry(self, photo_id: int) -> None:
+        """Match it again if its last try failed; a ranking of it on its way stays good."""
+        with self._lock:
+            self._failed.pop(photo_id, None)
+        self._wake.set()
+
     def pending(self) -> list[int]:
         """Photos still to be matched (or refreshed), in the order the queue takes them."""
         with self._lock:

@@ -66,13 +66,19 @@ class MatchAhead(QObject):
         return self.worker is not None and self.worker.is_running()
 
     # ------------------------------------------------------------------ what the controller asks
-    def request(self, photo_id: int) -> bool:
+    def request(self, photo_id: int, fresh: bool = False) -> bool:
         """The reviewer needs this photo's ranking now: it goes first (after the photo being matched).
-        False when the queue is not running (the controller matches it itself)."""
+        fresh (Match again): a ranking already on its way is dropped and the photo matched anew;
+        else one on its way is what the reviewer waits for (dropping it at a project's opening
+        cost the first candidates a second). False when the queue is not running (the controller
+        matches it itself)."""
         if not self.running():
             return False
         self.plan.set_engine(self.controller.engine)
-        self.plan.invalidate(photo_id)
+        if fresh:
+            self.plan.invalidate(photo_id)
+        else:
+            self.plan.retry(photo_id)
         self.plan.set_current(photo_id)
         self.plan.hold_off(0.0)  # the reviewer waits for this one: no pause
         self._order_timer.start()
@@ -90,6 +96,12 @@ class MatchAhead(QObject):
         shown = set(visible)
         self.plan.set_engine(self.controller.engine)
         self.plan.set_order(review_order(list(visible) + [p.id for p in rows if p.id not in shown], status))
+
+    def will_show(self, photo_id: int | None) -> None:
+        """The photo the queue announces at the next event-loop turn (a project's opening): its
+        ranking goes first already, before the worker picks its first job (else the first
+        candidates waited for another photo's ranking, a second on two cores)."""
+        self.plan.set_current(photo_id if photo_id is not None and photo_id >= 0 else None)
 
     # ------------------------------------------------------------------ events
     def _on_photo_selected(self, photo_id: int) -> None:

@@ -43,6 +43,7 @@ class PhotoQueue(QWidget):
         self._items: dict[int, QListWidgetItem] = {}
         self._order: list[int] = []  # the ids of the list's items, top to bottom
         self._shown: int | None = None  # the photo id last announced by photo_selected
+        self._announce_later = False  # set_photos(announce=False): the next rebuild stays silent
 
         self.status_filter = QComboBox()
         for label, value in FILTERS:
@@ -95,8 +96,12 @@ class PhotoQueue(QWidget):
         self.setMinimumWidth(200)
 
     # ------------------------------------------------------------------ data
-    def set_photos(self, photos: list, keep: int | None = None) -> None:
-        """Replace the rows (after any store change); keeps the current photo if still listed."""
+    def set_photos(self, photos: list, keep: int | None = None, announce: bool = True) -> None:
+        """Replace the rows (after any store change); keeps the current photo if still listed.
+        announce=False: the current photo is not announced now; announce_current() does it later
+        (a project's opening draws its list in one event-loop turn and its first photo in the next)."""
+        if not announce:
+            self._announce_later = True
         current = keep if keep is not None else self.current_id()
         self._photos = list(photos)
         surveys = sorted({p.survey for p in self._photos if p.survey})
@@ -147,6 +152,13 @@ class PhotoQueue(QWidget):
         self.list.blockSignals(False)
         self._update_counts()
         # Tell the window only when the photo changed: a refresh after an edit must not reload.
+        if self._announce_later:
+            self._announce_later = False
+            return
+        self._emit_if_changed(self.current_id())
+
+    def announce_current(self) -> None:
+        """Announce the current photo if it was not yet (set_photos(announce=False))."""
         self._emit_if_changed(self.current_id())
 
     def set_status_filter(self, status: str | None) -> None:

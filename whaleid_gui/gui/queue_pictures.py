@@ -65,32 +65,34 @@ class QueuePictures(QObject):
         """Thumbnails of every photo in the queue (in the order shown), or of the given ones (after
         a box edit). first: only that many now, the others when load_rest() is called: at a
         project's opening the first candidates come first (1,000 thumbnails made at the same time
-        delayed them from 7 to 12 s on two cores, issue 15)."""
+        delayed them from 7 to 12 s on two cores, issue 15). Every photo's box is read by the
+        worker (photo_display.project_thumbnails), not here."""
         store = self.session.store
-        if store is None:
+        if store is None or self.folder is None:
             return
-        if photo_ids is None:
-            shown = {pid: n for n, pid in enumerate(self.queue.visible_ids())}
-            rows = sorted(self.queue.all_photos(), key=lambda p: shown.get(p.id, len(shown)))
-            boxes = store.current_boxes()
-        else:  # one photo after an edit: do not read every box of the project
+        if photo_ids is not None:  # one photo after an edit: its box read here, not every box
             rows = [store.photo(p) for p in photo_ids]
             boxes = {p: b for p in photo_ids if (b := store.box(p)) is not None}
-        items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in rows]
-        if photo_ids is None:
-            self._rest = items[first:] if first is not None else []
-            items = items[:first] if first is not None else items
-        self._start_thumbnails(items, "thumbnails" if photo_ids is None else f"thumb-{photo_ids[0]}")
+            items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in rows]
+            w = Worker(photo_display.thumbnails, items, 96, name="thumbnails")
+            w.progress.connect(self._on_thumb)
+            self.pool.start(f"thumb-{photo_ids[0]}", w)
+            return
+        shown = {pid: n for n, pid in enumerate(self.queue.visible_ids())}
+        rows = sorted(self.queue.all_photos(), key=lambda p: shown.get(p.id, len(shown)))
+        every = [(p.id, str(p.path)) for p in rows]
+        self._rest = every[first:] if first is not None else []
+        self._start_thumbnails(every[:first] if first is not None else every, "thumbnails")
 
     def load_rest(self) -> None:
         """The thumbnails that load_thumbnails(first=...) left for later (none: nothing to do)."""
         rest, self._rest = self._rest, []
         self._start_thumbnails(rest, "thumbnails-rest")
 
-    def _start_thumbnails(self, items: list, kind: str) -> None:
-        if not items:
+    def _start_thumbnails(self, items: list[tuple[int, str]], kind: str) -> None:
+        if not items or self.folder is None:
             return
-        w = Worker(photo_display.thumbnails, items, 96, name="thumbnails")
+        w = Worker(photo_display.project_thumbnails, str(self.folder), items, 96, name="thumbnails")
         w.progress.connect(self._on_thumb)
         self.pool.start(kind, w)
 

@@ -129,13 +129,18 @@ class ReviewController(PhotoReviewInfo, QObject):
             self.editor.show_message("No project open")
             self.review.clear("No project open.")
             return
-        self.reload_photos()
+        # The list is drawn in this event-loop turn, its first photo in the next: together they
+        # stalled the loop for 150-250 ms at the opening of a 1,000-photo project (issue 15).
+        self.reload_photos(announce=False)
+        self.ahead.will_show(self.queue.current_id())
+        QTimer.singleShot(1, self.queue, self.queue.announce_current)
 
-    def reload_photos(self) -> None:
+    def reload_photos(self, announce: bool = True) -> None:
         """The project's photos changed (opened, imported): the queue, its thumbnails, proposals.
         While a photo waits for its first ranking only the first rows' thumbnails are made; the
-        others follow the first ranking (ranking_arrived)."""
-        self.refresh_queue()
+        others follow the first ranking (ranking_arrived). announce: show the current photo now
+        (else the caller has the queue announce it)."""
+        self.refresh_queue(announce=announce)
         waiting = any(p.status == "needs_decision" for p in self.queue.all_photos())
         self.pictures.load_thumbnails(first=FIRST_THUMBNAILS if waiting else None)
         self.pictures.propose_missing()
@@ -144,11 +149,11 @@ class ReviewController(PhotoReviewInfo, QObject):
         """A ranking (or its failure) came: the catalog is prepared, the rest of the thumbnails follow."""
         self.pictures.load_rest()
 
-    def refresh_queue(self, keep: int | None = None) -> None:
+    def refresh_queue(self, keep: int | None = None, announce: bool = True) -> None:
         if self.store is None:
             return
         self.queue.set_photos(self.store.photos(),
-                              keep=keep if keep is not None else self.photo_id)
+                              keep=keep if keep is not None else self.photo_id, announce=announce)
 
     # ------------------------------------------------------------------ photo
     def show_photo(self, photo_id: int) -> None:
@@ -261,13 +266,15 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.editor.accept_proposal()
 
     # ------------------------------------------------------------------ matching
-    def start_matching(self) -> None:
+    def start_matching(self, fresh: bool = False) -> None:
+        """Candidates for the photo on screen: from the background queue when it runs (fresh: a
+        new ranking even if one is on its way, as Match again asks), else a match job."""
         self._stored_pending = None
         if self.photo_id is None or self.folder is None:
             return
         pid = self.photo_id
         self.review.set_matching(0, 0, "Matching\u2026")
-        if self.ahead.request(pid):  # the background queue matches it next
+        if self.ahead.request(pid, fresh=fresh):  # the background queue matches it next
             return
         w = Worker(match_photos.match_photo, str(self.folder), pid, self.engine, name="match")
         w.progress.connect(lambda ev, p=pid: self._on_match_progress(p, ev))
@@ -279,7 +286,7 @@ class ReviewController(PhotoReviewInfo, QObject):
     def rematch(self) -> None:
         if self.photo_id is not None:
             self.results.pop(self.photo_id, None)
-            self.start_matching()
+            self.start_matching(fresh=True)
 
     def cancel_matching(self) -> None:
         for w in self.pool.running("match"):
