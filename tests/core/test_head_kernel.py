@@ -8,7 +8,8 @@ import torch
 
 from whaleid_gui.core.model import PairHead, build_model
 from whaleid_gui.core.model import head_kernel
-from whaleid_gui.core.model.head_kernel import COLUMN_BLOCK, pair_logits
+from whaleid_gui.core.model.head_kernel import pair_logits
+from whaleid_gui.core.model.head_kernel_numba import COLUMN_BLOCK
 
 
 def _random_head(seed: int, feature_size: int = 512, scale: float = 0.5) -> PairHead:
@@ -58,7 +59,9 @@ def test_python_fallback_equals_numba(features):
     w = _random_head(2).kernel_weights()
     args = (w["w1"], w["b1"], w["w2"], w["u"], np.float32(w["const"]))
     bt = np.ascontiguousarray(b.T)
-    fast = head_kernel._logits_numba(a[:4], bt, *args)
+    from whaleid_gui.core.model.head_kernel_numba import logits_numba
+
+    fast = logits_numba(a[:4], bt, *args)
     slow = head_kernel._logits_python(a[:4], bt, *args)
     np.testing.assert_allclose(fast, slow, rtol=1e-4, atol=1e-3)
 
@@ -137,3 +140,31 @@ def test_score_kernel_leaves_torch_thread_count_alone():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_distance_head_is_scored_by_matrix_products_without_numba(features):
+    """The zero-shot model's head (init_as_distance) is a plain feature distance: scored exactly by
+    matrix products, and numba (a second of the first candidates at a project's opening, issue 15)
+    is not even imported; any other head still goes through the kernel."""
+    import subprocess
+    import sys
+
+    from whaleid_gui.core.model.head import PairHead
+
+    a, b = features
+    distance = PairHead(a.shape[1])
+    distance.init_as_distance()
+    w = distance.kernel_weights()
+    assert head_kernel.distance_coefficient(w) is not None
+    assert head_kernel.distance_coefficient(_random_head(4).kernel_weights()) is None
+    args = (w["w1"], w["b1"], w["w2"], w["u"], np.float32(w["const"]))
+    reference = head_kernel._logits_python(a[:3], np.ascontiguousarray(b.T), *args)
+    np.testing.assert_allclose(pair_logits(a[:3], b, w), reference, rtol=1e-5, atol=1e-4)
+    code = ("import sys, numpy as np\n"
+            "from whaleid_gui.core.model.head import PairHead\n"
+            "from whaleid_gui.core.model.head_kernel import pair_logits\n"
+            "h = PairHead(64); h.init_as_distance()\n"
+            "pair_logits(np.ones((2, 64), np.float32), np.zeros((3, 64), np.float32), h.kernel_weights())\n"
+            "print('numba' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

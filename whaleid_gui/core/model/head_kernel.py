@@ -5,21 +5,20 @@ The logit of a pair is const + sum_j u_j * sum_k w2_k * relu(W1_k . [x*y, x+y, |
 with x = a_j fixed while y runs over the other set, so the pre-activation is
 (W1_k0*x + W1_k1) * y + W1_k2*|x-y| + W1_k3*(x-y)^2 + (W1_k1*x + b1_k): three fused multiply-adds per
 (pair, feature, hidden unit), vectorised across the pairs of one row. numba compiles it on first use
-(cached on disk), so users need no compiler.
+(cached on disk; head_kernel_numba.py), so users need no compiler. A head that is a plain feature
+distance (the zero-shot model's, distance_coefficient) is scored by matrix products instead.
 """
 
 from __future__ import annotations
 
+import importlib.util
+from typing import Any
+
 import numpy as np
 
-try:
-    from numba import njit, prange
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - numba is a dependency; keep a slow path for odd platforms
-    HAVE_NUMBA = False
-
-COLUMN_BLOCK = 1024  # columns per task: small enough to stay in cache, large enough to vectorise
+# numba is a dependency; the slow path is for odd platforms without its wheel. Looked up, not
+# imported: head_kernel_numba.py imports it when a head needs the kernel.
+HAVE_NUMBA = importlib.util.find_spec("numba") is not None
 
 
 def _logits_python(a, bt, w1, b1, w2, u, const):
@@ -38,54 +37,54 @@ def _logits_python(a, bt, w1, b1, w2, u, const):
     return out
 
 
-if HAVE_NUMBA:
+def distance_coefficient(weights: dict) -> float | None:
+    """c when the head is a plain feature distance, logit = const + c * sum_j (x_j - y_j)^2 (the
+    zero-shot model's head as PairHead.init_as_distance leaves it), else None.
 
-    @njit(parallel=True, fastmath=True, cache=True, nogil=True)  # nogil: the GUI thread keeps running
-    def _logits_numba(a, bt, w1, b1, w2, u, const):  # pragma: no cover - compiled
-        n, d = a.shape
-        m = bt.shape[1]
-        hidden = w1.shape[0]
-        out = np.empty((n, m), dtype=np.float32)
-        n_col_blocks = (m + COLUMN_BLOCK - 1) // COLUMN_BLOCK
-        for task in prange(n * n_col_blocks):
-            i = task // n_col_blocks
-            j0 = (task % n_col_blocks) * COLUMN_BLOCK
-            j1 = min(j0 + COLUMN_BLOCK, m)
-            width = j1 - j0
-            acc = np.full(width, const, dtype=np.float32)
-            ys = np.empty(width, dtype=np.float32)
-            absdiff = np.empty(width, dtype=np.float32)
-            sqdiff = np.empty(width, dtype=np.float32)
-            for f in range(d):
-                x = a[i, f]
-                uf = u[f]
-                for j in range(width):
-                    y = bt[f, j0 + j]
-                    ys[j] = y
-                    diff = x - y
-                    absdiff[j] = abs(diff)
-                    sqdiff[j] = diff * diff
-                for k in range(hidden):
-                    coef_y = w1[k, 0] * x + w1[k, 1]
-                    coef_abs = w1[k, 2]
-                    coef_sq = w1[k, 3]
-                    bias = w1[k, 1] * x + b1[k]
-                    weight = uf * w2[k]
-                    if weight == 0.0:
-                        continue
-                    for j in range(width):
-                        pre = coef_y * ys[j] + coef_abs * absdiff[j] + coef_sq * sqdiff[j] + bias
-                        acc[j] += weight * max(pre, np.float32(0.0))
-            out[i, j0:j1] = acc
-        return out
+    Only hidden unit 0 sees anything, and only the squared difference, so every other unit is
+    relu(0) = 0 whatever its output weight; with one weight u for every feature the sum is a
+    distance, which matrix products compute exactly (no numba, no per-pair loop)."""
+    w1 = np.asarray(weights["w1"], dtype=np.float64)
+    b1 = np.asarray(weights["b1"], dtype=np.float64)
+    u = np.asarray(weights["u"], dtype=np.float64)
+    w2 = np.asarray(weights["w2"], dtype=np.float64)
+    if w1.ndim != 2 or w1.shape[1] < 4 or not u.size or w1[0, 3] < 0:
+        return None
+    others = w1.copy()
+    others[0, 3] = 0.0
+    if others.any() or b1.any() or not np.all(u == u[0]):
+        return None
+    return float(u[0] * w2[0] * w1[0, 3])
+
+
+def _distance_logits(a: np.ndarray, b: np.ndarray, c: float, const: float, block_rows: int, progress) -> np.ndarray:
+    b64 = np.asarray(b, dtype=np.float64)
+    b_sq = (b64 * b64).sum(axis=1)
+    out = np.empty((a.shape[0], b64.shape[0]), dtype=np.float32)
+    for start in range(0, a.shape[0], block_rows):
+        stop = min(start + block_rows, a.shape[0])
+        a64 = np.asarray(a[start:stop], dtype=np.float64)
+        sq = (a64 * a64).sum(axis=1)[:, None] + b_sq[None, :] - 2.0 * (a64 @ b64.T)
+        out[start:stop] = const + c * np.maximum(sq, 0.0)
+        if progress is not None:
+            progress(stop, a.shape[0])
+    return out
 
 
 def pair_logits(a: np.ndarray, b: np.ndarray, weights: dict, block_rows: int = 256, progress=None) -> np.ndarray:
     """Logits (len(a), len(b)) of the head for every pair; rows in blocks so progress can be reported."""
     a = np.ascontiguousarray(a, dtype=np.float32)
+    c = distance_coefficient(weights)
+    if c is not None:
+        return _distance_logits(a, b, c, float(weights["const"]), block_rows, progress)
     bt = np.ascontiguousarray(np.asarray(b, dtype=np.float32).T)
     args = (weights["w1"], weights["b1"], weights["w2"], weights["u"], np.float32(weights["const"]))
-    fn = _logits_numba if HAVE_NUMBA else _logits_python
+    if HAVE_NUMBA:
+        from .head_kernel_numba import logits_numba
+
+        fn: Any = logits_numba
+    else:
+        fn = _logits_python
     torch_threads = _match_torch_threads() if HAVE_NUMBA else None
     out = np.empty((a.shape[0], bt.shape[1]), dtype=np.float32)
     try:
