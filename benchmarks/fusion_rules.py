@@ -10,13 +10,14 @@ rule, and trying one costs milliseconds.
 
     .venv/bin/python benchmarks/fusion_rules.py --work DIR [--sets fins,nyala] [--folds 0,1,2,3,4]
 
-The dump of a set is kept in DIR/fusion_<set>.npz; a second run replays from it.
+The dump of a set is kept in DIR/fusion_<set>.pkl; a second run replays from it.
 """
 
 from __future__ import annotations
 
 import argparse
 import pickle
+import shutil
 import sys
 import time
 from datetime import date
@@ -54,6 +55,7 @@ def dump(split, work: Path) -> dict:
         # previous set's matcher or reuse its saved fusion fit (fusion_fit_cache.py).
         folder = work / split.name.replace(" ", "_")
         folder.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(folder / "cache" / "fusion_fit", ignore_errors=True)  # a saved fit skips the pairs
         start = time.perf_counter()
         _model, matcher, _note = run(prepared_matcher(folder, engine, refs, threshold="auto",
                                                       cache_dir=folder / "cache"))

@@ -150,3 +150,16 @@ def test_the_first_photos_ranking_started_before_it_was_shown_is_the_one_shown(q
     first = window.queue.current_id()
     qtbot.waitUntil(lambda: first in window.controller.results, timeout=MATCH_TIMEOUT)
     assert [v for pid, v in verdicts if pid == first] == ["fresh"]
+
+
+def test_after_a_catalog_change_a_photo_matched_ahead_gets_its_candidates_again(qtbot, window, demo_project):
+    """The window lets every ranking go when the catalog changes (an import, another reviewer);
+    opening a photo the queue had matched must compute it anew, not wait for a ranking it thinks
+    it delivered."""
+    ids = boxed(demo_project)
+    open_and_wait(qtbot, window, demo_project, ids)
+    other = next(i for i in ids if i != window.controller.photo_id)
+    window._on_catalog_changed()  # what a finished import or another reviewer's change does
+    assert other not in window.controller.results
+    assert window.queue.select(other)
+    qtbot.waitUntil(lambda: other in window.controller.results and bool(window.review.cards), timeout=MATCH_TIMEOUT)

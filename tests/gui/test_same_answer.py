@@ -104,6 +104,7 @@ def test_cli_application_and_app_rank_the_same(qtbot, window, engine, demo_proje
     shutil.rmtree(folder / "cache", ignore_errors=True)
     assert window.open_project(str(folder))
     assert window.engine.rerank == "keypoints" and window.engine.weights.endswith("perturbed.pt")
+    qtbot.waitUntil(lambda: window.controller.photo_id is not None, timeout=5000)  # the first photo's turn
     window.controller.show_photo(pid)
     qtbot.waitUntil(lambda: pid in window.controller.results, timeout=180_000)
     app = window.controller.results[pid]

@@ -70,11 +70,14 @@ def project_thumbnails(folder: str | Path, items: list[tuple[int, str]],
     1,000-photo project took 20-30 ms of the GUI thread at the project's opening (issue 15)."""
     from whaleid_gui.core.catalog.store import ProjectStore
 
-    store = ProjectStore.open(folder, read_only=True)
     try:
-        boxes = store.current_boxes()
-    finally:
-        store.close()
+        store = ProjectStore.open(folder, read_only=True)
+        try:
+            boxes = store.current_boxes()
+        finally:
+            store.close()
+    except Exception:  # e.g. a shared catalog's server out of reach: whole photos rather than none
+        boxes = {}
     return (yield from thumbnails([(key, path, boxes[key].box if key in boxes else None) for key, path in items], size))
 
 

@@ -75,7 +75,9 @@ class MatchAhead(QObject):
         if not self.running():
             return False
         self.plan.set_engine(self.controller.engine)
-        if fresh:
+        if fresh or self.plan.has_ranking(photo_id):
+            # asked again for a ranking the plan counts as delivered: the controller let it go
+            # (the catalog changed: results cleared), so it is computed anew
             self.plan.invalidate(photo_id)
         else:
             self.plan.retry(photo_id)

@@ -79,13 +79,15 @@ def pair_logits(a: np.ndarray, b: np.ndarray, weights: dict, block_rows: int = 2
         return _distance_logits(a, b, c, float(weights["const"]), block_rows, progress)
     bt = np.ascontiguousarray(np.asarray(b, dtype=np.float32).T)
     args = (weights["w1"], weights["b1"], weights["w2"], weights["u"], np.float32(weights["const"]))
+    fn: Any = _logits_python
     if HAVE_NUMBA:
-        from .head_kernel_numba import logits_numba
+        try:
+            from .head_kernel_numba import logits_numba
 
-        fn: Any = logits_numba
-    else:
-        fn = _logits_python
-    torch_threads = _match_torch_threads() if HAVE_NUMBA else None
+            fn = logits_numba
+        except ImportError:  # installed but unusable (e.g. a NumPy it does not support): slow path
+            pass
+    torch_threads = _match_torch_threads() if fn is not _logits_python else None
     out = np.empty((a.shape[0], bt.shape[1]), dtype=np.float32)
     try:
         for start in range(0, a.shape[0], block_rows):
