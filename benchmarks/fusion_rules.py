@@ -29,6 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import real_sets  # noqa: E402
 
+from whaleid_gui.core.impostor_fusion import ImpostorFusion  # noqa: E402
+from whaleid_gui.core.keypoint_matching import best_impostor_per_anchor  # noqa: E402
 from whaleid_gui.core.threshold import impostor_threshold  # noqa: E402
 
 
@@ -77,14 +79,10 @@ def dump(split, work: Path) -> dict:
 
 # --------------------------------------------------------------------------- rules
 
-MIN_INLIERS = 6
-
-
 def shares(d: dict, emb: np.ndarray, inl: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ei, ki = d["emb_impostors"], d["kp_impostors"]
-    es = np.searchsorted(ei, emb, side="left") / (len(ei) + 1)
-    ks = np.searchsorted(ki, inl, side="left") / (len(ki) + 1)
-    return es, np.where(inl >= MIN_INLIERS, ks, 0.0)
+    """The two impostor shares the product's fusion computes (ImpostorFusion), before its rule."""
+    fusion = ImpostorFusion(d["emb_impostors"], d["kp_impostors"])
+    return fusion.embedding_share(emb), fusion.keypoint_share(inl)
 
 
 def rule_max(es, ks):
@@ -115,9 +113,7 @@ def replay(d: dict, rule, quantile: float = 0.5) -> list[list[str]]:
     pes, pks = shares(d, np.asarray(d["pair_emb"], float), np.asarray(d["pair_inliers"], float))
     fused_pairs = rule(pes, pks)
     labels, anchors = d["pair_labels"], d["pair_anchors"]
-    neg = labels == 0
-    best = np.array([fused_pairs[neg & (anchors == a)].max() for a in np.unique(anchors[neg])])
-    threshold = impostor_threshold(best, quantile)
+    threshold = impostor_threshold(best_impostor_per_anchor(fused_pairs, labels, anchors), quantile)
     out = []
     for cands in d["candidates"]:
         if not cands:
