@@ -100,16 +100,16 @@ class MatchAhead(QObject):
         self.plan.set_order(review_order(list(visible) + [p.id for p in rows if p.id not in shown], status))
 
     def will_show(self, photo_id: int | None) -> None:
-        """The photo the queue announces at the next event-loop turn (a project's opening): its
-        ranking goes first already, before the worker picks its first job (else the first
-        candidates waited for another photo's ranking, a second on two cores)."""
+        """This photo's ranking goes first: the photo on screen, or at a project's opening the one
+        the queue announces at the next event-loop turn, before the worker picks its first job
+        (else the first candidates waited for another photo's ranking, a second on two cores)."""
         self.plan.set_current(photo_id if photo_id is not None and photo_id >= 0 else None)
 
     # ------------------------------------------------------------------ events
     def _on_photo_selected(self, photo_id: int) -> None:
         if self.plan.has_ranking(photo_id):  # drawn now from its stored ranking: keep the GIL free
             self.plan.hold_off()
-        self.plan.set_current(photo_id if photo_id is not None and photo_id >= 0 else None)
+        self.will_show(photo_id)
 
     def _on_session_event(self, event: SessionEvent) -> None:
         if isinstance(event, BoxSaved):

@@ -43,7 +43,6 @@ class PhotoQueue(QWidget):
         self._items: dict[int, QListWidgetItem] = {}
         self._order: list[int] = []  # the ids of the list's items, top to bottom
         self._shown: int | None = None  # the photo id last announced by photo_selected
-        self._announce_later = False  # set_photos(announce=False): the next rebuild stays silent
 
         self.status_filter = QComboBox()
         for label, value in FILTERS:
@@ -100,8 +99,6 @@ class PhotoQueue(QWidget):
         """Replace the rows (after any store change); keeps the current photo if still listed.
         announce=False: the current photo is not announced now; announce_current() does it later
         (a project's opening draws its list in one event-loop turn and its first photo in the next)."""
-        if not announce:
-            self._announce_later = True
         current = keep if keep is not None else self.current_id()
         self._photos = list(photos)
         surveys = sorted({p.survey for p in self._photos if p.survey})
@@ -114,7 +111,7 @@ class PhotoQueue(QWidget):
         idx = self.survey_filter.findData(chosen)
         self.survey_filter.setCurrentIndex(max(idx, 0))
         self.survey_filter.blockSignals(False)
-        self._rebuild(select=current)
+        self._rebuild(select=current, announce=announce)
 
     def update_photos(self, rows: list) -> None:
         """Replace some rows after an edit (no store query of the whole project: stays fast
@@ -143,8 +140,9 @@ class PhotoQueue(QWidget):
                 self._decorate(item, row)
         self._select_after_update(select)
 
-    def _select_after_update(self, select: int | None) -> None:
-        """Keep `select` current if it is still listed (else the first row), then announce a change."""
+    def _select_after_update(self, select: int | None, announce: bool = True) -> None:
+        """Keep `select` current if it is still listed (else the first row), then announce a change
+        (announce=False: the caller has announce_current() do it later)."""
         if select is not None and select in self._items:
             self.list.setCurrentItem(self._items[select])
         elif self.list.count():
@@ -152,10 +150,8 @@ class PhotoQueue(QWidget):
         self.list.blockSignals(False)
         self._update_counts()
         # Tell the window only when the photo changed: a refresh after an edit must not reload.
-        if self._announce_later:
-            self._announce_later = False
-            return
-        self._emit_if_changed(self.current_id())
+        if announce:
+            self._emit_if_changed(self.current_id())
 
     def announce_current(self) -> None:
         """Announce the current photo if it was not yet (set_photos(announce=False))."""
@@ -262,7 +258,7 @@ class PhotoQueue(QWidget):
             rows.sort(key=lambda p: (p.taken_at or "9999", p.path.name.lower(), p.id))
         return rows
 
-    def _rebuild(self, *_args, select: int | None = None) -> None:
+    def _rebuild(self, *_args, select: int | None = None, announce: bool = True) -> None:
         if select is None:
             select = self.current_id()
         self.list.blockSignals(True)
@@ -276,7 +272,7 @@ class PhotoQueue(QWidget):
             self._decorate(item, p)
             self.list.addItem(item)
             self._items[p.id] = item
-        self._select_after_update(select)
+        self._select_after_update(select, announce)
 
     def _decorate(self, item: QListWidgetItem, p) -> None:
         if p is None:

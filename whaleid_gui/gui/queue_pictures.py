@@ -74,9 +74,7 @@ class QueuePictures(QObject):
             rows = [store.photo(p) for p in photo_ids]
             boxes = {p: b for p in photo_ids if (b := store.box(p)) is not None}
             items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in rows]
-            w = Worker(photo_display.thumbnails, items, 96, name="thumbnails")
-            w.progress.connect(self._on_thumb)
-            self.pool.start(f"thumb-{photo_ids[0]}", w)
+            self._start(f"thumb-{photo_ids[0]}", photo_display.thumbnails, items)
             return
         shown = {pid: n for n, pid in enumerate(self.queue.visible_ids())}
         rows = sorted(self.queue.all_photos(), key=lambda p: shown.get(p.id, len(shown)))
@@ -90,9 +88,11 @@ class QueuePictures(QObject):
         self._start_thumbnails(rest, "thumbnails-rest")
 
     def _start_thumbnails(self, items: list[tuple[int, str]], kind: str) -> None:
-        if not items or self.folder is None:
-            return
-        w = Worker(photo_display.project_thumbnails, str(self.folder), items, 96, name="thumbnails")
+        if items and self.folder is not None:
+            self._start(kind, photo_display.project_thumbnails, str(self.folder), items)
+
+    def _start(self, kind: str, job, *args) -> None:
+        w = Worker(job, *args, 96, name="thumbnails")
         w.progress.connect(self._on_thumb)
         self.pool.start(kind, w)
 

@@ -11,15 +11,9 @@ distance (the zero-shot model's, distance_coefficient) is scored by matrix produ
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 import numpy as np
-
-# numba is a dependency; the slow path is for odd platforms without its wheel. Looked up, not
-# imported: head_kernel_numba.py imports it when a head needs the kernel.
-HAVE_NUMBA = importlib.util.find_spec("numba") is not None
-
 
 def _logits_python(a, bt, w1, b1, w2, u, const):
     """Reference implementation in numpy (also the fallback without numba)."""
@@ -80,13 +74,12 @@ def pair_logits(a: np.ndarray, b: np.ndarray, weights: dict, block_rows: int = 2
     bt = np.ascontiguousarray(np.asarray(b, dtype=np.float32).T)
     args = (weights["w1"], weights["b1"], weights["w2"], weights["u"], np.float32(weights["const"]))
     fn: Any = _logits_python
-    if HAVE_NUMBA:
-        try:
-            from .head_kernel_numba import logits_numba
+    try:  # numba is imported here, only when a head needs the kernel (head_kernel_numba.py)
+        from .head_kernel_numba import logits_numba
 
-            fn = logits_numba
-        except ImportError:  # installed but unusable (e.g. a NumPy it does not support): slow path
-            pass
+        fn = logits_numba
+    except ImportError:  # numba missing (an odd platform) or unusable (a NumPy it does not support)
+        pass
     torch_threads = _match_torch_threads() if fn is not _logits_python else None
     out = np.empty((a.shape[0], bt.shape[1]), dtype=np.float32)
     try:
