@@ -58,11 +58,13 @@ def load(path: str, size: int, preprocess: str, colour: str) -> np.ndarray:
 
 
 def features(paths: list[str], net, size: int, preprocess: str, colour: str) -> dict[str, np.ndarray]:
+    from whaleid_gui.core.model.siamese import bf16_supported  # bf16 only where the CPU has it
+
     pools: dict[str, list] = {"mean": [], "gem": [], "flip": [], "mean+stage5": []}
     for i in range(0, len(paths), 16):
         x = torch.from_numpy(np.stack([load(p, size, preprocess, colour) for p in paths[i:i + 16]]))
         x = ((x - 0.5) / 0.5).contiguous(memory_format=torch.channels_last)
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported(torch.device("cpu"))):
             out = []
             for mirrored in (False, True):
                 h = net.bn1(net.conv_stem(torch.flip(x, dims=[3]) if mirrored else x))

@@ -38,11 +38,13 @@ def letterbox(path: str, size: int = SIZE) -> np.ndarray:
 
 
 def features(paths: list[str], net, cache: dict[str, np.ndarray], batch: int = 16) -> np.ndarray:
+    from whaleid_gui.core.model.siamese import bf16_supported  # bf16 only where the CPU has it
+
     todo = [p for p in dict.fromkeys(paths) if p not in cache]
     for i in range(0, len(todo), batch):
         x = torch.from_numpy(np.stack([letterbox(p) for p in todo[i:i + batch]]))
         x = ((x - 0.5) / 0.5).contiguous(memory_format=torch.channels_last)  # the weights' normalisation
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported(torch.device("cpu"))):
             f = net.forward_features(x).float().mean(dim=(2, 3))
         f = torch.nn.functional.normalize(f, dim=1).numpy()
         cache.update(zip(todo[i:i + batch], f))

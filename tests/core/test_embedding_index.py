@@ -131,7 +131,10 @@ def test_a_matcher_ranks_real_photos_the_same_with_the_index(tmp_path, monkeypat
     assert indexed.prefilter is not None and (tmp_path / "index" / "state.json").exists()
     assert np.isinf(indexed.score_rows(indexed.features[:1])).sum() == len(refs) - 8  # only 8 scored
     _plain, without = rankings(None)
-    assert with_index == without
+    # The index keeps the raw features in float16 (memory-mapped): lossless for bf16 features,
+    # about 1e-4 off a float32 feature's score, so the same order and scores to 3 decimals.
+    assert [[c for c, _ in r] for r in with_index] == [[c for c, _ in r] for r in without]
+    assert np.allclose([[s for _, s in r] for r in with_index], [[s for _, s in r] for r in without], atol=1e-3)
 
     # A confirm and an undo followed without a new preparation (core/matcher_growth.py): the index
     # follows, and the grown matcher ranks as it does scoring every photo.

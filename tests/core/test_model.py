@@ -15,6 +15,7 @@ from whaleid_gui.core.model import PairHead, build_model, load_model
 from whaleid_gui.core.model import efficientnet_branch as eb
 from whaleid_gui.core.model.efficientnet_lite import EfficientNetLite
 from whaleid_gui.core.model.reference_branch import ReferenceBranch
+from whaleid_gui.core.model.siamese import bf16_supported
 
 # --------------------------------------------------------------------------------------------
 # Reference branch and head sizes (ALGORITHM.md)
@@ -267,3 +268,12 @@ def test_default_model_is_the_zero_shot_model_and_names_are_models(monkeypatch, 
 
 def test_build_model_untrained_id_only_for_the_default():
     assert build_model("reference", imagenet=False).weights_id == "fresh"
+
+
+def test_bf16_autocast_only_where_the_cpu_computes_bf16_itself(monkeypatch):
+    # On an AVX2-only CPU bf16 autocast ran the encoder 10x slower than fp32 (issue 15's machine,
+    # 2026-12-03): it is used only where oneDNN has bf16 kernels, and never when switched off.
+    cpu = torch.device("cpu")
+    assert bf16_supported(cpu) == bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    monkeypatch.setenv("WHALEID_NO_BF16", "1")
+    assert not bf16_supported(cpu)

@@ -19,6 +19,7 @@ from .augment import Augment
 from .errors import WhaleIDError
 from .features import ImageItem, crops_tensor, item_crop, iter_features, model_input_style
 from .input_style import FLUKE
+from .model.siamese import bf16_supported
 from .progress import Progress, drive
 
 ENCODE_BATCH = 16
@@ -81,7 +82,7 @@ class TrunkCacheSource(CropSource):
             chunk = jobs[start:start + ENCODE_BATCH]
             crops = [item_crop(self.items[i], self.size, self.augment if c else None, rng, self.style) for i, c in chunk]
             x = crops_tensor(crops).to(device)
-            with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type in ("cpu", "cuda")):
+            with torch.no_grad(), torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16_supported(device)):
                 h = model.branch.forward_trunk(x).to(torch.bfloat16)
             if self.cache is None:
                 self.cache = torch.empty((n, self.copies, *h.shape[1:]), dtype=torch.bfloat16, device=device)
