@@ -12,7 +12,13 @@ def test_the_heat_map_toggle_shows_and_hides_the_map(qtbot, window, demo_project
     qtbot.waitUntil(lambda: window.editor.has_image() and window.editor.proposal is not None, timeout=30_000)
     window.editor.accept_proposal()
     qtbot.waitUntil(lambda: len(review.cards) >= 2, timeout=MATCH_TIMEOUT)
+    # The hidden Compare tab draws nothing at each key (issue 15's stalls); shown, it draws the pick.
+    review.select(1)
+    qtbot.wait(100)
+    assert compare.strip.count() == 0 and compare._other_image is None
     window.center.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: compare.strip.count() > 0, timeout=20_000)
+    assert review.selected().code in compare.strip_label.text()
     qtbot.waitUntil(lambda: compare._query_image is not None and compare._other_image is not None, timeout=20_000)
     shot = compare._query_image
     compare.show_heat.setChecked(True)

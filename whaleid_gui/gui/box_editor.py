@@ -63,6 +63,8 @@ class BoxEditor(BoxGestures, QGraphicsView):
         super().__init__(parent)
         self.setObjectName("boxEditor")
         self._scene = QGraphicsScene(self)
+        # a dozen items, most moved or hidden at every photo: a spatial index only costs (issue 15)
+        self._scene.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
         self.setScene(self._scene)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)

@@ -44,6 +44,11 @@ class CompareController(QObject):
         self._strip_timer.setSingleShot(True)
         self._strip_timer.setInterval(0)
         self._strip_timer.timeout.connect(self._show_strip)
+        # The candidate selected while the Compare tab was hidden, drawn when it is shown: its crop,
+        # the strip's reads of the store and its thumbnails cost every key press of the review
+        # (about 30 ms on two busy cores, issue 15) for a tab nobody was looking at.
+        self._hidden_pick: tuple | None = None
+        compare.shown.connect(self._on_compare_shown)
         review.candidate_selected.connect(self.show_candidate)
         compare.browse_photo.connect(self.browse_photo)
         compare.keypoints_wanted.connect(self.show_keypoints)
@@ -68,7 +73,13 @@ class CompareController(QObject):
         self.pool.start("candidate-thumbs", w)
 
     def show_candidate(self, cand) -> None:
-        """A candidate selected: its best photo in the compare view and all its photos below."""
+        """A candidate selected: its best photo in the compare view and all its photos below (when
+        the Compare tab is hidden, once it is shown)."""
+        if not self.compare.isVisibleTo(self.compare.window()):
+            self._hidden_pick = (cand,)
+            self._strip_for = None
+            return
+        self._hidden_pick = None
         if cand is None:
             self._strip_for = None
             self.compare.set_candidate(None, "Candidate", "no candidate")
@@ -81,6 +92,11 @@ class CompareController(QObject):
         # event loop (the newest candidate's), not within the key press that showed the photo.
         self._strip_for = cand
         self._strip_timer.start()
+
+    def _on_compare_shown(self) -> None:
+        if self._hidden_pick is not None:
+            (cand,), self._hidden_pick = self._hidden_pick, None
+            self.show_candidate(cand)
 
     def _show_strip(self) -> None:
         cand, self._strip_for = self._strip_for, None

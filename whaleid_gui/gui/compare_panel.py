@@ -5,7 +5,7 @@ photo of the candidate to browse."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -31,6 +31,7 @@ class ComparePanel(QWidget):
     browse_photo = Signal(int)  # photo id picked in the strip
     keypoints_wanted = Signal()  # the keypoint toggle is on and the pair changed: compute the lines
     heat_wanted = Signal()  # the heat-map toggle is on and the pair changed: compute the map
+    shown = Signal()  # the tab became visible within the window (what it skipped while hidden is due)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -129,6 +130,13 @@ class ComparePanel(QWidget):
         self._query_image = image
         self._query_caption = caption
         self._pair_changed()
+
+    def event(self, e: QEvent) -> bool:
+        # ShowToParent, not showEvent: a tab switched to in a window not yet on screen counts too
+        handled = super().event(e)
+        if e.type() == QEvent.Type.ShowToParent:
+            self.shown.emit()
+        return handled
 
     def set_candidate(self, image: QImage | None, caption: str, text: str = "") -> None:
         self.other.set_image(image, text)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QCheckBox, QGridLayout, QHBoxLayout, QLabel, QProg
 
 from whaleid_gui.application.match_photos import CandidateView, MatchResult
 from whaleid_gui.gui.buttons import no_focus_button
-from whaleid_gui.gui.candidate_cards import CandidateCard, ThresholdLine
+from whaleid_gui.gui.candidate_cards import CARDS_STYLE, CandidateCard, ThresholdLine
 from whaleid_gui.gui.new_individual_bar import NewIndividualBar
 from whaleid_gui.gui.photo_notes import PhotoNotes
 
@@ -82,6 +82,7 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         self.cards_box = QVBoxLayout()
         self.cards_box.setSpacing(3)
         cards_widget = QWidget()
+        cards_widget.setStyleSheet(CARDS_STYLE)
         cards_widget.setLayout(self.cards_box)
         self.cards_box.setContentsMargins(0, 0, 0, 0)
 

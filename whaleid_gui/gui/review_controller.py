@@ -169,8 +169,13 @@ class ReviewController(PhotoReviewInfo, QObject):
             return
         # while a confirm is being recorded, the claim (a write) waits for it: made when it is
         self.decisions.claim_due = self.decisions.busy()
-        state = self.session.show(photo_id, claim=not self.decisions.claim_due)
-        photo = self.store.photo(photo_id)
+        # The photo's row, box and decision read in one transaction: each one of their own began
+        # and committed, every statement handing the GIL to a worker and waiting to get it back.
+        with self.store.reading():
+            photo = self.store.photo(photo_id)
+            state = self.session.show(photo_id, claim=False)
+        if not self.decisions.claim_due:
+            self.session.claim_current()  # a write: after the read transaction
         self.review.set_photo_meta(photo_id, photo.quality, photo.comment)
         self._show_siblings(photo)
         self.editor.show_message(f"Loading {photo.path.name}\u2026")
@@ -403,7 +408,9 @@ class ReviewController(PhotoReviewInfo, QObject):
         photo's decision is being recorded; it shows as done meanwhile."""
         current = self.photo_id
         if current is not None:
-            row = self.store.photo(current)
+            # a confirm is still being recorded: the queue's own row, marked done (no read)
+            shown = self.queue.photo(current) if done else None
+            row = shown if shown is not None else self.store.photo(current)
             self.queue.update_photos([replace(row, status="done") if done else row])
         status = {p.id: p.status for p in self.queue.all_photos()}
         nxt = next_photo(self.queue.visible_ids(), status, current, force)
