@@ -130,3 +130,21 @@ def test_the_reviewer_waiting_for_a_photo_keeps_the_ranking_on_its_way_and_retri
     assert failing.photo_id == 2 and plan.pending() == []  # a failure is not retried on its own
     plan.retry(2)  # ... but when the reviewer opens the photo
     assert plan.claim().photo_id == 2
+
+
+def test_while_the_reviewers_action_is_drawn_another_photos_ranking_waits_between_steps():
+    """hold_off after a key press: a ranking under way for another photo pauses at its next step
+    (its Python steps took the GIL from the GUI thread drawing the next photo, issue 15); the
+    photo on screen never waits, and the pause ends with the hold-off."""
+    import threading
+
+    plan = MatchPlan()
+    plan.set_current(1)
+    plan.hold_off(30.0)
+    resumed = threading.Event()
+    other = threading.Thread(target=lambda: (plan.yield_to_reviewer(2), resumed.set()), daemon=True)
+    other.start()
+    assert not resumed.wait(0.3)  # photo 2's ranking waits
+    plan.yield_to_reviewer(1)  # the reviewer's photo goes on (this would block 30 s otherwise)
+    plan.hold_off(0.0)
+    assert resumed.wait(5.0)

@@ -163,3 +163,19 @@ def test_after_a_catalog_change_a_photo_matched_ahead_gets_its_candidates_again(
     assert other not in window.controller.results
     assert window.queue.select(other)
     qtbot.waitUntil(lambda: other in window.controller.results and bool(window.review.cards), timeout=MATCH_TIMEOUT)
+
+
+def test_the_queue_records_the_ranking_of_the_photo_on_screen_and_the_window_does_not_again(qtbot, window, demo_project):
+    """The queue records every ranking on its own connection; the window wrote the one on screen a
+    second time, a write transaction on the GUI thread that also told the catalog's poll of a change
+    (issue 15)."""
+    boxed(demo_project)
+    assert window.open_project(str(demo_project))
+    first = window.queue.current_id()
+    writes: list[str] = []
+    window.store.connection.connection.driver_connection.set_trace_callback(
+        lambda sql: writes.append(sql) if "candidates" in sql and sql.lstrip().startswith(("INSERT", "DELETE")) else None)
+    qtbot.waitUntil(lambda: window.review.result is not None and window.review.result.photo_id == first
+                    and bool(window.review.cards), timeout=MATCH_TIMEOUT)
+    assert [c.code for c in window.store.candidates(first)] == [c.code for c in window.review.result.candidates]
+    assert writes == []

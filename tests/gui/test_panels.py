@@ -136,6 +136,35 @@ def test_review_panel_renders_candidates_threshold_and_actions(qtbot):
     assert not p.new_button.isEnabled()
 
 
+def test_the_next_photos_candidates_reuse_the_cards_and_show_nothing_of_the_last(qtbot):
+    """Cards are reused from photo to photo (issue 15): a reused card shows its new candidate only,
+    not the last one's thumbnail, rejection or selection, and clicks select by its new place."""
+    from PySide6.QtGui import QImage
+
+    p = MatchReviewPanel()
+    qtbot.addWidget(p)
+    p.show()
+    p.set_result(result())
+    first = list(p.cards)
+    p.set_candidate_thumbnail(1, QImage(40, 20, QImage.Format.Format_RGB32))
+    p.mark_rejected("HW-1")
+    p.select(1)
+    nxt = MatchResult(8, [CandidateView(1, "new_whale", 0.5), CandidateView(2, "HW-7", 0.4, 9, None, None, None, 1, None, None),
+                          CandidateView(3, "HW-8", 0.2, 8, None, None, None, 1, None, None)], 0.5, "w1", "CPU", 10, 3, "12:01", 0.2)
+    p.set_result(nxt)
+    assert [c.candidate.code for c in p.cards] == ["HW-7", "HW-8"] and p.cards == first[:2]
+    assert all(not c.rejected and not c.title.font().strikeOut() for c in p.cards)
+    assert p.cards[1].thumb.pixmap().isNull() and p.cards[1].thumb.text() == "\u2026"
+    assert p.selected().code == "HW-7" and [c.selected for c in p.cards] == [True, False]
+    assert not first[2].isVisible()  # the card not needed now is out of the list
+    layout_items = [p.cards_box.itemAt(i).widget() for i in range(p.cards_box.count())]
+    assert isinstance(layout_items[0], ThresholdLine) and layout_items[0].text().startswith("\u2500\u2500 1. new")
+    assert len([w for w in layout_items if isinstance(w, ThresholdLine)]) == 1
+    with qtbot.waitSignal(p.candidate_selected) as sig:
+        qtbot.mouseClick(p.cards[1], Qt.MouseButton.LeftButton)
+    assert sig.args[0].code == "HW-8"
+
+
 def test_scores_read_as_the_share_of_different_whale_pairs_beaten(qtbot):
     """Every mode shows one scale: the card says how many different-whale pairs the candidate
     beats, the threshold line sits on the same scale, the raw score stays in the tooltip."""

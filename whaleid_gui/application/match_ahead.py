@@ -34,6 +34,7 @@ IDLE_WAIT_S = 0.25  # how often an idle queue looks again (and lets its worker s
 # drawing the next photo then, and a ranking started at that moment competes with it for
 # Python's GIL (on two cores the key-to-candidates time doubled).
 HOLD_OFF_S = 0.4
+QUIET_POLL_S = 0.05  # how often a waiting ranking looks whether the reviewer's photo is drawn
 
 
 @dataclass(frozen=True)
@@ -120,6 +121,18 @@ class MatchPlan:
         """The reviewer just acted: start nothing new for a moment (the running photo goes on)."""
         with self._lock:
             self._quiet_until = 0.0 if seconds <= 0 else max(self._quiet_until, time.monotonic() + seconds)
+
+    def yield_to_reviewer(self, photo_id: int) -> None:
+        """Called by the queue between two steps of a ranking: while the reviewer's last action is
+        being drawn (hold_off), a photo other than the one on screen waits. Its Python steps took
+        the GIL from the GUI thread in the middle of drawing the next photo (issue 15's stalls);
+        the photo the reviewer is waiting for never waits."""
+        while True:
+            with self._lock:
+                left = self._quiet_until - time.monotonic()
+                if left <= 0 or photo_id == self._current:
+                    return
+            time.sleep(min(left, QUIET_POLL_S))
 
     def invalidate(self, photo_id: int) -> None:
         """Its box changed: the stored ranking is gone and a running one will be dropped."""
@@ -267,7 +280,7 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
                 continue
             try:
                 job = match_photos.match_photo(folder, claim.photo_id, claim.engine)
-                result = yield from _tagged(job, claim.photo_id)
+                result = yield from _tagged(job, claim.photo_id, plan)
             except Exception as exc:  # one photo that cannot be matched does not stop the queue
                 plan.failed(claim)
                 yield AheadFailed(claim, str(exc) or type(exc).__name__)
@@ -292,9 +305,12 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
     return matched
 
 
-def _tagged(job: Generator[Any, None, MatchResult], photo_id: int) -> Generator[Any, None, MatchResult]:
+def _tagged(job: Generator[Any, None, MatchResult], photo_id: int,
+            plan: "MatchPlan | None" = None) -> Generator[Any, None, MatchResult]:
     try:
         while True:
+            if plan is not None:
+                plan.yield_to_reviewer(photo_id)
             try:
                 event = next(job)
             except StopIteration as stop:

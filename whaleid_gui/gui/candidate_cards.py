@@ -40,19 +40,15 @@ class CandidateCard(QFrame):
 
     def __init__(self, index: int, cand: CandidateView, blind: bool = False, parent=None) -> None:
         super().__init__(parent)
-        self.index = index
-        self.candidate = cand
         self.rejected = False
         self.selected = False
         self._styled: tuple[bool, bool] | None = None  # (selected, rejected) as last drawn
-        self.setObjectName(f"candidate{index}")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.thumb = QLabel()
         self.thumb.setFixedSize(CARD_THUMB)
         self.thumb.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.thumb.setObjectName("cardThumb")
-        self.thumb.setText("\u2026")
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
         self.score_line = QLabel()
@@ -63,8 +59,6 @@ class CandidateCard(QFrame):
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
         self.bar.setFixedHeight(6)
-        shown = cand.share if cand.share is not None else cand.score
-        self.bar.setValue(int(max(0.0, min(1.0, shown)) * 1000))
         text = QVBoxLayout()
         text.setSpacing(1)
         text.addWidget(self.title)
@@ -75,8 +69,22 @@ class CandidateCard(QFrame):
         row.setContentsMargins(4, 3, 4, 3)
         row.addWidget(self.thumb)
         row.addLayout(text, 1)
+        self.set_candidate(index, cand, blind)
+
+    def set_candidate(self, index: int, cand: CandidateView, blind: bool = False) -> None:
+        """Show another candidate: the review reuses its cards from photo to photo (building five
+        new ones was most of the 30 ms it took to draw a photo's stored candidates, issue 15)."""
+        self.index = index
+        self.candidate = cand
+        self.setObjectName(f"candidate{index}")
+        self.thumb.setPixmap(QPixmap())
+        self.thumb.setToolTip("")
+        self.thumb.setText("\u2026")
+        shown = cand.share if cand.share is not None else cand.score
+        self.bar.setValue(int(max(0.0, min(1.0, shown)) * 1000))
         self.set_blind(blind)
-        self.set_selected(False)
+        self.selected = self.rejected = False
+        self._style()
 
     def set_blind(self, blind: bool) -> None:
         c = self.candidate
@@ -141,6 +149,11 @@ class ThresholdLine(QLabel):
                  parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("thresholdLine")
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("color:#b02020; font-weight:bold; border-top:2px dashed #b02020; padding-top:1px;")
+        self.set_threshold(threshold, rank, share)
+
+    def set_threshold(self, threshold: float | None, rank: int | None = None, share: float | None = None) -> None:
         where = f"{rank}. " if rank else ""
         if threshold is not None and share is not None:  # on the candidates' scale
             self.setText(f"\u2500\u2500 {where}new individual: below {percent(share)} of different-whale "
@@ -149,5 +162,3 @@ class ThresholdLine(QLabel):
             t = "not set" if threshold is None else score_text(threshold)
             self.setText(f"\u2500\u2500 {where}new individual (scores below {t}) \u2500\u2500")
         self.setToolTip(EXPLANATION + ("" if threshold is None else f"\n\nRaw threshold: {score_text(threshold)}"))
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.setStyleSheet("color:#b02020; font-weight:bold; border-top:2px dashed #b02020; padding-top:1px;")

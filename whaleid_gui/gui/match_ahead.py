@@ -134,8 +134,8 @@ class MatchAhead(QObject):
                 return
             if event.recorded and event.result.photo_id != c.photo_id:
                 c.session.results[event.result.photo_id] = event.result  # no store write on this thread
-            else:
-                c._on_match_result(event.result)  # shown now (and recorded, if the queue could not)
+            else:  # shown now (and recorded here only if the queue could not)
+                c._on_match_result(event.result, recorded=event.recorded)
             if verdict == "stale":
                 self.mark_if_stale(event.result.photo_id)
         elif isinstance(event, AheadProgress):

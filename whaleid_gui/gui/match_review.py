@@ -19,6 +19,9 @@ from whaleid_gui.gui.new_individual_bar import NewIndividualBar
 from whaleid_gui.gui.photo_notes import PhotoNotes
 
 
+PREMADE_CARDS = 5  # the review's default top-5
+
+
 class MatchReviewPanel(PhotoNotes, QWidget):
     confirm_requested = Signal(object)  # CandidateView
     reject_requested = Signal(object)  # CandidateView
@@ -80,11 +83,17 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         self.retry_button.hide()
 
         self.cards_box = QVBoxLayout()
+        self._card_pool: list[CandidateCard] = []  # every card made so far, reused photo after photo
+        self._threshold_line: ThresholdLine | None = None
         self.cards_box.setSpacing(3)
         cards_widget = QWidget()
         cards_widget.setStyleSheet(CARDS_STYLE)
         cards_widget.setLayout(self.cards_box)
         self.cards_box.setContentsMargins(0, 0, 0, 0)
+        # the cards of a five-candidate ranking made now, not when the first ranking arrives
+        for i in range(PREMADE_CARDS):
+            self._card(i, CandidateView(i + 1, "", 0.0)).setParent(cards_widget)
+            self._card_pool[i].hide()
 
         self.confirm_button = no_focus_button("Confirm  [C]", "This is the selected individual (C or Enter)", "confirmButton")
         self.reject_button = no_focus_button("Reject  [X]", "Not this candidate (X)", "rejectButton")
@@ -205,21 +214,20 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         idx = 0
         for cand in result.candidates:
             if cand.is_new:
-                self.cards_box.addWidget(ThresholdLine(thr, cand.rank, result.threshold_share))
+                self._add_threshold_line(thr, cand.rank, result.threshold_share)
                 line_done = True
                 continue
             if thr is not None and not line_done and cand.score < thr:
-                self.cards_box.addWidget(ThresholdLine(thr, None, result.threshold_share))
+                self._add_threshold_line(thr, None, result.threshold_share)
                 line_done = True
-            card = CandidateCard(idx, cand, self._blind)
-            card.clicked.connect(self.select)
-            card.clicked.connect(self.candidate_clicked)
+            card = self._card(idx, cand)
             card.set_rejected(cand.code in rejected)
             self.cards_box.addWidget(card)
+            card.show()
             self.cards.append(card)
             idx += 1
         if thr is not None and not line_done:
-            self.cards_box.addWidget(ThresholdLine(thr, None, result.threshold_share))
+            self._add_threshold_line(thr, None, result.threshold_share)
         self.scope.setText(
             f"Model {result.model_label or result.weights_id} on {result.device} \u00b7 {result.catalog_photos} catalog photos of "
             f"{result.catalog_individuals} individuals \u00b7 ran {result.ran_at} ({result.seconds:.1f} s)"
@@ -289,13 +297,32 @@ class MatchReviewPanel(PhotoNotes, QWidget):
             self.new_bar.start(code)
 
     def _clear_cards(self) -> None:
+        """Out of the list, kept for the next photo (set_result reuses them)."""
         while self.cards_box.count():
             w = self.cards_box.takeAt(0).widget()
             if w is not None:
                 w.hide()
-                w.deleteLater()
         self.cards = []
         self._selected = -1
+
+    def _card(self, index: int, cand) -> CandidateCard:
+        if index < len(self._card_pool):
+            card = self._card_pool[index]
+            card.set_candidate(index, cand, self._blind)
+            return card
+        card = CandidateCard(index, cand, self._blind)
+        card.clicked.connect(self.select)
+        card.clicked.connect(self.candidate_clicked)
+        self._card_pool.append(card)
+        return card
+
+    def _add_threshold_line(self, threshold, rank, share) -> None:
+        if self._threshold_line is None:
+            self._threshold_line = ThresholdLine(threshold, rank, share)
+        else:
+            self._threshold_line.set_threshold(threshold, rank, share)
+        self.cards_box.addWidget(self._threshold_line)
+        self._threshold_line.show()
 
     def set_siblings(self, photos: list[tuple[int, str, str]], what: str = "") -> None:
         super().set_siblings(photos, what)

@@ -215,12 +215,13 @@ class ReviewController(PhotoReviewInfo, QObject):
             return
         self._load_query_crop(photo, state)
         if photo.id in self.results:
-            # Stored candidates are drawn at the next event-loop turn: the new photo and its cards
+            # Stored candidates are drawn at a later event-loop turn: the new photo and its cards
             # in one turn kept the window from repainting for 80-120 ms (issue 15's stall target is
-            # 50). The old photo's cards go now, so no key can act on them meanwhile.
+            # 50). 1 ms, not 0: a 0 ms timer ran in the same pass as the key, before the paint and
+            # the other timers. The old photo's cards go now, so no key can act on them meanwhile.
             self.review.clear()
             self._stored_pending = photo.id
-            QTimer.singleShot(0, self, lambda pid=photo.id: self._show_stored_candidates(pid))
+            QTimer.singleShot(1, self, lambda pid=photo.id: self._show_stored_candidates(pid))
         else:
             self.start_matching()
 
@@ -306,13 +307,18 @@ class ReviewController(PhotoReviewInfo, QObject):
         done, total = getattr(event, "done", 0), getattr(event, "total", 0)
         self.review.set_matching(done, total, getattr(event, "message", "") or "Matching\u2026")
 
-    def _on_match_result(self, result: MatchResult) -> None:
+    def _on_match_result(self, result: MatchResult, recorded: bool = False) -> None:
+        """A ranking arrived; recorded: its candidates are in the store already (the background
+        queue records on its own connection), so only kept, not written again from this thread."""
         self.ranking_arrived()
         self.engine_known.emit(result.model_label or result.weights_id, result.device)
-        try:
-            self.session.add_result(result)
-        except Exception as exc:  # the ranking is still shown; the audit trail says why not
-            self.status_message.emit(f"Candidates not recorded: {exc}")
+        if recorded:
+            self.session.results[result.photo_id] = result
+        else:
+            try:
+                self.session.add_result(result)
+            except Exception as exc:  # the ranking is still shown; the audit trail says why not
+                self.status_message.emit(f"Candidates not recorded: {exc}")
         if result.photo_id != self.photo_id:
             return
         self._stored_pending = None

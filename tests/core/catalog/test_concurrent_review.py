@@ -123,6 +123,30 @@ def test_claims_say_who_has_a_photo_open_and_go_stale(ann_bob):
     assert bob.claim_of(p1) is None
 
 
+def test_a_claim_does_not_wait_for_the_disk_and_a_decision_still_does(ann_bob):
+    """A claim is a hint refreshed at every poll: committed without the disk sync that keeps a
+    decision through a power cut (each claim's fsync stalled the review's GUI thread, issue 15)."""
+    from sqlalchemy import event
+
+    ann, _bob = ann_bob
+    p0, p1 = (p.id for p in ann.photos(sort="path")[:2])
+    conn = ann.connection
+    said: list[str] = []
+    if conn.dialect.name == "sqlite":
+        conn.connection.driver_connection.set_trace_callback(said.append)
+    else:
+        event.listen(conn, "before_cursor_execute", lambda *a: said.append(a[2]))
+    ann.claim_photo(p0)
+    relaxed = [s for s in said if "synchronous" in s]
+    assert relaxed and ("NORMAL" in relaxed[0] or "synchronous_commit = off" in relaxed[0])
+    said.clear()
+    ann.decide(p1, "skipped")
+    assert not [s for s in said if "synchronous" in s]
+    if conn.dialect.name == "sqlite":  # the connection is back to FULL for whatever comes next
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        conn.rollback()
+
+
 def test_the_change_counter_moves_with_every_write_of_anyone(ann_bob):
     ann, bob = ann_bob
     before = ann.change_count()

@@ -29,6 +29,13 @@ def inserted_id(result: CursorResult[Any]) -> int:
     return int(key[0])
 
 
+def _sqlite_sync(conn: Connection, level: str) -> None:
+    """PRAGMA synchronous on the SQLite connection itself (outside SQLAlchemy's transaction)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None, "a store's connection is open while it is used"
+    driver.execute(f"PRAGMA synchronous = {level}")
+
+
 class StoreBase:
     def __init__(self, folder: Path, user: str | None, read_only: bool, _lock: ProjectLock | None):
         self.folder = Path(folder)
@@ -52,9 +59,12 @@ class StoreBase:
 
     # ----------------------------------------------------------------- transactions
     @contextmanager
-    def _tx(self, write: bool = True, counted: bool = True) -> Iterator[Connection]:
+    def _tx(self, write: bool = True, counted: bool = True, durable: bool = True) -> Iterator[Connection]:
         """One transaction (re-entrant: nested calls join the outer one). counted=False: a write
-        that other reviewers' views need not reload for (claims)."""
+        that other reviewers' views need not reload for (claims). durable=False: a write that may
+        be lost to a power cut (claims, hints refreshed every poll), committed without waiting
+        for the disk: SQLite's FULL sync made each claim's commit an fsync on the GUI thread,
+        stalls of 50-110 ms on this machine (issue 15)."""
         if write and self.read_only:
             raise ProjectReadOnlyError(f"{self.folder}: project is open read-only; nothing was changed")
         conn = self.connection
@@ -68,8 +78,13 @@ class StoreBase:
         with translate_errors(self.folder):
             self._depth = 1
             conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
+            relaxed = write and not durable and conn.dialect.name == "sqlite"
+            if relaxed:  # outside any transaction (the driver's autocommit): for this one only
+                _sqlite_sync(conn, "NORMAL")
             try:
                 with conn.begin():
+                    if write and not durable and conn.dialect.name == "postgresql":
+                        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     yield conn
                     if write and counted:
                         # other reviewers' apps poll this counter to reload what changed; raised
@@ -80,6 +95,8 @@ class StoreBase:
                         )
             finally:
                 self._depth = 0
+                if relaxed:
+                    _sqlite_sync(conn, "FULL")
 
     def _read(self) -> AbstractContextManager[Connection]:
         return self._tx(write=False)

@@ -58,7 +58,8 @@ class ClaimsMixin(StoreBase):
         other photo it claimed is released. Returns another reviewer's live claim on the photo
         (the earliest), or None."""
         now = now_iso()
-        with self._tx(counted=False) as conn:  # a claim is no change others must reload for
+        # a claim is no change others must reload for, nor worth a wait for the disk (a hint)
+        with self._tx(counted=False, durable=False) as conn:
             mine = photo_claims.c.holder == self.holder
             conn.execute(photo_claims.delete().where(mine).where(photo_claims.c.photo_id != photo_id))
             updated = conn.execute(
@@ -73,7 +74,7 @@ class ClaimsMixin(StoreBase):
 
     def release_claims(self) -> None:
         """This program has no photo open any more (project closed, app quit)."""
-        with self._tx(counted=False) as conn:
+        with self._tx(counted=False, durable=False) as conn:
             conn.execute(photo_claims.delete().where(photo_claims.c.holder == self.holder))
 
     def claim_of(self, photo_id: int) -> ClaimRow | None:
