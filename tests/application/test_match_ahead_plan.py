@@ -148,3 +148,7 @@ def test_while_the_reviewers_action_is_drawn_another_photos_ranking_waits_betwee
     plan.yield_to_reviewer(1)  # the reviewer's photo goes on (this would block 30 s otherwise)
     plan.hold_off(0.0)
     assert resumed.wait(5.0)
+    # the photo on screen has no ranking yet: nothing pauses, the queue is to reach it soon
+    plan.set_order([1, 2])
+    plan.hold_off(30.0)
+    plan.yield_to_reviewer(2)  # returns at once (this would block 30 s otherwise)

@@ -19,6 +19,11 @@ def test_the_heat_map_toggle_shows_and_hides_the_map(qtbot, window, demo_project
     window.center.setCurrentIndex(1)
     qtbot.waitUntil(lambda: compare.strip.count() > 0, timeout=20_000)
     assert review.selected().code in compare.strip_label.text()
+    # hidden with its page (the Catalog and back): the pick made meanwhile is drawn on return
+    window.pages.setCurrentIndex(1)
+    review.select(0)
+    window.pages.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: review.selected().code in compare.strip_label.text(), timeout=20_000)
     qtbot.waitUntil(lambda: compare._query_image is not None and compare._other_image is not None, timeout=20_000)
     shot = compare._query_image
     compare.show_heat.setChecked(True)

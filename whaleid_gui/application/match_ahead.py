@@ -126,13 +126,23 @@ class MatchPlan:
         """Called by the queue between two steps of a ranking: while the reviewer's last action is
         being drawn (hold_off), a photo other than the one on screen waits. Its Python steps took
         the GIL from the GUI thread in the middle of drawing the next photo (issue 15's stalls);
-        the photo the reviewer is waiting for never waits."""
+        the photo the reviewer is waiting for never waits, nor behind another: while the photo on
+        screen still needs its ranking, the one under way goes on and the queue takes it next."""
         while True:
             with self._lock:
                 left = self._quiet_until - time.monotonic()
-                if left <= 0 or photo_id == self._current:
+                if left <= 0 or photo_id == self._current or self._current_needs_ranking():
                     return
             time.sleep(min(left, QUIET_POLL_S))
+
+    def _current_needs_ranking(self) -> bool:
+        cur = self._current
+        if cur is None or cur not in self._order:
+            return False
+        gen = self._generation.get(cur, 0)
+        if self._failed.get(cur) == gen or self._computed.get(cur) == gen:  # as _pending skips them
+            return False
+        return self._fresh.get(cur) != gen or cur in self._stale
 
     def invalidate(self, photo_id: int) -> None:
         """Its box changed: the stored ranking is gone and a running one will be dropped."""

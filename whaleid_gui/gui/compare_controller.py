@@ -78,6 +78,7 @@ class CompareController(QObject):
         if not self.compare.isVisibleTo(self.compare.window()):
             self._hidden_pick = (cand,)
             self._strip_for = None
+            self._target = None  # no keypoint lines or heat map for the last pair drawn meanwhile
             return
         self._hidden_pick = None
         if cand is None:
@@ -92,6 +93,9 @@ class CompareController(QObject):
         # event loop (the newest candidate's), not within the key press that showed the photo.
         self._strip_for = cand
         self._strip_timer.start()
+
+    def forget_hidden_pick(self) -> None:
+        self._hidden_pick = None
 
     def _on_compare_shown(self) -> None:
         if self._hidden_pick is not None:

@@ -132,9 +132,10 @@ class ComparePanel(QWidget):
         self._pair_changed()
 
     def event(self, e: QEvent) -> bool:
-        # ShowToParent, not showEvent: a tab switched to in a window not yet on screen counts too
+        # Show: visible again with its page (Catalog and back); ShowToParent: its tab switched to,
+        # also in a window not yet on screen (which gets no Show)
         handled = super().event(e)
-        if e.type() == QEvent.Type.ShowToParent:
+        if e.type() in (QEvent.Type.Show, QEvent.Type.ShowToParent):
             self.shown.emit()
         return handled
 

@@ -119,6 +119,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.review.save_comment()  # a comment still being typed goes to the store it was typed for
         self.folder = folder
         self.candidates.folder = self.pictures.folder = folder
+        self.candidates.forget_hidden_pick()  # another project: the last one's pick is not drawn
         self.session.open(store, box_proposals.load_proposals(store, folder) if store is not None and folder is not None else {})
         self.ahead.restart()
         self.editor.set_read_only(self.read_only)

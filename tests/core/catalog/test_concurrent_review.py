@@ -147,6 +147,23 @@ def test_a_claim_does_not_wait_for_the_disk_and_a_decision_still_does(ann_bob):
         conn.rollback()
 
 
+def test_a_claim_that_cannot_relax_the_sync_loses_nothing_after_it(ann_bob):
+    """SQLite refuses to change the sync level inside a transaction: the claim fails with the
+    store's error and the next writes are committed, durably, as before."""
+    ann, bob = ann_bob
+    if ann.connection.dialect.name != "sqlite":
+        pytest.skip("SQLite's sync level only")
+    p0 = ann.photos(sort="path")[0].id
+    ann.connection.exec_driver_sql("SELECT 1")  # a transaction some other code left open
+    with pytest.raises(CatalogError):
+        ann.claim_photo(p0)
+    ann.connection.rollback()
+    ann.create_individual("HW-900")
+    assert bob.individual_by_code("HW-900") is not None  # committed: another connection sees it
+    assert ann.connection.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+    ann.connection.rollback()
+
+
 def test_the_change_counter_moves_with_every_write_of_anyone(ann_bob):
     ann, bob = ann_bob
     before = ann.change_count()

@@ -32,7 +32,8 @@ def inserted_id(result: CursorResult[Any]) -> int:
 def _sqlite_sync(conn: Connection, level: str) -> None:
     """PRAGMA synchronous on the SQLite connection itself (outside SQLAlchemy's transaction)."""
     driver = conn.connection.driver_connection
-    assert driver is not None, "a store's connection is open while it is used"
+    if driver is None:
+        raise CatalogError("the project's database connection is closed")
     driver.execute(f"PRAGMA synchronous = {level}")
 
 
@@ -45,6 +46,7 @@ class StoreBase:
         self._engine: Engine | None = None
         self._conn: Connection | None = None
         self._depth = 0
+        self._sync_relaxed = False  # SQLite: a non-durable write left the connection at NORMAL sync
 
     @property
     def closed(self) -> bool:
@@ -78,12 +80,16 @@ class StoreBase:
         with translate_errors(self.folder):
             self._depth = 1
             conn.info[BEGIN_KEY] = "BEGIN IMMEDIATE" if write else "BEGIN"
-            relaxed = write and not durable and conn.dialect.name == "sqlite"
-            if relaxed:  # outside any transaction (the driver's autocommit): for this one only
-                _sqlite_sync(conn, "NORMAL")
+            sqlite = conn.dialect.name == "sqlite"
             try:
+                if write and sqlite and (not durable or self._sync_relaxed):
+                    # outside any transaction (the driver's autocommit), for this transaction only;
+                    # a durable write after a relaxed one whose reset failed restores FULL first
+                    self._sync_relaxed = True
+                    _sqlite_sync(conn, "FULL" if durable else "NORMAL")
+                    self._sync_relaxed = not durable
                 with conn.begin():
-                    if write and not durable and conn.dialect.name == "postgresql":
+                    if write and not durable and not sqlite:
                         conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
                     yield conn
                     if write and counted:
@@ -95,8 +101,12 @@ class StoreBase:
                         )
             finally:
                 self._depth = 0
-                if relaxed:
-                    _sqlite_sync(conn, "FULL")
+                if self._sync_relaxed and not self.closed:
+                    try:
+                        _sqlite_sync(conn, "FULL")
+                        self._sync_relaxed = False
+                    except Exception:  # retried before the next durable write; never hides an error
+                        pass
 
     def _read(self) -> AbstractContextManager[Connection]:
         return self._tx(write=False)
