@@ -69,6 +69,10 @@ running[0] = False
 time.sleep(0.05)
 snap = list(samples)
 print(json.dumps({k: res[k] for k in ("first_match_s", "key_to_candidates_ms", "stalls")}, indent=0))
+for g in (0, 1, 2):
+    ms = sorted(1000 * (b - a) for a, b, gen, _name, _n in gcs if gen == g)
+    if ms:
+        print(f"GC gen{g}: {len(ms)} passes, median {ms[len(ms) // 2]:.1f} ms, max {ms[-1]:.1f} ms")
 for phase, gap, t0, t1 in sorted(late, key=lambda x: -x[1])[:10]:
     print(f"\n=== {phase} gap {gap:.0f} ms")
     for g in gcs:
