@@ -225,17 +225,22 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
 
 
 # ------------------------------------------------------------------------------ orchestration
+def review_copy(folder: Path) -> Path:
+    """A fresh copy of the prepared project: every run reviews the same photos against the same catalog."""
+    import shutil
+
+    work = folder / "review-project"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(folder / "project", work, ignore=shutil.ignore_patterns("project.lock"))
+    return work
+
+
 def child(args) -> int:
     folder = Path(args.folder)
     if args.step == "prepare":
         result = prepare(folder, args.size, args.survey)
-    else:  # on a copy: every run reviews the same photos against the same catalog
-        import shutil
-
-        work = folder / "review-project"
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.copytree(folder / "project", work, ignore=shutil.ignore_patterns("project.lock"))
-        result = review(work, args.review, args.think)
+    else:
+        result = review(review_copy(folder), args.review, args.think)
     print("RESULT " + json.dumps(result), flush=True)
     return 0
 

@@ -9,11 +9,12 @@ GUI thread's stacks inside the gap (and, with THREADS=1, the other threads'). Us
 The folder is one that bench_review_flow.py prepared (it holds project/). The sampler takes the
 GIL too, so its stalls run a little longer than the bench's.
 """
-import collections, gc, json, os, shutil, sys, threading, time, traceback
+import collections, gc, json, os, sys, threading, time
 from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE)); sys.path.insert(0, str(HERE.parent))
 import bench_review_flow as B
+from stall_sampler import stack as fmt  # the GUI-thread stack line of stall_sampler.py
 
 LATE = float(os.environ.get("LATE", "40"))
 samples = collections.deque(maxlen=20000)  # (t, stack str, other-thread stacks)
@@ -26,12 +27,6 @@ def cb(phase, info):
         t0 = gcstart.pop(threading.get_ident(), t)
         gcs.append((t0, t, info["generation"], threading.current_thread().name, info.get("collected")))
 gc.callbacks.append(cb)
-
-def fmt(frame, depth=7):
-    out = []
-    for fs in reversed(traceback.extract_stack(frame)[-depth:]):
-        out.append(f"{Path(fs.filename).name}:{fs.lineno}:{fs.name}")
-    return " <- ".join(out)
 
 gui = threading.get_ident()
 running = [True]
@@ -46,7 +41,7 @@ def sampler():
             for tid, of in fr.items():
                 if tid not in (gui, threading.get_ident()):
                     others.append(fmt(of, 4))
-        samples.append((t, fmt(f) if f else "?", others))
+        samples.append((t, fmt(f, 7) if f else "?", others))
 threading.Thread(target=sampler, daemon=True).start()
 
 late = []
@@ -61,10 +56,7 @@ def tick(self):
 B.GapMeter._tick = tick
 
 folder = Path(sys.argv[1])
-work = folder / "review-project"
-shutil.rmtree(work, ignore_errors=True)
-shutil.copytree(folder / "project", work, ignore=shutil.ignore_patterns("project.lock"))
-res = B.review(work, int(os.environ.get("N", "20")), 1.5)
+res = B.review(B.review_copy(folder), int(os.environ.get("N", "20")), 1.5)
 running[0] = False
 time.sleep(0.05)
 snap = list(samples)

@@ -136,13 +136,7 @@ class MatchPlan:
             time.sleep(min(left, QUIET_POLL_S))
 
     def _current_needs_ranking(self) -> bool:
-        cur = self._current
-        if cur is None or cur not in self._order:
-            return False
-        gen = self._generation.get(cur, 0)
-        if self._failed.get(cur) == gen or self._computed.get(cur) == gen:  # as _pending skips them
-            return False
-        return self._fresh.get(cur) != gen or cur in self._stale
+        return self._current is not None and self._current in self._order and self._needs_ranking(self._current)
 
     def invalidate(self, photo_id: int) -> None:
         """Its box changed: the stored ranking is gone and a running one will be dropped."""
@@ -256,14 +250,14 @@ class MatchPlan:
     def _pending(self) -> list[int]:
         order = self._order
         start = order.index(self._current) if self._current in order else 0
-        out = []
-        for pid in order[start:] + order[:start]:
-            gen = self._generation.get(pid, 0)
-            if self._failed.get(pid) == gen or self._computed.get(pid) == gen:
-                continue
-            if self._fresh.get(pid) != gen or pid in self._stale:
-                out.append(pid)
-        return out
+        return [pid for pid in order[start:] + order[:start] if self._needs_ranking(pid)]
+
+    def _needs_ranking(self, pid: int) -> bool:
+        """No fresh ranking (or a stale one), none on its way, and it did not fail as it is."""
+        gen = self._generation.get(pid, 0)
+        if self._failed.get(pid) == gen or self._computed.get(pid) == gen:
+            return False
+        return self._fresh.get(pid) != gen or pid in self._stale
 
 
 def _codes(result: MatchResult) -> frozenset[str]:

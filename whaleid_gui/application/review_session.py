@@ -373,10 +373,11 @@ class ReviewSession:
         self._announce(BoxSaved(photo_id, state))
 
     # ------------------------------------------------------------------ rankings
-    def add_result(self, result: MatchResult) -> None:
-        """Keep a photo's ranking and record its candidates in the store (the audit trail)."""
+    def add_result(self, result: MatchResult, recorded: bool = False) -> None:
+        """Keep a photo's ranking and record its candidates in the store (the audit trail);
+        recorded: the background queue recorded them on its own connection already."""
         self.results[result.photo_id] = result
-        if self.can_edit:
+        if self.can_edit and not recorded:
             record_result(self.store, result)
 
     # ------------------------------------------------------------------ decisions

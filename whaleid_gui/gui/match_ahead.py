@@ -133,7 +133,7 @@ class MatchAhead(QObject):
             if verdict == "dropped":
                 return
             if event.recorded and event.result.photo_id != c.photo_id:
-                c.session.results[event.result.photo_id] = event.result  # no store write on this thread
+                c.session.add_result(event.result, recorded=True)  # no store write on this thread
             else:  # shown now (and recorded here only if the queue could not)
                 c._on_match_result(event.result, recorded=event.recorded)
             if verdict == "stale":

@@ -92,8 +92,9 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         self.cards_box.setContentsMargins(0, 0, 0, 0)
         # the cards of a five-candidate ranking made now, not when the first ranking arrives
         for i in range(PREMADE_CARDS):
-            self._card(i, CandidateView(i + 1, "", 0.0)).setParent(cards_widget)
-            self._card_pool[i].hide()
+            card = self._card(i, CandidateView(i + 1, "", 0.0))
+            card.setParent(cards_widget)
+            card.hide()
 
         self.confirm_button = no_focus_button("Confirm  [C]", "This is the selected individual (C or Enter)", "confirmButton")
         self.reject_button = no_focus_button("Reject  [X]", "Not this candidate (X)", "rejectButton")

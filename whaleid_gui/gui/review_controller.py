@@ -313,13 +313,10 @@ class ReviewController(PhotoReviewInfo, QObject):
         queue records on its own connection), so only kept, not written again from this thread."""
         self.ranking_arrived()
         self.engine_known.emit(result.model_label or result.weights_id, result.device)
-        if recorded:
-            self.session.results[result.photo_id] = result
-        else:
-            try:
-                self.session.add_result(result)
-            except Exception as exc:  # the ranking is still shown; the audit trail says why not
-                self.status_message.emit(f"Candidates not recorded: {exc}")
+        try:
+            self.session.add_result(result, recorded=recorded)
+        except Exception as exc:  # the ranking is still shown; the audit trail says why not
+            self.status_message.emit(f"Candidates not recorded: {exc}")
         if result.photo_id != self.photo_id:
             return
         self._stored_pending = None
