@@ -134,3 +134,36 @@ def test_the_oldest_generation_is_collected_without_scanning_again_what_survived
     finally:
         gc.unfreeze()  # the next tests find the collector as a fresh process has it
         collector._swept_at = 0
+
+
+def test_a_bulk_of_fresh_objects_is_frozen_not_scanned_and_its_cycles_wait_for_the_full_sweep(qtbot):
+    import time
+
+    from whaleid_gui import gui_thread_gc
+
+    collector = collect_on_gui_thread()
+
+    class Cycle:
+        pass
+
+    try:
+        collector.collect_due()
+        young, frozen = collector.collections[0], gc.get_freeze_count()
+        bulk = [(i, [i]) for i in range(gui_thread_gc.BULK_YOUNG)]  # twice BULK_YOUNG tracked objects
+        garbage = Cycle()
+        garbage.myself = garbage
+        ref = weakref.ref(garbage)
+        del garbage
+        collector.collect_due()
+        # what a worker's import leaves: frozen as it is, no young pass over it on the GUI thread
+        assert collector.collections[0] == young and collector.bulk_freezes >= 1
+        assert gc.get_freeze_count() >= frozen + len(bulk)
+        assert gc.get_count()[0] < gui_thread_gc.BULK_YOUNG
+        assert ref() is not None  # the cycle in the bulk is frozen with it...
+        collector._swept_at, collector._swept_time = 1, time.monotonic() - gui_thread_gc.FULL_SWEEP_MIN_INTERVAL_S
+        collector._collect_oldest(time.monotonic())
+        assert ref() is None and collector.full_sweeps >= 1  # ...until the next full sweep frees it
+        assert bulk[-1][1] == [len(bulk) - 1]  # what was alive is untouched
+    finally:
+        gc.unfreeze()  # the next tests find the collector as a fresh process has it
+        collector._swept_at = 0
