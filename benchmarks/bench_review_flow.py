@@ -159,11 +159,12 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
     from PySide6.QtCore import QCoreApplication, Qt
     from PySide6.QtTest import QTest
 
-    from whaleid_gui.application.project_engine import EngineConfig
     from whaleid_gui.gui.app import make_app
+
+    app = make_app()  # before the window's modules are imported, as gui/app.py run_app does
+    from whaleid_gui.application.project_engine import EngineConfig
     from whaleid_gui.gui.main_window import MainWindow
 
-    app = make_app()
     QCoreApplication.setOrganizationName("WhaleIDBenchFlow")
     w = MainWindow(EngineConfig(device="cpu"))
     w._quiet_errors = True

@@ -1,7 +1,7 @@
 """The app's start-up path in a fresh process (this test process has imported torch, so the
-preload is skipped here): the window loads torch's libraries first, stays live while it waits,
-then opens the project; torch itself is imported later by the worker that needs it. A project
-the user opens during that wait stays open."""
+preload is skipped here): the app starts loading torch's libraries before it builds the window;
+the window waits for the rest, stays live while it waits, then opens the project; torch itself is
+imported later by the worker that needs it. A project the user opens during that wait stays open."""
 
 from __future__ import annotations
 
@@ -14,16 +14,23 @@ import textwrap
 
 SCRIPT = textwrap.dedent("""
     import json, os, sys, time
+    from whaleid_gui.gui.main_window import MainWindow  # first: the preload is still running at start()
     from whaleid_gui.gui.app import make_app
     from whaleid_gui.core import torch_preload
-    app = make_app()
-    from whaleid_gui.gui.main_window import MainWindow
+    app = make_app()  # starts the preload
     w = MainWindow()
     w.ask = lambda title, text: True
+    preload_at_open = []
+    open_project = w.open_project
+    def spy(folder):
+        preload_at_open.append(torch_preload._thread.is_alive())
+        return open_project(folder)
+    w.open_project = spy
     w.show()
     ticks = []
     from PySide6.QtCore import QTimer
     beat = QTimer(); beat.setInterval(5); beat.timeout.connect(lambda: ticks.append(w.store is None)); beat.start()
+    preload_at_start = torch_preload._thread.is_alive()
     w.start(sys.argv[1])
     opened_at_once = w.store is not None
     if len(sys.argv) > 2:
@@ -34,7 +41,8 @@ SCRIPT = textwrap.dedent("""
     t1 = time.time()
     while time.time() - t1 < 0.5:  # the start's last poll
         app.processEvents(); time.sleep(0.002)
-    print(json.dumps({"opened_at_once": opened_at_once, "folder": str(w.folder),
+    print(json.dumps({"opened_at_once": opened_at_once, "folder": str(w.folder), "preload_at_start": preload_at_start,
+                      "preload_at_open": preload_at_open,
                       "ticks_before_open": sum(ticks), "libtorch": torch_preload.loaded()}), flush=True)
     os._exit(0)  # no need to wait for the jobs the opened project started
 """)
@@ -52,8 +60,10 @@ def start_app(tmp_path, *projects) -> dict:
 def test_start_loads_torch_libraries_then_opens_the_project(demo_project, tmp_path):
     out = start_app(tmp_path, demo_project)
     assert out["folder"] == str(demo_project) and out["libtorch"]
-    assert not out["opened_at_once"]  # it waited for the preload ...
-    assert out["ticks_before_open"] >= 3  # ... with the event loop running, not frozen
+    assert out["preload_at_open"] == [False]  # opened once the libraries were in (make_app started them)
+    if out["preload_at_start"]:  # still loading when the window asked to open the project:
+        assert not out["opened_at_once"]  # it waited for the preload ...
+        assert out["ticks_before_open"] >= 3  # ... with the event loop running, not frozen
 
 
 def test_a_project_opened_during_the_wait_stays_open(demo_project, tmp_path):

@@ -114,13 +114,14 @@ def loaded(name: str = _LIBTORCH, prefix: bool = False) -> bool:
 
 def start_preload() -> threading.Thread | None:
     """Start loading torch's libraries once per process (a no-op when torch is imported, when a
-    preload ran already, or off Linux). Returns the thread started, if any."""
+    preload ran already, or off Linux). Returns the thread loading them: the one started, or the
+    one still running from an earlier call; None when there is nothing to wait for."""
     global _thread
     if "torch" in sys.modules or not sys.platform.startswith("linux"):
         return None
     with _lock:
         if _thread is not None:
-            return None
+            return _thread if _thread.is_alive() else None
         libdir = torch_library_dir()
         if libdir is None:
             return None

@@ -15,6 +15,11 @@ APP = "WhaleID"
 
 
 def make_app(argv: list[str] | None = None):
+    from whaleid_gui.core.torch_preload import start_preload
+
+    # torch's libraries load without the GIL while the window is built (1-1.5 s here); the window
+    # opens the project once they are in (window_projects.start), no longer waiting for all of it.
+    start_preload()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()
