@@ -159,6 +159,23 @@ def test_unparsable_k_does_not_break_open_project(qtbot, window, demo_project):
     assert panel.k_error.isHidden()
 
 
+def test_the_panel_reads_its_data_when_first_shown_not_while_the_first_photo_is_matched(qtbot, window, demo_project):
+    assert window.pages.currentIndex() != 2
+    assert window.open_project(str(demo_project))
+    panel = window.training
+    # the summary reads every photo and both jobs import torch: not while the reviewer waits
+    assert not window.pool.running("training-summary") and not window.pool.running("training-device")
+    assert "confirmed photos" not in panel.data_label.text()
+    window.pages.setCurrentIndex(2)
+    qtbot.waitUntil(lambda: "confirmed photos" in panel.data_label.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "Training runs on" in panel.device_label.text(), timeout=60_000)
+    window.pages.setCurrentIndex(0)
+    assert window.open_project(str(demo_project))  # reopened while hidden: read again at the next showing
+    assert not window.pool.running("training-summary")
+    window.pages.setCurrentIndex(2)
+    assert window.pool.running("training-summary") and window.pool.running("training-device")
+
+
 def test_train_job_writes_its_settings_at_start(demo_project):
     import json
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from whaleid_gui.application import compare_models, train_model, train_settings
@@ -50,6 +50,7 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.reports: list = []
         self.start_val: float | None = None  # validation MAP@5 before training (StartingPoint)
         self._k_edited = False
+        self._data_due = False  # the data summary and the device report wait for the panel's showing
         self._t0 = 0.0
         self._paused_at = 0.0
         self._paused_total = 0.0
@@ -137,9 +138,21 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.new_score.setText("\u2013")
         self.compare_label.clear()
         self._update_buttons()
-        if store is not None:
+        # Read when the panel is first shown, not at every project opening: the summary reads every
+        # photo and both jobs import torch, competing with the first photo's match (issue 15).
+        self._data_due = store is not None
+        self._refresh_data_if_shown()
+
+    def _refresh_data_if_shown(self) -> None:
+        if self._data_due and self.isVisible():
+            self._data_due = False
             self.refresh_summary()
             self.refresh_device()
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() == QEvent.Type.Show:
+            self._refresh_data_if_shown()
+        return super().event(e)
 
     def set_engine(self, engine: EngineConfig) -> None:
         self.engine = engine
