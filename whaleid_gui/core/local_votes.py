@@ -11,15 +11,18 @@ A vote weighs how distinctive the match is: the distance to the (k+1)-th neighbo
 unremarkable descriptor reaches anyway) minus the distance to the voting neighbour; an individual
 takes at most one vote per query descriptor (its best).
 
-No Qt here (core). faiss-cpu is imported when an index is built.
+No Qt here (core). Exact search is numpy's (exact_neighbours.py); faiss-cpu is imported for the
+inverted-file index of a large catalog.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
+
+from .exact_neighbours import ExactNeighbours
 
 K_NEIGHBOURS = 5
 # Exact search up to this many catalog descriptors (about 600 per photo: ~500 photos); beyond it
@@ -35,8 +38,6 @@ class LocalVoteIndex:
 
     def __init__(self, descriptors: Sequence[np.ndarray], groups: Sequence[int] | np.ndarray, n_groups: int,
                  k: int = K_NEIGHBOURS, seed: int = 0):
-        import faiss
-
         self.k = int(k)
         self.n_groups = int(n_groups)
         self._lock = threading.Lock()
@@ -49,10 +50,12 @@ class LocalVoteIndex:
         self.photo_group = np.asarray(groups, dtype=np.int64).copy()
         self.size = int(sum(len(p) for p in parts))
         dim = parts[0].shape[1] if parts else 128
-        self.index: faiss.Index
+        self.index: Any
         if self.size <= EXACT_LIMIT:
-            self.index = faiss.IndexFlatL2(dim)
+            self.index = ExactNeighbours(dim)
         else:
+            import faiss
+
             lists = int(4 * np.sqrt(self.size))
             # 8-bit scalar-quantised vectors: a quarter of float32's memory (about 75 KB per photo)
             inverted = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatL2(dim), dim, lists,
@@ -71,17 +74,15 @@ class LocalVoteIndex:
                  photo_group: np.ndarray, n_groups: int, k: int = K_NEIGHBOURS) -> "LocalVoteIndex | None":
         """An index read back from a file (vote_index_file.py): the exact index's descriptor rows,
         or an inverted-file index serialised by faiss; None when they do not fit `owner`."""
-        import faiss
-
         self = cls.__new__(cls)
         self.k = int(k)
         self.n_groups = int(n_groups)
         self._lock = threading.Lock()
         if rows is not None:
-            self.index = faiss.IndexFlatL2(int(dim))
-            if len(rows):
-                self.index.add(np.ascontiguousarray(rows, dtype=np.float32))
+            self.index = ExactNeighbours(int(dim), rows)
         elif blob is not None:
+            import faiss
+
             self.index = faiss.deserialize_index(np.asarray(blob, dtype=np.uint8))
             if hasattr(self.index, "nprobe"):
                 self.index.nprobe = NPROBE

@@ -14,7 +14,7 @@ file's by a few photos reuses it (the photos gone vote for no one, the photos ne
 added, as after a confirm: matcher_growth.py); one that differs by more than MAX_CHANGE of its
 photos, or a file of another format, is rebuilt. Written whole or not at all (atomic_write).
 
-No Qt (core). faiss is imported by local_votes.
+No Qt (core). faiss is imported for an inverted-file index only.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .atomic_write import atomic_write
+from .exact_neighbours import ExactNeighbours
 from .local_votes import EXACT_LIMIT, NPROBE, LocalVoteIndex
 
 FILE_NAME = "vote_index.npz"
@@ -42,16 +43,15 @@ def _format(k: int) -> str:
 def save_vote_index(path: str | Path, index: LocalVoteIndex, keys: Sequence[str]) -> None:
     """Write `index` (its photo number n is the photo with cache key keys[n]). A file that cannot be
     written is left out: the index is built again next time."""
-    import faiss
-
     if len(keys) != len(index.photo_group):
         raise ValueError(f"{len(keys)} keys for {len(index.photo_group)} photos of the vote index")
     with index._lock:
         ntotal = int(index.index.ntotal)
-        if isinstance(index.index, faiss.IndexFlat):
-            rows = index.index.reconstruct_n(0, ntotal) if ntotal else np.zeros((0, index.index.d), np.float32)
-            payload: dict[str, np.ndarray] = {"rows": rows.astype(np.float16)}
+        if isinstance(index.index, ExactNeighbours):
+            payload: dict[str, np.ndarray] = {"rows": index.index.rows().astype(np.float16)}
         else:
+            import faiss
+
             payload = {"faiss": faiss.serialize_index(index.index)}
     if ntotal != len(index.owner):
         return  # the index grew in a newer copy of this matcher: its rows are not all this catalog's
