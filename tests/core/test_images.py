@@ -407,3 +407,18 @@ def test_orient_moves_box_with_the_photo(rotation, flip):
 def test_orient_rejects_quarter_turns():
     with pytest.raises(ValueError):
         orient(Image.new("L", (4, 4)), 90)
+
+
+def test_file_sha1_is_remembered_only_while_the_file_is_unchanged(tmp_path):
+    import hashlib
+    import os
+
+    photo = tmp_path / "fluke.jpg"
+    photo.write_bytes(b"first survey")
+    assert file_sha1(photo) == hashlib.sha1(b"first survey").hexdigest()
+    before = os.stat(photo).st_mtime_ns
+    photo.write_bytes(b"other survey")  # same size, other bytes
+    os.utime(photo, ns=(before + 1_000_000, before + 1_000_000))
+    assert file_sha1(photo) == hashlib.sha1(b"other survey").hexdigest()
+    photo.write_bytes(b"a longer third survey")
+    assert file_sha1(photo) == hashlib.sha1(b"a longer third survey").hexdigest()

@@ -12,7 +12,6 @@ No Qt imports here (core).
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -251,40 +250,6 @@ def verify(
 # --------------------------------------------------------------------------- cache + verifier
 
 
-class _Sha1Memo:
-    """Remembers file sha1 per (path, size, mtime_ns, inode) within the process, so a catalog of
-    large camera JPEGs is not re-hashed on every query; any change of those re-hashes."""
-
-    def __init__(self) -> None:
-        self._memo: dict[tuple, str] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, path: Path) -> str:
-        st = os.stat(path)
-        key = (str(Path(path).resolve()), st.st_size, st.st_mtime_ns, st.st_ino)
-        with self._lock:
-            hit = self._memo.get(key)
-        if hit is not None:
-            return hit
-        digest = _file_sha1(path)
-        with self._lock:
-            self._memo[key] = digest
-        return digest
-
-
-def _file_sha1(path: Path) -> str:
-    try:
-        from .photo_files import file_sha1  # one definition of the photo's identity
-
-        return file_sha1(path)
-    except ImportError:
-        h = hashlib.sha1()
-        with open(path, "rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        return h.hexdigest()
-
-
 class KeypointVerifier:
     """Describes photos (with an on-disk descriptor cache) and verifies pairs.
 
@@ -312,7 +277,6 @@ class KeypointVerifier:
         self.ratio = float(ratio)
         self.min_inliers = int(min_inliers)
         self._sift = _Sift(self.nfeatures, self.clahe)
-        self._sha1 = _Sha1Memo()
         self._mem: OrderedDict[str, Descriptors] = OrderedDict()
         self._mem_items = int(memory_items)
         self._lock = threading.Lock()
@@ -330,13 +294,9 @@ class KeypointVerifier:
     def photo_key(self, path: str | Path, box: BoundingBox | None = None, flip: bool = False) -> str:
         """The cache key of the photo's descriptors (its file's sha1, box, settings). Raises
         ImageError for a file that cannot be read."""
-        try:
-            sha1 = self._sha1(Path(path))
-        except OSError as exc:  # missing file: let images raise its usual error
-            from .errors import ImageError
+        from .photo_files import file_sha1  # one definition of the photo's identity (remembered per file)
 
-            raise ImageError(Path(path), f"cannot read file ({exc.strerror or exc})") from exc
-        return self.cache_key(sha1, box, flip)
+        return self.cache_key(file_sha1(path), box, flip)
 
     def describe(self, path: str | Path, box: BoundingBox | None = None, flip: bool = False) -> Descriptors:
         """RootSIFT of the photo's crop (cached), mirrored first when flip. Raises ImageError for
