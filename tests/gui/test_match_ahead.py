@@ -6,11 +6,13 @@ real store, the demo's photos."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 
 from whaleid_gui.application import match_photos
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.catalog import ProjectStore
+from whaleid_gui.core.catalog.errors import CatalogError
 
 MATCH_TIMEOUT = 120_000  # the first ranking loads torch and the model
 
@@ -179,3 +181,34 @@ def test_the_queue_records_the_ranking_of_the_photo_on_screen_and_the_window_doe
                     and bool(window.review.cards), timeout=MATCH_TIMEOUT)
     assert [c.code for c in window.store.candidates(first)] == [c.code for c in window.review.result.candidates]
     assert writes == []
+
+
+def test_the_queue_reads_the_catalog_on_one_connection_for_all_its_photos(demo_project, engine, monkeypatch):
+    """Each photo opened a store of its own (70 ms of Python, and an engine's reference cycles left
+    for the GUI thread's collector, issue 15): the queue keeps one read-only store and closes it."""
+    from whaleid_gui.application.match_ahead import MatchPlan, Precomputed, match_ahead_job
+
+    ids = boxed(demo_project)
+    opened: list = []
+    real_open = ProjectStore.open
+
+    def counted(folder, *args, **kwargs):
+        store = real_open(folder, *args, **kwargs)
+        opened.append(store)
+        return store
+
+    monkeypatch.setattr(ProjectStore, "open", counted)
+    plan = MatchPlan()
+    plan.set_engine(engine)
+    plan.set_order(ids)
+    job = match_ahead_job(demo_project, plan)
+    ranked = []
+    while len(ranked) < len(ids):
+        event = next(job)
+        if isinstance(event, Precomputed):
+            ranked.append(event.claim.photo_id)
+    job.close()
+    assert sorted(ranked) == sorted(ids)
+    assert len(opened) == 1 and opened[0].read_only
+    with pytest.raises(CatalogError, match="closed"):
+        opened[0].photo(ids[0])  # closed with the queue

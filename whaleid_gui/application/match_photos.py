@@ -256,14 +256,18 @@ def _rerank_used(matcher) -> str:
 
 
 # ------------------------------------------------------------------------------- use cases
-def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Generator[Any, None, MatchResult]:
+def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig,
+                reader: Any = None) -> Generator[Any, None, MatchResult]:
     """Rank the catalog for one photo's box; returns a MatchResult (the app's worker job; the
-    review controller records the candidates with record_result)."""
+    review controller records the candidates with record_result).
+
+    reader: a read-only store of `folder` that the caller keeps open across photos (the match
+    queue); by default one is opened and closed for this photo."""
     from whaleid_gui.core.catalog.store import ProjectStore
 
     t0 = time.perf_counter()
     folder = Path(folder)
-    store = ProjectStore.open(folder, read_only=True)
+    store = reader if reader is not None else ProjectStore.open(folder, read_only=True)
     try:
         photo = store.photo(photo_id)
         boxrow = store.box(photo_id)
@@ -271,7 +275,8 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig) -> Gene
         individuals = {ind.code: ind for ind in store.individuals()}
         yield Step(0, 1, f"Matching against {len(refs)} catalog photos")
     finally:
-        store.close()
+        if store is not reader:
+            store.close()
     if not refs:
         raise RuntimeError("the catalog has no confirmed reference photos to match against yet")
     model, matcher, rerank_note = yield from prepared_matcher(folder, engine, refs)
