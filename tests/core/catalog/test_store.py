@@ -54,6 +54,18 @@ def test_photo_status_and_queue(filled):
         filled.photos(status="bogus")
 
 
+def test_photos_by_id_reads_any_number_of_ids_in_chunks(filled, monkeypatch):
+    from whaleid_gui.core.catalog import store_photos
+
+    monkeypatch.setattr(store_photos, "ID_CHUNK", 4)  # six photos: two queries
+    every = filled.photos(sort="path")
+    wanted = [p.id for p in every] + [10_000]  # an id that is gone is left out
+    got = filled.photos_by_id(wanted)
+    assert sorted(p.id for p in got) == sorted(p.id for p in every)
+    assert {p.id: p.status for p in got} == {p.id: p.status for p in every}
+    assert filled.photos_by_id([]) == []
+
+
 def test_quality_and_comment(filled):
     p = filled.photos()[0]
     assert filled.set_quality(p.id, "poor").quality == "poor"

@@ -15,6 +15,7 @@ from .store_base import StoreBase, inserted_id
 from .timeutil import now_iso
 
 SORTS = ("date", "path", "imported")
+ID_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit of 999 parameters
 
 
 def has_sighting():
@@ -99,12 +100,15 @@ class PhotosMixin(StoreBase):
             return int(conn.execute(query).scalar_one())
 
     def photos_by_id(self, ids) -> list[PhotoRow]:
-        """The rows of these photos (one query; ids that are gone are left out)."""
+        """The rows of these photos (ids that are gone are left out), read in one transaction, a
+        query per ID_CHUNK ids (a database caps the parameters of one statement)."""
         ids = list(ids)
-        if not ids:
-            return []
+        rows: list[PhotoRow] = []
         with self._read() as conn:
-            return [photo_row(r) for r in conn.execute(photo_select().where(photos.c.id.in_(ids)))]
+            for start in range(0, len(ids), ID_CHUNK):
+                chunk = ids[start:start + ID_CHUNK]
+                rows += [photo_row(r) for r in conn.execute(photo_select().where(photos.c.id.in_(chunk)))]
+        return rows
 
     def photo(self, photo_id: int) -> PhotoRow:
         with self._read() as conn:
