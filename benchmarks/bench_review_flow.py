@@ -208,8 +208,9 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
         app.processEvents()  # one paint of the new cards
         latencies.append((time.perf_counter() - t) * 1000)
         waited += not precomputed
-        # the confirm is recorded in a worker; once it is, the rankings it affects are stale
-        getattr(c, "finish_decisions", lambda: None)()
+        # the confirm is recorded in a worker; once it is, the rankings it affects are stale (waited
+        # for with the event loop running: finish_decisions() would block it, which is no stall of the app's)
+        pump(app, lambda: not c.decisions.busy(), 60)
         refreshing += plan.is_stale(c.photo_id)
     meter.set_phase("after review")
     pump(app, lambda: not plan.pending(), 300)
