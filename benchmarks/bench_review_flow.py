@@ -191,7 +191,7 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
     out["catch_up_s"] = time.perf_counter() - t if ok else None
     out["survey_photos"] = len(plan._order)
     meter.set_phase("review")
-    latencies, refreshing, waited = [], 0, 0
+    latencies, refreshing, waited, unrecorded = [], 0, 0, 0
     for _ in range(n_review):
         pump(app, lambda: False, think_s)  # the reviewer looks at the candidates
         if not shown():
@@ -210,7 +210,8 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
         waited += not precomputed
         # the confirm is recorded in a worker; once it is, the rankings it affects are stale (waited
         # for with the event loop running: finish_decisions() would block it, which is no stall of the app's)
-        pump(app, lambda: not c.decisions.busy(), 60)
+        if not pump(app, lambda: not c.decisions.busy(), 60):
+            unrecorded += 1  # a confirm not recorded within a minute: reported, not hidden
         refreshing += plan.is_stale(c.photo_id)
     meter.set_phase("after review")
     pump(app, lambda: not plan.pending(), 300)
@@ -218,7 +219,8 @@ def review(project: Path, n_review: int, think_s: float) -> dict:
         "reviewed": len(latencies), "key_to_candidates_ms": {
             "p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
             "max": max(latencies) if latencies else None},
-        "shown_while_refreshing": refreshing, "not_precomputed": waited, "stalls": meter.summary(),
+        "shown_while_refreshing": refreshing, "not_precomputed": waited, "unrecorded_after_60_s": unrecorded,
+        "stalls": meter.summary(),
         "catalog_photos": c.results[next(iter(c.results))].catalog_photos if c.results else None,
     })
     w.pool.shutdown(60000)

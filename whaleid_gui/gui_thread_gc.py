@@ -46,7 +46,9 @@ FULL_SWEEP_MIN_INTERVAL_S = 600.0
 # GUI thread, then as much again in the middle and the oldest generation (measured: 124 ms and
 # 129 ms for the 265,000 objects of `import torch`). Such a bulk is long-lived (modules, functions,
 # layers): it is frozen instead of scanned (gc.freeze only moves lists). The little cyclic garbage
-# in it (9,300 objects after `import torch`) waits for the next full sweep, as frozen cycles do.
+# in it (9,300 objects after `import torch`), and whatever cycles were waiting in the older
+# generations at that moment, wait for the next full sweep, as frozen cycles do: memory held a while
+# longer, never freed off the GUI thread.
 BULK_YOUNG = 30_000  # a young pass over this many objects takes about 3 ms here
 
 

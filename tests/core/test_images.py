@@ -409,16 +409,34 @@ def test_orient_rejects_quarter_turns():
         orient(Image.new("L", (4, 4)), 90)
 
 
-def test_file_sha1_is_remembered_only_while_the_file_is_unchanged(tmp_path):
+def test_file_sha1_is_remembered_only_while_the_file_is_unchanged(tmp_path, monkeypatch):
+    import builtins
     import hashlib
     import os
+    import time
 
+    from whaleid_gui.core import photo_files
+
+    opened: list[str] = []
+
+    def counted_open(file, *args, **kwargs):
+        opened.append(str(file))
+        return builtins.open(file, *args, **kwargs)
+
+    monkeypatch.setattr(photo_files, "open", counted_open, raising=False)  # the module's reads, counted
     photo = tmp_path / "fluke.jpg"
     photo.write_bytes(b"first survey")
     assert file_sha1(photo) == hashlib.sha1(b"first survey").hexdigest()
+    assert file_sha1(photo) == hashlib.sha1(b"first survey").hexdigest()
+    assert opened == [str(photo)]  # the second time from memory, the file not read again
     before = os.stat(photo).st_mtime_ns
     photo.write_bytes(b"other survey")  # same size, other bytes
     os.utime(photo, ns=(before + 1_000_000, before + 1_000_000))
     assert file_sha1(photo) == hashlib.sha1(b"other survey").hexdigest()
     photo.write_bytes(b"a longer third survey")
     assert file_sha1(photo) == hashlib.sha1(b"a longer third survey").hexdigest()
+    kept = os.stat(photo).st_mtime_ns
+    time.sleep(0.05)  # the file system's clock moves on (its ticks can be milliseconds)
+    photo.write_bytes(b"a longer forth survey")  # rewritten in place, size and mtime kept (`cp -p`)
+    os.utime(photo, ns=(kept, kept))
+    assert file_sha1(photo) == hashlib.sha1(b"a longer forth survey").hexdigest()

@@ -273,6 +273,8 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
 
     record: write each ranking to the store's candidates (the audit trail) from this thread, on a
     connection of its own, so that the GUI thread does not wait for those commits."""
+    from whaleid_gui.core.catalog.store import ProjectStore
+
     matched = 0
     writer: Any = None
     # One read-only store for the queue's life, not one per photo: an opening costs 70 ms of Python
@@ -288,12 +290,13 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
                 continue
             try:
                 if reader is None:
-                    from whaleid_gui.core.catalog.store import ProjectStore
-
                     reader = ProjectStore.open(folder, read_only=True)
                 job = match_photos.match_photo(folder, claim.photo_id, claim.engine, reader)
                 result = yield from _tagged(job, claim.photo_id, plan)
             except Exception as exc:  # one photo that cannot be matched does not stop the queue
+                if reader is not None:  # nor a lost connection: the next photo opens a fresh one
+                    _close_quietly(reader)
+                    reader = None
                 plan.failed(claim)
                 yield AheadFailed(claim, str(exc) or type(exc).__name__)
                 continue
@@ -302,8 +305,6 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
             if record:
                 try:
                     if writer is None:
-                        from whaleid_gui.core.catalog.store import ProjectStore
-
                         writer = ProjectStore.open(folder)
                     match_photos.record_result(writer, result)
                     recorded = True
@@ -316,6 +317,13 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
             if store is not None:
                 store.close()
     return matched
+
+
+def _close_quietly(store: Any) -> None:
+    try:
+        store.close()
+    except Exception:  # noqa: BLE001 - a connection already gone has nothing left to close
+        pass
 
 
 def _tagged(job: Generator[Any, None, MatchResult], photo_id: int,

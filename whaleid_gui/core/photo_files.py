@@ -225,23 +225,29 @@ def image_size(path: str | Path) -> tuple[int, int]:
         image.close()
 
 
-# The sha1 of each file this process hashed, by (path, size, mtime_ns, inode): any change of those
-# hashes the file again. Why: the feature cache and the keypoint cache both key a photo by its
-# sha1, and every matcher preparation asked for all of the catalog's (2,000 reads of 1,000 photos
-# at a project's first match, issue 15); large camera JPEGs made that seconds.
+# The sha1 of each file this process hashed, by (path, size, mtime_ns, ctime_ns, inode): any change
+# of those hashes the file again (a rewrite that keeps size and mtime, as `cp -p` does, still moves
+# ctime, which no one can set). Why: the feature cache and the keypoint cache both key a photo by
+# its sha1, and every matcher preparation asked for all of the catalog's (2,000 reads of 1,000
+# photos at a project's first match, issue 15); large camera JPEGs made that seconds. The oldest
+# entries go beyond SHA1_MEMO_ENTRIES (about 300 bytes each).
+SHA1_MEMO_ENTRIES = 200_000
 _SHA1_MEMO: dict[tuple, str] = {}
 _SHA1_LOCK = threading.Lock()
 
 
+def _stat_key(path: Path, st: os.stat_result) -> tuple:
+    return (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def file_sha1(path: str | Path, chunk_size: int = 1 << 20) -> str:
     """Hex SHA-1 of the file's bytes, read in chunks (photos can be tens of MB); remembered for the
-    process while the file's path, size, modification time and inode stay the same."""
+    process while the file's path, size, times and inode stay the same."""
     path = Path(path)
     if path.is_dir():
         raise ImageError(path, "is a directory, not an image file")
     try:
-        st = os.stat(path)
-        key = (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        key = _stat_key(path, os.stat(path))
         with _SHA1_LOCK:
             known = _SHA1_MEMO.get(key)
         if known is not None:
@@ -250,12 +256,16 @@ def file_sha1(path: str | Path, chunk_size: int = 1 << 20) -> str:
         with open(path, "rb") as fh:
             while chunk := fh.read(chunk_size):
                 digest.update(chunk)
+            unchanged = _stat_key(path, os.fstat(fh.fileno())) == key  # not written to while read
     except FileNotFoundError:
         raise ImageError(path, "file not found") from None
     except PermissionError:
         raise ImageError(path, "cannot read file (permission denied)") from None
     except OSError as exc:
         raise ImageError(path, f"cannot read file ({exc.strerror or exc})") from None
-    with _SHA1_LOCK:
-        _SHA1_MEMO[key] = digest.hexdigest()
+    if unchanged:
+        with _SHA1_LOCK:
+            _SHA1_MEMO[key] = digest.hexdigest()
+            if len(_SHA1_MEMO) > SHA1_MEMO_ENTRIES:
+                del _SHA1_MEMO[next(iter(_SHA1_MEMO))]  # the oldest (dicts keep insertion order)
     return digest.hexdigest()

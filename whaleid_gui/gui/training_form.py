@@ -46,6 +46,8 @@ def k_text(values: list[float]) -> str:
 class TrainingForm:
     """The form of TrainingPanel (see the module's docstring)."""
 
+    _data_due = False  # the summary or the device report was asked for while the panel was hidden
+
     def _build_form(self) -> tuple[QGroupBox, QGroupBox]:
         """The data box and the model-and-schedule box (the panel lays them out)."""
         # ---- data
@@ -148,12 +150,18 @@ class TrainingForm:
     def refresh_summary(self) -> None:
         if self.folder is None:
             return
+        if not self.isVisible():  # read when the panel is shown (TrainingPanel.event)
+            self._data_due = True
+            return
         w = Worker(train_model.training_summary, str(self.folder), self.val_share.value(), 0, name="training data")
         w.result.connect(lambda summary: self.data_label.setText(summary.text()))
         w.errored.connect(lambda exc: self.data_label.setText(f"Cannot read the training data: {error_text(exc)}"))
         self._start_job("training-summary", w)
 
     def refresh_device(self) -> None:
+        if not self.isVisible():  # imports torch: when the panel is shown (TrainingPanel.event)
+            self._data_due = True
+            return
         self.device_label.setText("device: checking\u2026")
         w = Worker(train_model.device_report, self.device.currentData(), name="device")
         w.result.connect(self._on_device)

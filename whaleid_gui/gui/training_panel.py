@@ -50,7 +50,6 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.reports: list = []
         self.start_val: float | None = None  # validation MAP@5 before training (StartingPoint)
         self._k_edited = False
-        self._data_due = False  # the data summary and the device report wait for the panel's showing
         self._t0 = 0.0
         self._paused_at = 0.0
         self._paused_total = 0.0
@@ -141,6 +140,8 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         # Read when the panel is first shown, not at every project opening: the summary reads every
         # photo and both jobs import torch, competing with the first photo's match (issue 15).
         self._data_due = store is not None
+        if store is not None:
+            self.data_label.setText("Reading the project's training data\u2026")  # not the last project's
         self._refresh_data_if_shown()
 
     def _refresh_data_if_shown(self) -> None:

@@ -28,8 +28,9 @@ class WindowProjects:
 
     # ------------------------------------------------------------------ start-up
     def start(self, project: str | None = None) -> None:
-        """Open `project`, else the last project, else create (or reopen) the demo project; first,
-        while nothing else runs, load torch's libraries without the GIL (core/torch_preload.py).
+        """Open `project`, else the last project, else create (or reopen) the demo project, once
+        torch's libraries are loaded without the GIL (core/torch_preload.py; make_app started that,
+        so usually only its end is waited for here).
 
         Why wait for them: a dlopen in any thread waits for the one in flight, and Python loads
         extension modules holding the GIL, so a worker importing one meanwhile would stall the
