@@ -19,9 +19,9 @@ def make_app(argv: list[str] | None = None):
 
     # torch's libraries load without the GIL while the window is built (1-1.5 s here); the window
     # opens the project once they are in (window_projects.start), no longer waiting for all of it.
-    # The price, measured (launch to window shown, 3 runs each): 1.2-1.7 s without, 1.8-2.6 s with,
-    # as the window's own extension modules wait for the dynamic loader's lock; the first
-    # candidates come 1-1.5 s sooner (benchmarks/RESULTS_gui.md, 2026-12-03 night).
+    # The price, measured (bench_gui.py's launch to window shown, 4 runs each): 1.25-1.53 s
+    # without, 1.86-2.46 s with, as the window's own extension modules wait for the dynamic loader's
+    # lock; the first candidates come 1-1.5 s sooner (benchmarks/RESULTS_gui.md, 2026-12-03 night).
     start_preload()
     from PySide6.QtWidgets import QApplication
 
