@@ -14,7 +14,7 @@ from whaleid_gui.core.labels import NEW_WHALE
 from .rows import IndividualRow, PhotoRow, SightingRow
 from .schema import candidates, individual_events, individuals, photos, sightings
 from .store_base import StoreBase, inserted_id
-from .store_photos import photo_row, photo_select
+from .store_photos import photo_rows, photo_select
 from .timeutil import now_iso
 
 
@@ -275,7 +275,7 @@ class IndividualsMixin(StoreBase):
             .order_by(photos.c.taken_at.is_(None), photos.c.taken_at, photos.c.path)
         )
         with self._read() as conn:
-            return [photo_row(r) for r in conn.execute(query)]
+            return photo_rows(conn.execute(query))
 
     # ----------------------------------------------------------------- sightings
     def add_sighting(

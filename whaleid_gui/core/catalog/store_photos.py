@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
 from sqlalchemy import and_, case, func, select
@@ -62,6 +63,24 @@ def photo_row(r) -> PhotoRow:
     )
 
 
+_PHOTO_FIELDS = tuple(f.name for f in fields(PhotoRow))  # in PhotoRow's order
+_PATH, _PHASH = _PHOTO_FIELDS.index("path"), _PHOTO_FIELDS.index("phash")
+
+
+def photo_rows(result) -> list[PhotoRow]:
+    """photo_row() of every row of a photo_select() result, the columns found by position once: a
+    row's fields read by name cost twice the time, 25 ms of the 45 ms that reading a 1,000-photo
+    queue took on the GUI thread when a project opened (issue 15)."""
+    keys = list(result.keys())
+    at = [keys.index(name) for name in _PHOTO_FIELDS]
+    out = []
+    for r in result:
+        v = [r[i] for i in at]
+        v[_PATH], v[_PHASH] = Path(v[_PATH]), to_unsigned(v[_PHASH])
+        out.append(PhotoRow(*v))
+    return out
+
+
 def status_filter(query, status: str | None):
     if status is None:
         return query
@@ -88,7 +107,7 @@ class PhotosMixin(StoreBase):
         else:
             raise CatalogError(f"unknown sort {sort!r}; use one of {', '.join(SORTS)}")
         with self._read() as conn:
-            return [photo_row(r) for r in conn.execute(query)]
+            return photo_rows(conn.execute(query))
 
     def queue(self) -> list[PhotoRow]:
         """Photos with a box and no identification yet, oldest first: what the matcher ranks."""
@@ -107,7 +126,7 @@ class PhotosMixin(StoreBase):
         with self._read() as conn:
             for start in range(0, len(ids), ID_CHUNK):
                 chunk = ids[start:start + ID_CHUNK]
-                rows += [photo_row(r) for r in conn.execute(photo_select().where(photos.c.id.in_(chunk)))]
+                rows += photo_rows(conn.execute(photo_select().where(photos.c.id.in_(chunk))))
         return rows
 
     def photo(self, photo_id: int) -> PhotoRow:
