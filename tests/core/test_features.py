@@ -196,3 +196,34 @@ def test_cache_key_names_every_input():
             FeatureCache.key("abc", None, "w", 96)}
     assert len(keys) == 5
 
+
+
+def test_the_feature_cache_closes_every_connection_it_opens(tmp_path):
+    """A connection left to go out of scope is freed, and closed, by the cyclic collector (a
+    connection and its statement cache form a cycle on Python 3.11); in the app that collector runs
+    on the GUI thread, and closing a WAL database's last connection checkpoints it there."""
+    import gc
+    import sqlite3
+
+    from whaleid_gui.core.features import FeatureCache
+
+    def still_open_on(path) -> int:
+        n = 0
+        for obj in gc.get_objects():
+            if type(obj) is sqlite3.Connection:  # type(), not isinstance: no lazy attribute of torch is touched
+                try:
+                    files = [row[2] for row in obj.execute("PRAGMA database_list")]
+                except sqlite3.ProgrammingError:  # closed (or another thread's): not ours
+                    continue
+                n += str(path) in files
+        return n
+
+    gc.collect()
+    gc.disable()  # what is left open stays findable
+    try:
+        cache = FeatureCache(tmp_path)
+        cache.put_many({"a": np.ones(4, np.float32)})
+        assert list(cache.get_many(["a", "b"])) == ["a"]
+        assert still_open_on(cache.path) == 0
+    finally:
+        gc.enable()
