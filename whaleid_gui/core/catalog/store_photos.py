@@ -42,29 +42,19 @@ def photo_select():
     return select(photos, status_expr())
 
 
-def photo_row(r) -> PhotoRow:
-    return PhotoRow(
-        id=r.id,
-        path=Path(r.path),
-        sha1=r.sha1,
-        phash=to_unsigned(r.phash),
-        width=r.width,
-        height=r.height,
-        taken_at=r.taken_at,
-        lat=r.lat,
-        lon=r.lon,
-        camera=r.camera,
-        survey=r.survey,
-        imported_at=r.imported_at,
-        status=r.status,
-        quality=r.quality,
-        comment=r.comment,
-        near_duplicate_of=r.near_duplicate_of,
-    )
-
-
 _PHOTO_FIELDS = tuple(f.name for f in fields(PhotoRow))  # in PhotoRow's order
 _PATH, _PHASH = _PHOTO_FIELDS.index("path"), _PHOTO_FIELDS.index("phash")
+
+
+def _photo(values: list) -> PhotoRow:
+    """A PhotoRow from its fields' database values, in PhotoRow's order."""
+    values[_PATH], values[_PHASH] = Path(values[_PATH]), to_unsigned(values[_PHASH])
+    return PhotoRow(*values)
+
+
+def photo_row(r) -> PhotoRow:
+    """The PhotoRow of one row of a photo_select() query."""
+    return _photo([getattr(r, name) for name in _PHOTO_FIELDS])
 
 
 def photo_rows(result) -> list[PhotoRow]:
@@ -73,12 +63,7 @@ def photo_rows(result) -> list[PhotoRow]:
     queue took on the GUI thread when a project opened (issue 15)."""
     keys = list(result.keys())
     at = [keys.index(name) for name in _PHOTO_FIELDS]
-    out = []
-    for r in result:
-        v = [r[i] for i in at]
-        v[_PATH], v[_PHASH] = Path(v[_PATH]), to_unsigned(v[_PHASH])
-        out.append(PhotoRow(*v))
-    return out
+    return [_photo([r[i] for i in at]) for r in result]
 
 
 def status_filter(query, status: str | None):
