@@ -192,3 +192,26 @@ def test_check_reports_missing_files(filled):
     p.path.unlink()
     report = filled.check()
     assert not report.ok and report.missing_files == [str(p.path)]
+
+
+def test_only_the_last_store_of_the_process_folds_the_wal_when_it_closes(tmp_path):
+    """A confirm's worker opens and closes a store of its own while the window's stays open: its
+    close folded the WAL (a checkpoint with an fsync) at every confirm. The last close still does."""
+    from whaleid_gui.core.catalog.db import DB_NAME
+
+    outer = ProjectStore.create(tmp_path / "p")
+    wal = tmp_path / "p" / (DB_NAME + "-wal")
+    try:
+        inner = ProjectStore.open(tmp_path / "p")
+        inner.create_individual("HW-001")  # a write: it goes to the WAL
+        inner.close()
+        assert wal.exists() and wal.stat().st_size > 0  # not folded: the window's store holds the project
+        assert [i.code for i in outer.individuals()] == ["HW-001"]
+    finally:
+        outer.close()
+    assert not wal.exists() or wal.stat().st_size == 0  # the last one folds it: one self-contained file
+    reopened = ProjectStore.open(tmp_path / "p", read_only=True)
+    try:
+        assert [i.code for i in reopened.individuals()] == ["HW-001"]
+    finally:
+        reopened.close()

@@ -70,6 +70,12 @@ class ProjectLock:
             _held[key] = [fd, 1]
             self._key = key
 
+    def last_holder(self) -> bool:
+        """Whether releasing this would let the project go (no other store of this process holds it)."""
+        with _guard:
+            entry = _held.get(self._key) if self._key is not None else None
+            return entry is not None and entry[1] == 1
+
     def release(self) -> None:
         if self._key is None:
             return

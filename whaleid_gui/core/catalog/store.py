@@ -213,11 +213,14 @@ class ProjectStore(PhotosMixin, BoxesMixin, ProposalsMixin, DecisionsMixin):  # 
     def close(self) -> None:
         if self._conn is not None:
             try:
-                shared = self._lock is not None and self._lock.shared
-                if not self.read_only and self.db_url is None and not shared:
+                last = self._lock is not None and not self._lock.shared and self._lock.last_holder()
+                if not self.read_only and self.db_url is None and last:
                     # fold the WAL back so the folder holds one self-contained file (not while other
                     # shared writers go on: the checkpoint would hold them off; SQLite's automatic
-                    # checkpoints keep the WAL short, and the last exclusive close folds it)
+                    # checkpoints keep the WAL short, and the last exclusive close folds it). Not
+                    # when another store of this process still holds the project (a confirm's
+                    # worker, the window's store open): that was a checkpoint with an fsync per
+                    # confirm, beside the reviewer's next photo (issue 15).
                     self.pragma("PRAGMA wal_checkpoint(TRUNCATE)")
             except Exception:
                 pass
