@@ -229,17 +229,8 @@ def _prepare(folder: Path, engine: EngineConfig, refs: list, threshold: Any, cac
 
 def oriented_refs(store) -> list[tuple]:
     """(path, code, box, rotation, flip) of every catalog photo: references() plus the
-    orientation of each photo's current box."""
-    refs = list(store.references())
-    boxes = store.current_boxes()
-    if not any(b.rotation or b.flip for b in boxes.values()):
-        return [(p, c, b, 0, False) for p, c, b in refs]
-    pid = {str(p.path): p.id for p in store.photos()}
-    out = []
-    for p, c, b in refs:
-        row = boxes.get(pid.get(str(p)))
-        out.append((p, c, b, int(row.rotation or 0) if row else 0, bool(row.flip) if row else False))
-    return out
+    orientation of each photo's current box (one query; it was every box and every photo too)."""
+    return list(store.oriented_references())
 
 
 def query_item(path, boxrow):

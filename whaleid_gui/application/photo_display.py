@@ -73,7 +73,7 @@ def project_thumbnails(folder: str | Path, items: list[tuple[int, str]],
     try:
         store = ProjectStore.open(folder, read_only=True)
         try:
-            boxes = store.current_boxes()
+            boxes = store.current_boxes([key for key, _path in items])
         finally:
             store.close()
     except Exception:  # e.g. a shared catalog's server out of reach: whole photos rather than none

@@ -66,6 +66,18 @@ def test_photos_by_id_reads_any_number_of_ids_in_chunks(filled, monkeypatch):
     assert filled.photos_by_id([]) == []
 
 
+def test_current_boxes_of_some_photos_only(filled, monkeypatch):
+    from whaleid_gui.core.catalog import store_boxes
+
+    monkeypatch.setattr(store_boxes, "ID_CHUNK", 2)
+    ph = filled.photos(sort="path")  # boxes on photos 1-5, none on 6
+    every = filled.current_boxes()
+    some = filled.current_boxes([ph[0].id, ph[3].id, ph[4].id, ph[5].id, 10_000])
+    assert sorted(some) == sorted([ph[0].id, ph[3].id, ph[4].id])
+    assert all(some[i] == every[i] for i in some)
+    assert filled.current_boxes([]) == {}
+
+
 def test_quality_and_comment(filled):
     p = filled.photos()[0]
     assert filled.set_quality(p.id, "poor").quality == "poor"
@@ -180,6 +192,19 @@ def test_references(filled):
         ("img_00.jpg", "HW-001"), ("img_01.jpg", "HW-001"), ("img_02.jpg", "HW-002")
     ]
     assert refs[0][2] == BoundingBox(2, 2, 40, 30)
+
+
+def test_oriented_references_carry_each_boxs_rotation_and_mirror(filled):
+    ph = filled.photos(sort="path")
+    filled.set_box(ph[1].id, BoundingBox(3, 3, 41, 31), rotation=180, flip=True)
+    filled.delete_box(ph[2].id)  # identified, no box any more
+    refs = filled.oriented_references()
+    assert [(p.name, code, box, rot, flip) for p, code, box, rot, flip in refs] == [
+        ("img_00.jpg", "HW-001", BoundingBox(2, 2, 40, 30), 0, False),
+        ("img_01.jpg", "HW-001", BoundingBox(3, 3, 41, 31), 180, True),
+        ("img_02.jpg", "HW-002", None, 0, False),
+    ]
+    assert filled.references() == [r[:3] for r in refs]
 
 
 def test_model_runs(store):

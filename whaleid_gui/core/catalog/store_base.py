@@ -20,6 +20,8 @@ from .errors import CatalogError, ProjectReadOnlyError
 from .lock import ProjectLock, default_user
 from .schema import catalog_changes
 
+ID_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit of 999 parameters
+
 
 def inserted_id(result: CursorResult[Any]) -> int:
     """The primary key of the row that an INSERT (the statement of `result`) has just written."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from whaleid_gui.core.boxes import BoundingBox
@@ -9,7 +11,7 @@ from whaleid_gui.core.boxes import BoundingBox
 from .errors import CatalogError, NotFoundError
 from .rows import BOX_SOURCES, BoxRow
 from .schema import boxes, photos
-from .store_base import StoreBase, inserted_id
+from .store_base import ID_CHUNK, StoreBase, inserted_id
 from .timeutil import now_iso
 
 
@@ -77,9 +79,17 @@ class BoxesMixin(StoreBase):
             rows = conn.execute(select(boxes).where(boxes.c.photo_id == photo_id).order_by(boxes.c.id)).all()
         return [box_row(r) for r in rows]
 
-    def current_boxes(self) -> dict[int, BoxRow]:
+    def current_boxes(self, photo_ids: Iterable[int] | None = None) -> dict[int, BoxRow]:
+        """photo id -> current box, of every photo or of `photo_ids` only (a thumbnail strip's 40
+        photos need not read a 1,000-photo project's boxes)."""
+        query = select(boxes).where(boxes.c.active == True)  # noqa: E712
         with self._read() as conn:
-            rows = conn.execute(select(boxes).where(boxes.c.active == True)).all()  # noqa: E712
+            if photo_ids is None:
+                rows = conn.execute(query).all()
+            else:
+                ids, rows = list(photo_ids), []
+                for start in range(0, len(ids), ID_CHUNK):
+                    rows += conn.execute(query.where(boxes.c.photo_id.in_(ids[start:start + ID_CHUNK]))).all()
         return {r.photo_id: box_row(r) for r in rows}
 
     def delete_box(self, photo_id: int) -> None:

@@ -360,8 +360,14 @@ class DecisionsMixin(IndividualsMixin, ClaimsMixin):
     def references(self) -> list[tuple[Path, str, BoundingBox | None]]:
         """(photo path, individual code, current box or None) of every identified photo: the
         matcher's reference catalog. Ordered by code, then path."""
+        return [(p, code, box) for p, code, box, _r, _f in self.oriented_references()]
+
+    def oriented_references(self) -> list[tuple[Path, str, BoundingBox | None, int, bool]]:
+        """references() with each current box's rotation (0 or 180) and mirror flag (0, False
+        without a box), in one query: the match queue reads them for every photo it ranks."""
         query = (
-            select(photos.c.path, individuals.c.code, boxes.c.x0, boxes.c.y0, boxes.c.x1, boxes.c.y1)
+            select(photos.c.path, individuals.c.code, boxes.c.x0, boxes.c.y0, boxes.c.x1, boxes.c.y1,
+                   boxes.c.rotation, boxes.c.flip)
             .select_from(
                 sightings.join(photos, photos.c.id == sightings.c.photo_id)
                 .join(individuals, individuals.c.id == sightings.c.individual_id)
@@ -373,6 +379,6 @@ class DecisionsMixin(IndividualsMixin, ClaimsMixin):
         with self._read() as conn:
             rows = conn.execute(query).all()
         return [
-            (Path(p), code, None if x0 is None else BoundingBox(x0, y0, x1, y1))
-            for p, code, x0, y0, x1, y1 in rows
+            (Path(p), code, None if x0 is None else BoundingBox(x0, y0, x1, y1), int(rot or 0), bool(flip))
+            for p, code, x0, y0, x1, y1, rot, flip in rows
         ]

@@ -12,11 +12,10 @@ from .hashing import to_signed, to_unsigned
 from .photofile import PreparedPhoto, canonical_path, prepare_photo
 from .rows import PHOTO_STATUSES, QUALITIES, PhotoRow
 from .schema import boxes, photos, sightings
-from .store_base import StoreBase, inserted_id
+from .store_base import ID_CHUNK, StoreBase, inserted_id
 from .timeutil import now_iso
 
 SORTS = ("date", "path", "imported")
-ID_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit of 999 parameters
 
 
 def has_sighting():
