@@ -203,6 +203,7 @@ def test_the_feature_cache_closes_every_connection_it_opens(tmp_path):
     connection and its statement cache form a cycle on Python 3.11); in the app that collector runs
     on the GUI thread, and closing a WAL database's last connection checkpoints it there."""
     import gc
+    import os
     import sqlite3
 
     from whaleid_gui.core.features import FeatureCache
@@ -215,7 +216,7 @@ def test_the_feature_cache_closes_every_connection_it_opens(tmp_path):
                     files = [row[2] for row in obj.execute("PRAGMA database_list")]
                 except sqlite3.ProgrammingError:  # closed (or another thread's): not ours
                     continue
-                n += str(path) in files
+                n += os.path.realpath(path) in [os.path.realpath(f) for f in files]  # SQLite names it resolved
         return n
 
     gc.collect()

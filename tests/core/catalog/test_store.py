@@ -232,9 +232,18 @@ def test_only_the_last_store_of_the_process_folds_the_wal_when_it_closes(tmp_pat
         inner.close()
         assert wal.exists() and wal.stat().st_size > 0  # not folded: the window's store holds the project
         assert [i.code for i in outer.individuals()] == ["HW-001"]
+        # another program reading the file keeps SQLite from removing the WAL at the last close,
+        # so only the store's own checkpoint can empty it
+        import sqlite3
+
+        reader = sqlite3.connect(f"file:{tmp_path / 'p' / DB_NAME}?mode=ro", uri=True)
+        reader.execute("SELECT count(*) FROM individuals").fetchone()
     finally:
         outer.close()
-    assert not wal.exists() or wal.stat().st_size == 0  # the last one folds it: one self-contained file
+    try:
+        assert wal.exists() and wal.stat().st_size == 0  # the last store folds it: one self-contained file
+    finally:
+        reader.close()
     reopened = ProjectStore.open(tmp_path / "p", read_only=True)
     try:
         assert [i.code for i in reopened.individuals()] == ["HW-001"]
