@@ -212,3 +212,30 @@ def test_the_queue_reads_the_catalog_on_one_connection_for_all_its_photos(demo_p
     assert len(opened) == 1 and opened[0].read_only
     with pytest.raises(CatalogError, match="closed"):
         opened[0].photo(ids[0])  # closed with the queue
+
+
+def test_a_box_moved_elsewhere_while_its_photo_is_ranked_is_ranked_again(demo_project, engine):
+    """Another reviewer replaces the box after the queue read it: that ranking is not delivered,
+    the photo is ranked again on the new box."""
+    from whaleid_gui.application.match_ahead import AheadProgress, MatchPlan, Precomputed, match_ahead_job
+
+    ids = boxed(demo_project, 1)
+    plan = MatchPlan()
+    plan.set_engine(engine)
+    plan.set_order(ids)
+    job = match_ahead_job(demo_project, plan)
+    event = next(job)
+    while not (isinstance(event, AheadProgress) and event.photo_id == ids[0]):
+        event = next(job)  # the queue has read the photo's box and is ranking it
+    bob = ProjectStore.open(demo_project, user="bob")
+    try:
+        moved = bob.set_box(ids[0], BoundingBox(20, 16, 200, 150), source="manual")
+    finally:
+        bob.close()
+    delivered = []
+    while not delivered:
+        event = next(job)
+        if isinstance(event, Precomputed):
+            delivered.append(event.result)
+    job.close()
+    assert delivered[0].photo_id == ids[0] and delivered[0].box_id == moved.id

@@ -73,3 +73,31 @@ def test_a_reload_keeps_what_the_user_types_and_a_stale_rename_is_refused(qtbot,
     cat.rename_current()
     assert f"{old} was renamed to HW-BOB by someone else meanwhile; nothing was changed" in statuses[-1]
     assert window.store.individual(iid).code == "HW-BOB"
+
+
+def test_a_box_another_reviewer_moves_gets_a_new_ranking_on_screen(qtbot, window, demo_project):
+    """The ranking on screen was computed on the box bob then replaced: the poll drops it, the
+    photo is shown with bob's box and ranked again on it (it was kept until the catalog changed)."""
+    from whaleid_gui.core.boxes import BoundingBox
+
+    store = ProjectStore.open(demo_project)
+    try:
+        for p in store.photos(status="needs_box")[:2]:
+            store.set_box(p.id, BoundingBox(12, 10, 244, 160), source="proposed")
+    finally:
+        store.close()
+    assert window.open_project(str(demo_project))
+    c = window.controller
+    qtbot.waitUntil(lambda: c.photo_id is not None and c.photo_id in c.results, timeout=120_000)
+    pid = c.photo_id
+    old = c.results[pid].box_id
+    assert old == window.store.box(pid).id
+    bob = ProjectStore.open(demo_project, user="bob")
+    try:
+        moved = bob.set_box(pid, BoundingBox(20, 16, 200, 150), source="manual")
+    finally:
+        bob.close()
+    window.catalog_poll.poll()
+    assert c.session.photo_state.box == moved.box  # the review follows bob's box
+    qtbot.waitUntil(lambda: pid in c.results and c.results[pid].box_id == moved.id, timeout=120_000)
+    assert window.review.result is not None and window.review.result.photo_id == pid

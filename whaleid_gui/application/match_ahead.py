@@ -195,6 +195,17 @@ class MatchPlan:
         self._wake.set()
         return verdict
 
+    def redo(self, claim: Claim) -> None:
+        """The claimed photo's box changed while it was ranked (another reviewer): that ranking is
+        not kept, the photo is matched again with the box it has now."""
+        with self._lock:
+            if self._claimed == claim:
+                self._claimed = None
+            pid = claim.photo_id
+            self._generation[pid] = self._generation.get(pid, 0) + 1
+            self._fresh.pop(pid, None)
+        self._wake.set()
+
     def failed(self, claim: Claim) -> None:
         with self._lock:
             if self._claimed == claim:
@@ -293,6 +304,10 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
                     reader = ProjectStore.open(folder, read_only=True)
                 job = match_photos.match_photo(folder, claim.photo_id, claim.engine, reader)
                 result = yield from _tagged(job, claim.photo_id, plan)
+                now = reader.box(claim.photo_id)
+                if (now.id if now is not None else None) != result.box_id:  # moved meanwhile, elsewhere
+                    plan.redo(claim)
+                    continue
             except Exception as exc:  # one photo that cannot be matched does not stop the queue
                 if reader is not None:  # nor a lost connection: the next photo opens a fresh one
                     _close_quietly(reader)

@@ -70,6 +70,7 @@ class MatchResult:
     threshold_share: float | None = None  # the threshold on the candidates' share scale
     model_label: str = ""  # the model by its card's name and date (application/model_label.py)
     score_name: str = "score"  # what the raw score is (a tooltip beside the share)
+    box_id: int | None = None  # the store's box row it was ranked on (None: the whole photo, or not known)
 
 
 @dataclass
@@ -299,6 +300,7 @@ def match_photo(folder: str | Path, photo_id: int, engine: EngineConfig,
         rerank=_rerank_used(matcher), query_rotation=query.rotation, query_flip=query.flip,
         rerank_note=rerank_note, threshold_share=scale.share(matcher.threshold),
         model_label=model_label(model, engine.weights), score_name=scale.raw_name,
+        box_id=boxrow.id if boxrow is not None else None,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
 
 from whaleid_gui.application.match_photos import MatchResult, record_result
 from whaleid_gui.core.boxes import BoundingBox
@@ -373,6 +373,21 @@ class ReviewSession:
         self._announce(BoxSaved(photo_id, state))
 
     # ------------------------------------------------------------------ rankings
+    def drop_moved_rankings(self, photo_ids: Iterable[int]) -> list[int]:
+        """Of these photos (another reviewer changed them), those whose kept ranking was computed on
+        a box that is no longer their current one: their rankings are dropped (returned). A
+        ranking whose box is not known (None) is kept."""
+        ranked = [pid for pid in photo_ids if pid in self.results and self.results[pid].box_id is not None]
+        if not ranked or self.store is None:
+            return []
+        boxes = self.store.current_boxes(ranked)
+        moved = [pid for pid in ranked if (boxes[pid].id if pid in boxes else None) != self.results[pid].box_id]
+        for pid in moved:
+            self.results.pop(pid, None)
+            if pid == self.photo_id:
+                self.photo_state = state_of(boxes.get(pid))
+        return moved
+
     def add_result(self, result: MatchResult, recorded: bool = False) -> None:
         """Keep a photo's ranking and record its candidates in the store (the audit trail);
         recorded: the background queue recorded them on its own connection already."""

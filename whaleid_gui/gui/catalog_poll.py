@@ -53,6 +53,7 @@ class CatalogPoll(QObject):
                 self.controller.refresh_queue()
             elif refresh.photos:
                 self.controller.queue.update_photos(refresh.photos)
+                self.controller.follow_boxes_moved_elsewhere([p.id for p in refresh.photos])
             self.controller.store_changed.emit()  # the catalog view reloads (now or when shown)
         self.show_claim(refresh.claim)
 

@@ -269,6 +269,15 @@ class ReviewController(PhotoReviewInfo, QObject):
         if photo_id == self.photo_id:
             self._show_review_for(self.store.photo(photo_id), state)
 
+    def follow_boxes_moved_elsewhere(self, photo_ids: list[int]) -> None:
+        """Another reviewer changed these photos: a ranking of a box one of them no longer has is
+        dropped and computed again (the photo on screen is shown with its new box)."""
+        moved = self.session.drop_moved_rankings(photo_ids)
+        for pid in moved:
+            self.ahead.plan.invalidate(pid)
+        if self.photo_id in moved:
+            self.show_photo(self.photo_id)
+
     def accept_proposal(self) -> None:
         self.editor.accept_proposal()
 
