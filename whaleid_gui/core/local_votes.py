@@ -135,8 +135,8 @@ class LocalVoteIndex:
 
         Copy on write: the arrays are replaced, never changed in place, so a shallow copy.copy()
         taken before (a matcher still ranking the previous catalog in another thread) keeps its
-        own catalog; the index (exact or faiss's inverted file) is shared and locked, and the older copy ignores the rows
-        added after it."""
+        own catalog; the index (exact or faiss's inverted file) is shared and locked, and the older
+        copy ignores the rows added after it."""
         photo = len(self.photo_group)
         self.photo_group = np.append(self.photo_group, np.int64(group))
         d = np.asarray(descriptors, dtype=np.float32)

@@ -263,9 +263,10 @@ def file_sha1(path: str | Path, chunk_size: int = 1 << 20) -> str:
         raise ImageError(path, "cannot read file (permission denied)") from None
     except OSError as exc:
         raise ImageError(path, f"cannot read file ({exc.strerror or exc})") from None
+    sha1 = digest.hexdigest()
     if unchanged:
         with _SHA1_LOCK:
-            _SHA1_MEMO[key] = digest.hexdigest()
+            _SHA1_MEMO[key] = sha1
             if len(_SHA1_MEMO) > SHA1_MEMO_ENTRIES:
                 del _SHA1_MEMO[next(iter(_SHA1_MEMO))]  # the oldest (dicts keep insertion order)
-    return digest.hexdigest()
+    return sha1

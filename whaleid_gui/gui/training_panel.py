@@ -137,12 +137,13 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.new_score.setText("\u2013")
         self.compare_label.clear()
         self._update_buttons()
-        # Read when the panel is first shown, not at every project opening: the summary reads every
-        # photo and both jobs import torch, competing with the first photo's match (issue 15).
-        self._data_due = store is not None
+        self._data_due = False  # what an earlier project asked for while hidden is not due any more
         if store is not None:
             self.data_label.setText("Reading the project's training data\u2026")  # not the last project's
-        self._refresh_data_if_shown()
+            # now if the panel is shown, else when it is (training_form.py): the summary reads every
+            # photo and both jobs import torch, competing with the first photo's match (issue 15)
+            self.refresh_summary()
+            self.refresh_device()
 
     def _refresh_data_if_shown(self) -> None:
         if self._data_due and self.isVisible():

@@ -55,9 +55,9 @@ def test_photo_status_and_queue(filled):
 
 
 def test_photos_by_id_reads_any_number_of_ids_in_chunks(filled, monkeypatch):
-    from whaleid_gui.core.catalog import store_photos
+    from whaleid_gui.core.catalog import store_base
 
-    monkeypatch.setattr(store_photos, "ID_CHUNK", 4)  # six photos: two queries
+    monkeypatch.setattr(store_base, "ID_CHUNK", 4)  # six photos: two queries
     every = filled.photos(sort="path")
     wanted = [p.id for p in every] + [10_000]  # an id that is gone is left out
     got = filled.photos_by_id(wanted)
@@ -67,9 +67,9 @@ def test_photos_by_id_reads_any_number_of_ids_in_chunks(filled, monkeypatch):
 
 
 def test_current_boxes_of_some_photos_only(filled, monkeypatch):
-    from whaleid_gui.core.catalog import store_boxes
+    from whaleid_gui.core.catalog import store_base
 
-    monkeypatch.setattr(store_boxes, "ID_CHUNK", 2)
+    monkeypatch.setattr(store_base, "ID_CHUNK", 2)
     ph = filled.photos(sort="path")  # boxes on photos 1-5, none on 6
     every = filled.current_boxes()
     some = filled.current_boxes([ph[0].id, ph[3].id, ph[4].id, ph[5].id, 10_000])

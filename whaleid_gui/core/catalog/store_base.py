@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, CursorResult, Engine
@@ -21,6 +21,14 @@ from .lock import ProjectLock, default_user
 from .schema import catalog_changes
 
 ID_CHUNK = 900  # ids per IN (...) query: under SQLite's oldest limit of 999 parameters
+
+
+def id_chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    """`ids` in lists of at most ID_CHUNK, one IN (...) query each (a database caps the parameters
+    of one statement)."""
+    ids = list(ids)
+    for start in range(0, len(ids), ID_CHUNK):
+        yield ids[start:start + ID_CHUNK]
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

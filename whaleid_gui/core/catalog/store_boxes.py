@@ -11,7 +11,7 @@ from whaleid_gui.core.boxes import BoundingBox
 from .errors import CatalogError, NotFoundError
 from .rows import BOX_SOURCES, BoxRow
 from .schema import boxes, photos
-from .store_base import ID_CHUNK, StoreBase, inserted_id
+from .store_base import StoreBase, id_chunks, inserted_id
 from .timeutil import now_iso
 
 
@@ -87,9 +87,9 @@ class BoxesMixin(StoreBase):
             if photo_ids is None:
                 rows = conn.execute(query).all()
             else:
-                ids, rows = list(photo_ids), []
-                for start in range(0, len(ids), ID_CHUNK):
-                    rows += conn.execute(query.where(boxes.c.photo_id.in_(ids[start:start + ID_CHUNK]))).all()
+                rows = []
+                for chunk in id_chunks(photo_ids):
+                    rows += conn.execute(query.where(boxes.c.photo_id.in_(chunk))).all()
         return {r.photo_id: box_row(r) for r in rows}
 
     def delete_box(self, photo_id: int) -> None:

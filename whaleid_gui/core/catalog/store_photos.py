@@ -12,7 +12,7 @@ from .hashing import to_signed, to_unsigned
 from .photofile import PreparedPhoto, canonical_path, prepare_photo
 from .rows import PHOTO_STATUSES, QUALITIES, PhotoRow
 from .schema import boxes, photos, sightings
-from .store_base import ID_CHUNK, StoreBase, inserted_id
+from .store_base import StoreBase, id_chunks, inserted_id
 from .timeutil import now_iso
 
 SORTS = ("date", "path", "imported")
@@ -103,13 +103,10 @@ class PhotosMixin(StoreBase):
             return int(conn.execute(query).scalar_one())
 
     def photos_by_id(self, ids) -> list[PhotoRow]:
-        """The rows of these photos (ids that are gone are left out), read in one transaction, a
-        query per ID_CHUNK ids (a database caps the parameters of one statement)."""
-        ids = list(ids)
+        """The rows of these photos (ids that are gone are left out), read in one transaction."""
         rows: list[PhotoRow] = []
         with self._read() as conn:
-            for start in range(0, len(ids), ID_CHUNK):
-                chunk = ids[start:start + ID_CHUNK]
+            for chunk in id_chunks(ids):
                 rows += photo_rows(conn.execute(photo_select().where(photos.c.id.in_(chunk))))
         return rows
 
