@@ -76,3 +76,12 @@ def window(qtbot, engine):
     if w.store is not None:
         w.store.close()
         w.store = None
+
+
+@pytest.fixture
+def in_process_engine(monkeypatch):
+    """Jobs run in this process, not in the engine process (application/engine_process.py): for the
+    tests that replace a job's function here or look into this process's prepared matchers."""
+    from whaleid_gui.application import engine_process
+
+    monkeypatch.setattr(engine_process, "ENABLED", False)

@@ -33,7 +33,7 @@ def test_unreadable_photo_message_in_place_and_queue_goes_on(qtbot, window, demo
     qtbot.waitUntil(lambda: window.editor.has_image(), timeout=10_000)
 
 
-def test_failing_worker_shows_reason_and_app_stays_usable(qtbot, window, demo_project, monkeypatch):
+def test_failing_worker_shows_reason_and_app_stays_usable(qtbot, window, demo_project, monkeypatch, in_process_engine):
     def broken(*_a, **_k):
         raise RuntimeError("weights file is corrupt")
         yield  # pragma: no cover

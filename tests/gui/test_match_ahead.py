@@ -76,7 +76,7 @@ def test_a_box_edit_ranks_that_photo_again_and_no_other(qtbot, window, demo_proj
         assert window.controller.results[other] is before[other]
 
 
-def test_a_confirm_refreshes_the_rankings_it_affects_and_the_next_photo_is_ready(qtbot, window, demo_project):
+def test_a_confirm_refreshes_the_rankings_it_affects_and_the_next_photo_is_ready(qtbot, window, demo_project, in_process_engine):
     ids = boxed(demo_project, 4)
     plan = open_and_wait(qtbot, window, demo_project, ids)
     assert window.queue.select(ids[0])
@@ -183,7 +183,7 @@ def test_the_queue_records_the_ranking_of_the_photo_on_screen_and_the_window_doe
     assert writes == []
 
 
-def test_the_queue_reads_the_catalog_on_one_connection_for_all_its_photos(demo_project, engine, monkeypatch):
+def test_the_queue_reads_the_catalog_on_one_connection_for_all_its_photos(demo_project, engine, monkeypatch, in_process_engine):
     """Each photo opened a store of its own (70 ms of Python, and an engine's reference cycles left
     for the GUI thread's collector, issue 15): the queue keeps one read-only store and closes it."""
     from whaleid_gui.application.match_ahead import MatchPlan, Precomputed, match_ahead_job

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generator, Mapping, Sequence
 
+from . import engine_process
 from .match_photos import CandidateView, MatchResult, match_photo
 from .project_engine import EngineConfig
 from .review_session import Decision, EncounterBatch, ReviewSession
@@ -75,7 +76,7 @@ def rank_siblings(folder: str, photo_ids: Sequence[int], engine: EngineConfig) -
     """Job: rank each photo in turn (the prepared matcher is shared with the review's matches, so a
     photo costs one query); yields SiblingRanked per photo; returns how many were ranked."""
     for n, pid in enumerate(photo_ids):
-        result = yield from match_photo(folder, pid, engine)
+        result = yield from engine_process.run(match_photo, folder, pid, engine)
         yield SiblingRanked(result, n + 1, len(photo_ids))
     return len(photo_ids)
 

@@ -23,12 +23,13 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generator, Iterable, Sequence
+from typing import Any, Generator, Iterable, Sequence, TypeVar
 
-from . import match_photos
+from . import engine_process, match_photos
 from .match_photos import MatchResult
 from .project_engine import EngineConfig
 
+T = TypeVar("T")
 IDLE_WAIT_S = 0.25  # how often an idle queue looks again (and lets its worker see a cancel)
 # After a key press the queue waits this long before it takes the next photo: the GUI thread is
 # drawing the next photo then, and a ranking started at that moment competes with it for
@@ -282,16 +283,17 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
     AheadFailed events, and None while idle (a heartbeat: the worker checks for Cancel at every
     yield). Returns how many photos it matched.
 
+    Each ranking runs in the engine process (engine_process.py: the window's GIL stays free), this
+    thread only relays it; an engine that cannot go there (a test's model factory) ranks here.
+
     record: write each ranking to the store's candidates (the audit trail) from this thread, on a
     connection of its own, so that the GUI thread does not wait for those commits."""
     from whaleid_gui.core.catalog.store import ProjectStore
 
     matched = 0
     writer: Any = None
-    # One read-only store for the queue's life, not one per photo: an opening costs 70 ms of Python
-    # here, and each closed store left about 1,200 objects in reference cycles (SQLAlchemy's engine)
-    # for the GUI thread's collector to free (issue 15).
-    reader: Any = None
+    reader: Any = None  # the read-only store of a queue that ranks in this process (rank_for_queue)
+    remote_used = False
     try:
         while stop is None or not stop.is_set():
             claim = plan.claim()
@@ -300,12 +302,15 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
                 yield None
                 continue
             try:
-                if reader is None:
-                    reader = ProjectStore.open(folder, read_only=True)
-                job = match_photos.match_photo(folder, claim.photo_id, claim.engine, reader)
-                result = yield from _tagged(job, claim.photo_id, plan)
-                now = reader.box(claim.photo_id)
-                if (now.id if now is not None else None) != result.box_id:  # moved meanwhile, elsewhere
+                if engine_process.crosses(str(folder), claim.photo_id, claim.engine):
+                    remote_used = True
+                    job = engine_process.shared().job(rank_for_queue, str(folder), claim.photo_id, claim.engine)
+                else:
+                    if reader is None:
+                        reader = ProjectStore.open(folder, read_only=True)
+                    job = rank_for_queue(folder, claim.photo_id, claim.engine, reader)
+                result, moved = yield from _tagged(job, claim.photo_id, plan)
+                if moved:  # its box moved meanwhile, elsewhere: ranked again with the box it has now
                     plan.redo(claim)
                     continue
             except Exception as exc:  # one photo that cannot be matched does not stop the queue
@@ -331,7 +336,53 @@ def match_ahead_job(folder: str | Path, plan: MatchPlan, stop: threading.Event |
         for store in (writer, reader):
             if store is not None:
                 store.close()
+        if remote_used:
+            _release_remote_reader(str(folder))
     return matched
+
+
+# The engine process's read-only stores, one per project folder, kept across the queue's photos:
+# an opening costs 70 ms of Python, and each closed store left about 1,200 objects in reference
+# cycles (SQLAlchemy's engine) for the collector (issue 15).
+_READERS: dict[str, Any] = {}
+
+
+def rank_for_queue(folder: str | Path, photo_id: int, engine: EngineConfig,
+                   reader: Any = None) -> Generator[Any, None, tuple[MatchResult, bool]]:
+    """One photo of the queue: (its ranking, whether its box moved while it was ranked, say by
+    another reviewer). reader: the caller's read-only store; None: this process's own for folder
+    (the engine process), closed and reopened after a failure."""
+    from whaleid_gui.core.catalog.store import ProjectStore
+
+    key = str(folder)
+    own = reader is None
+    if own:
+        reader = _READERS.get(key)
+        if reader is None:
+            reader = _READERS[key] = ProjectStore.open(folder, read_only=True)
+    try:
+        result = yield from match_photos.match_photo(folder, photo_id, engine, reader)
+        now = reader.box(photo_id)
+    except Exception:
+        if own:  # a lost connection: the next photo opens a fresh one
+            _close_quietly(_READERS.pop(key, reader))
+        raise
+    return result, (now.id if now is not None else None) != result.box_id
+
+
+def release_reader(folder: str) -> None:
+    """The queue of this project stopped: its read-only store here is closed."""
+    store = _READERS.pop(str(folder), None)
+    if store is not None:
+        store.close()
+
+
+def _release_remote_reader(folder: str) -> None:
+    try:
+        for _ in engine_process.shared().job(release_reader, folder):
+            pass
+    except Exception:  # noqa: BLE001 - a child that is gone holds no store
+        pass
 
 
 def _close_quietly(store: Any) -> None:
@@ -341,8 +392,8 @@ def _close_quietly(store: Any) -> None:
         pass
 
 
-def _tagged(job: Generator[Any, None, MatchResult], photo_id: int,
-            plan: "MatchPlan | None" = None) -> Generator[Any, None, MatchResult]:
+def _tagged(job: Generator[Any, None, T], photo_id: int,
+            plan: "MatchPlan | None" = None) -> Generator[Any, None, T]:
     try:
         while True:
             if plan is not None:

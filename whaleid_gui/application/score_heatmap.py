@@ -107,6 +107,12 @@ def embedding_heatmap(engine: EngineConfig, query: tuple, reference: tuple,
     return HeatMap(overlay(_rgb(q_crop), heat), heat, drop)
 
 
+def catalog_heatmap(engine: EngineConfig, query: tuple, reference: tuple) -> Generator[Any, None, HeatMap]:
+    """Job: embedding_heatmap centred as the catalog's prepared matcher in this process centres (the
+    app runs it in the engine process, where the review's matchers are)."""
+    return (yield from embedding_heatmap(engine, query, reference, catalog_centre(engine)))
+
+
 def catalog_centre(engine: EngineConfig) -> np.ndarray | None:
     """The centre the prepared matcher of this engine uses, when one is in memory (else None)."""
     from . import match_photos

@@ -1,7 +1,7 @@
 """Start the desktop app: the window first, heavy modules later (in workers).
 
-Nothing here imports torch, the model or the matcher: they load inside the first worker that
-needs them, after the window is on screen.
+Nothing here imports torch, the model or the matcher: they load in the engine process
+(application/engine_process.py), started here, beside the window.
 """
 
 from __future__ import annotations
@@ -15,14 +15,12 @@ APP = "WhaleID"
 
 
 def make_app(argv: list[str] | None = None):
-    from whaleid_gui.core.torch_preload import start_preload
+    from whaleid_gui.application import engine_process
 
-    # torch's libraries load without the GIL while the window is built (1-1.5 s here); the window
-    # opens the project once they are in (window_projects.start), no longer waiting for all of it.
-    # The price, measured (bench_gui.py's launch to window shown, 4 runs each): 1.25-1.53 s
-    # without, 1.86-2.46 s with, as the window's own extension modules wait for the dynamic loader's
-    # lock; the first candidates come 1-1.5 s sooner (benchmarks/RESULTS_gui.md, 2026-12-03 night).
-    start_preload()
+    # The matching engine's process imports torch and the matcher on the other core while the
+    # window is built, so the first match does not wait for those imports; this process never
+    # imports torch for a review (its GIL stays the window's: issue 15).
+    engine_process.shared().start()
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance()

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from whaleid_gui.application.events import Thumbnail, ThumbnailFailed
 from whaleid_gui.application.review_session import ReviewSession
-from whaleid_gui.application import keypoint_evidence, photo_display, score_heatmap
+from whaleid_gui.application import engine_process, keypoint_evidence, photo_display, score_heatmap
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.gui.box_editor import qimage_from_array
 from whaleid_gui.gui.candidate_cards import candidate_score_words
@@ -158,8 +158,7 @@ class CompareController(QObject):
         self._heat_token += 1
         token = self._heat_token
         query = (str(store.photo(photo_id).path), q.box, int(q.rotation or 0), bool(q.flip))
-        w = Worker(score_heatmap.embedding_heatmap, engine, query, self._target,
-                   score_heatmap.catalog_centre(engine), name="heat map")
+        w = Worker(engine_process.run, score_heatmap.catalog_heatmap, engine, query, self._target, name="heat map")
         w.result.connect(lambda m, t=token: t == self._heat_token and self.compare.set_heat(
             qimage_from_array(m.image), "Query as the model saw it \u00b7 red: hiding it lowers the similarity most"
             if m.drop > 0 else "Query as the model saw it \u00b7 no single region changes the score"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from whaleid_gui.application import box_proposals, photo_display
+from whaleid_gui.application import box_proposals, engine_process, photo_display
 from whaleid_gui.application.events import BoxProposed, Thumbnail, ThumbnailFailed
 from whaleid_gui.application.review_session import ReviewSession
 from whaleid_gui.gui.box_editor import BoxEditor, qimage_from_array
@@ -45,7 +45,7 @@ class QueuePictures(QObject):
         self.box_model_state.emit("Box model: proposing\u2026" if photos else "Box model: on")
         if not photos:
             return
-        w = Worker(box_proposals.propose_missing, str(self.folder), photos, name="box proposals")
+        w = Worker(engine_process.run, box_proposals.propose_missing, str(self.folder), photos, name="box proposals")
         w.progress.connect(self._on_proposal)
         w.result.connect(lambda n: self.box_model_state.emit(f"Box model: on ({n} new proposals)"))
         w.errored.connect(lambda exc: self.box_model_state.emit(f"Box model failed: {error_text(exc)}"))

@@ -16,7 +16,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from whaleid_gui.application import box_proposals, match_photos, photo_display
+from whaleid_gui.application import box_proposals, engine_process, match_photos, photo_display
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.application.review_session import (
@@ -292,7 +292,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.review.set_matching(0, 0, "Matching\u2026")
         if self.ahead.request(pid, fresh=fresh):  # the background queue matches it next
             return
-        w = Worker(match_photos.match_photo, str(self.folder), pid, self.engine, name="match")
+        w = Worker(engine_process.run, match_photos.match_photo, str(self.folder), pid, self.engine, name="match")
         w.progress.connect(lambda ev, p=pid: self._on_match_progress(p, ev))
         w.result.connect(self._on_match_result)
         w.errored.connect(lambda exc, p=pid: self._on_match_error(p, error_text(exc)))

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from whaleid_gui.application import train_model, train_settings
+from whaleid_gui.application import engine_process, train_model, train_settings
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
 
@@ -163,7 +163,7 @@ class TrainingForm:
             self._data_due = True
             return
         self.device_label.setText("device: checking\u2026")
-        w = Worker(train_model.device_report, self.device.currentData(), name="device")
+        w = Worker(engine_process.run, train_model.device_report, self.device.currentData(), name="device")
         w.result.connect(self._on_device)
         w.errored.connect(lambda exc: self.device_label.setText(f"device: {error_text(exc)}"))
         self._start_job("training-device", w)

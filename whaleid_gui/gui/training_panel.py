@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QS
 from whaleid_gui.application import compare_models, train_model, train_settings
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.application.train_verdict import epoch_line, run_verdict
+from whaleid_gui.core.torch_preload import start_preload
 from whaleid_gui.core.training_events import EpochProgress, EpochReport, StartingPoint
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.training_form import TrainingForm
@@ -153,6 +154,10 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
 
     def event(self, e: QEvent) -> bool:
         if e.type() == QEvent.Type.Show:
+            # Training runs in this process (the review's matching does not): its torch libraries
+            # start loading now, without the GIL, so that pressing Train does not freeze the window
+            # for their dlopen (0.3-0.45 s, core/torch_preload.py).
+            start_preload()
             self._refresh_data_if_shown()
         return super().event(e)
 

@@ -7,20 +7,18 @@ A mixin of MainWindow (it hands the open store to the controller, catalog and tr
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
-from whaleid_gui.application import demo_project, projects
+from whaleid_gui.application import demo_project, engine_process, projects
 from whaleid_gui.application.project_engine import EngineConfig, project_engine, weights_setting
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
 
 MAX_RECENT = 8
-PRELOAD_WAIT_S = 5.0  # a preload slower than this (a cold disk) is not waited for any longer
 
 
 class WindowProjects:
@@ -28,34 +26,9 @@ class WindowProjects:
 
     # ------------------------------------------------------------------ start-up
     def start(self, project: str | None = None) -> None:
-        """Open `project`, else the last project, else create (or reopen) the demo project, once
-        torch's libraries are loaded without the GIL (core/torch_preload.py; make_app started that,
-        so usually only its end is waited for here).
-
-        Why wait for them: a dlopen in any thread waits for the one in flight, and Python loads
-        extension modules holding the GIL, so a worker importing one meanwhile would stall the
-        window for the rest of the preload (0.4 s); the window stays live while it waits."""
-        from whaleid_gui.core.torch_preload import start_preload
-
-        preload = start_preload()
-        if preload is None:
-            self._start_now(project)
-            return
-        self.say("Loading the matcher\u2026")
-        since = time.monotonic()
-        self._start_superseded = False
-
-        def go_on() -> None:
-            if self._start_superseded:
-                return  # the user opened or created a project meanwhile: that one stays
-            if preload.is_alive() and time.monotonic() - since < PRELOAD_WAIT_S:
-                QTimer.singleShot(20, self, go_on)  # not after the window is gone
-            else:
-                self._start_now(project)
-
-        go_on()
-
-    def _start_now(self, project: str | None) -> None:
+        """Open `project`, else the last project, else create (or reopen) the demo project. Nothing
+        here waits for torch: the model loads in the engine process (application/engine_process.py),
+        which make_app started."""
         if project:
             self.open_project(project)
             return
@@ -72,11 +45,7 @@ class WindowProjects:
     # draw, in a worker). Tests set this True for the 8-photo demo at 256x171.
     small_demo = False
 
-    # set when the user opens or creates a project while start() still waits for the preload
-    _start_superseded = False
-
     def start_demo(self, force_new: bool = False, small: bool | None = None) -> None:
-        self._start_superseded = True
         small = self.small_demo if small is None else small
         target = self.demo_folder()
         project = target / "project"
@@ -97,7 +66,6 @@ class WindowProjects:
     def open_project(self, folder: str) -> bool:
         from whaleid_gui.core.catalog import ProjectInUseError, ProjectStore
 
-        self._start_superseded = True
         folder_p = Path(folder)
         if not self.close_project():
             return False
@@ -243,7 +211,7 @@ class WindowProjects:
 
     def _load_engine_info(self) -> None:
         """Load the model in a worker (torch is imported there, after the window is up)."""
-        w = Worker(projects.engine_info, self.engine, name="engine")
+        w = Worker(engine_process.run, projects.engine_info, self.engine, name="engine")
         w.result.connect(lambda info: self._set_engine_label(*info))
         w.errored.connect(lambda exc: self.engine_label.setText(f"Model failed to load: {error_text(exc)}"))
         self.pool.start("engine", w)

@@ -1,0 +1,150 @@
+"""The matching engine's process (application/engine_process.py): jobs run in a real child process
+step by step, with the same events, result and errors as in this one; a child that dies fails
+its job in flight and the next job gets a new child; and the app itself, started in a fresh
+process, shows a photo's candidates without ever importing torch (issue 15: the window's GIL is
+not shared with the matcher). The demo project and the real engine at 64 px."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from whaleid_gui.application import box_proposals, engine_process, match_photos
+from whaleid_gui.application.project_engine import EngineConfig
+from whaleid_gui.core.boxes import BoundingBox
+from whaleid_gui.core.catalog import ProjectStore
+from whaleid_gui.core.progress import drive
+
+ENGINE = EngineConfig(device="cpu", image_size=64)
+
+
+def a_boxed_photo(folder) -> int:
+    with ProjectStore.open(folder) as store:
+        photo = store.photos(status="needs_box")[0]
+        store.set_box(photo.id, BoundingBox(12, 10, 244, 160))
+        return photo.id
+
+
+def test_a_job_runs_in_another_process_and_arguments_that_cannot_go_there_run_here():
+    child = drive(engine_process.shared().job(engine_process.ping))
+    assert child != os.getpid()
+    assert drive(engine_process.run(engine_process.ping)) == child  # one process, kept between jobs
+    assert drive(engine_process.run(engine_process.ping, lambda: None)) == os.getpid()  # a lambda does not pickle
+    with pytest.raises(ValueError, match="only whaleid_gui"):
+        drive(engine_process.shared().job(os.getpid))
+
+
+def test_a_match_there_has_the_events_and_the_result_of_the_same_match_here(demo_project):
+    pid = a_boxed_photo(demo_project)
+    events_there, events_here = [], []
+    there = drive(engine_process.shared().job(match_photos.match_photo, str(demo_project), pid, ENGINE),
+                  events_there.append)
+    here = drive(match_photos.match_photo(str(demo_project), pid, ENGINE), events_here.append)
+    assert [c.code for c in there.candidates] == [c.code for c in here.candidates]
+    assert [c.score for c in there.candidates] == pytest.approx([c.score for c in here.candidates], abs=1e-5)
+    assert there.photo_id == pid and there.box_id == here.box_id is not None
+    # the same steps, as far as the caches allow (the first run prepared the features both read)
+    assert events_there[0].message == events_here[0].message and events_there[-1].message == "Done"
+
+
+def test_an_error_there_reaches_the_caller_with_its_type_and_message(tmp_path):
+    missing = tmp_path / "no-project"
+    with pytest.raises(Exception) as here:
+        drive(box_proposals.propose_missing(str(missing), []))
+    with pytest.raises(Exception) as there:
+        drive(engine_process.shared().job(box_proposals.propose_missing, str(missing), []))
+    assert type(there.value) is type(here.value) and str(there.value) == str(here.value)
+    assert drive(engine_process.run(engine_process.ping)) != os.getpid()  # and the child goes on
+
+
+def test_a_job_closed_at_a_yield_leaves_the_process_ready_for_the_next(demo_project):
+    pid = a_boxed_photo(demo_project)
+    job = engine_process.shared().job(match_photos.match_photo, str(demo_project), pid, ENGINE)
+    next(job)
+    job.close()  # the worker was cancelled
+    result = drive(engine_process.shared().job(match_photos.match_photo, str(demo_project), pid, ENGINE))
+    assert result.photo_id == pid and result.candidates
+
+
+def test_a_dead_engine_process_fails_the_job_in_flight_and_the_next_job_starts_a_new_one(demo_project):
+    pid = a_boxed_photo(demo_project)
+    first = drive(engine_process.shared().job(engine_process.ping))
+    job = engine_process.shared().job(match_photos.match_photo, str(demo_project), pid, ENGINE)
+    next(job)
+    os.kill(first, signal.SIGKILL)  # a crash in a native library, the out-of-memory killer
+    with pytest.raises(engine_process.EngineProcessError, match="stopped"):
+        while True:
+            next(job)
+    second = drive(engine_process.shared().job(engine_process.ping))
+    assert second not in (first, os.getpid())
+    assert drive(engine_process.shared().job(match_photos.match_photo, str(demo_project), pid, ENGINE)).candidates
+
+
+APP = textwrap.dedent("""
+    import json, os, sys, time
+    from whaleid_gui.gui.app import make_app
+    app = make_app()  # starts the engine process
+    from whaleid_gui.application import engine_process
+    from whaleid_gui.application.project_engine import EngineConfig
+    from whaleid_gui.gui.main_window import MainWindow
+    started_with_the_window = engine_process.shared().running()
+    w = MainWindow(EngineConfig(device="cpu", image_size=64))
+    w.ask = lambda title, text: True
+    w.show()
+    w.start(sys.argv[1])
+    opened_at_once = w.store is not None
+    t0 = time.time()
+    while not (w.review.cards and w.review.result is not None and "loading" not in w.engine_label.text().lower()) \
+            and time.time() - t0 < 120:
+        app.processEvents(); time.sleep(0.005)
+    print(json.dumps({"started_with_the_window": started_with_the_window, "opened_at_once": opened_at_once,
+                      "candidates": len(w.review.cards), "model": w.engine_label.text(),
+                      "torch_here": "torch" in sys.modules}), flush=True)
+    os._exit(0)
+""")
+
+
+def test_the_app_shows_candidates_without_importing_torch_in_its_own_process(demo_project, tmp_path):
+    a_boxed_photo(demo_project)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", WHALEID_DATA_DIR=str(tmp_path / "data"),
+               HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"))  # not the user's settings
+    t0 = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", APP, str(demo_project)], capture_output=True, text=True,
+                          timeout=180, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["started_with_the_window"] and out["opened_at_once"]
+    assert out["candidates"] > 0 and "loading" not in out["model"].lower(), (out, time.monotonic() - t0)
+    assert out["torch_here"] is False
+
+
+def test_turns_at_the_engine_go_in_the_order_asked_for():
+    """The match queue asks again at once after each step: a box proposal that asked meanwhile goes
+    first (a plain lock let the queue take every turn)."""
+    import threading
+
+    lock = engine_process._TurnLock()
+    order: list[str] = []
+
+    def take(name: str) -> None:
+        with lock:
+            order.append(name)
+
+    lock.__enter__()  # the queue's step
+    waiting = [threading.Thread(target=take, args=(n,)) for n in ("proposals", "reviewer")]
+    for n, t in enumerate(waiting, 1):
+        t.start()
+        while len(lock._waiting) < n:
+            time.sleep(0.001)
+    lock.__exit__()
+    take("queue again")  # the queue's next step: after the two that waited
+    for t in waiting:
+        t.join(5)
+    assert order == ["proposals", "reviewer", "queue again"]

@@ -1,0 +1,298 @@
+"""The matching engine in a process of its own: the app's window never shares Python's GIL with it.
+
+Why (issue 15): on two cores the review window stalled 80-300 ms while a worker thread of its own
+process ranked photos or imported torch (`torch._C._initExtension` alone holds the GIL ~80 ms;
+SQLAlchemy, numpy glue and the keypoint votes are Python too). The GUI thread waited for the GIL,
+not for a core. Here those jobs run in one child process, started once per app and reused by every
+project: it keeps the loaded model and the prepared matchers between photos, as the app's own
+process did.
+
+A job is a generator function of this package (module-level, arguments that pickle). `job()` runs it
+in the child step by step: each `next()` here is one `next()` there, so the caller still decides
+between two steps (the match queue yields to the reviewer there), cancels at a yield, and gets the
+child's return value or its exception. One step at a time for all callers (a lock): the child is a
+single thread, as one matching thread was.
+
+The protocol is pickle over the child's stdin/stdout (the child writes anything it prints to
+stderr). A child that dies (a crash in a native library, killed for memory) fails the job in flight
+with EngineProcessError; the next job starts a new child.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import importlib
+import itertools
+import os
+import pickle
+import subprocess
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import GeneratorType
+from typing import Any, Callable, Generator
+
+# A job may use only this package's functions: the child imports them by name.
+_PACKAGE = "whaleid_gui."
+ENABLED = True  # tests that replace a job's function inside this process run jobs here instead
+
+
+class EngineProcessError(RuntimeError):
+    """The child stopped (or could not start) while a job needed it."""
+
+
+class RemoteError(RuntimeError):
+    """An exception of the child that does not pickle, as text."""
+
+
+class _TurnLock:
+    """A lock taken in the order asked for: the match queue asks again at once after each step, and
+    a plain lock could let it take every turn while a box proposal or a reviewer's match waits."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._held = False
+
+    def __enter__(self) -> None:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()  # handed over by __exit__: held now
+
+    def __exit__(self, *_exc: Any) -> None:
+        with self._guard:
+            if self._waiting:
+                self._waiting.popleft().set()
+            else:
+                self._held = False
+
+
+class EngineProcess:
+    """Parent side: one child, started on first use (or by start()), restarted after it died."""
+
+    def __init__(self) -> None:
+        self._lock = _TurnLock()
+        self._proc: subprocess.Popen | None = None
+        self._ids = itertools.count(1)
+
+    def start(self) -> None:
+        """Start the child now (its imports then overlap the window's start-up)."""
+        with self._lock:
+            self._ensure()
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def job(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Generator[Any, None, Any]:
+        """fn(*args, **kwargs) run in the child; yields its events (a plain function: none), returns
+        its value."""
+        target = (fn.__module__, fn.__qualname__)
+        if not fn.__module__.startswith(_PACKAGE):
+            raise ValueError(f"{fn.__qualname__}: only {_PACKAGE}* functions run in the engine process")
+        jid = next(self._ids)
+        payload = pickle.dumps(("start", jid, target, args, kwargs))  # fails here, not half-sent
+        self._expect(self._call(payload))
+        done = False
+        try:
+            while True:
+                kind, value = self._call(pickle.dumps(("next", jid)))
+                if kind == "yield":
+                    yield value
+                    continue
+                done = True
+                if kind == "return":
+                    return value
+                raise value if kind == "raise" else _rebuilt(*value)
+        finally:
+            if not done:  # closed or cancelled at a yield: the child drops its generator too
+                try:
+                    self._call(pickle.dumps(("close", jid)))
+                except EngineProcessError:
+                    pass
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop the child (at exit): it ends its loop at EOF, else it is killed after timeout. A
+        job in flight fails with EngineProcessError."""
+        proc, self._proc = self._proc, None  # not under the lock: a step in flight may be long
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()  # type: ignore[union-attr]  # EOF: the child's loop ends
+            proc.wait(timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait()
+
+    # ------------------------------------------------------------------ internals
+    def _ensure(self) -> subprocess.Popen:
+        if self._proc is not None and self._proc.poll() is None:
+            return self._proc
+        root = str(Path(__file__).resolve().parents[2])  # the folder that holds whaleid_gui
+        env = dict(os.environ)
+        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        env.pop("QT_QPA_PLATFORM", None)  # the child has no window
+        try:
+            self._proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, env=env)
+        except OSError as exc:
+            raise EngineProcessError(f"could not start the matching process: {exc}") from exc
+        return self._proc
+
+    def _call(self, payload: bytes) -> tuple[str, Any]:
+        with self._lock:
+            proc = self._ensure()
+            try:
+                proc.stdin.write(payload)  # type: ignore[union-attr]
+                proc.stdin.flush()  # type: ignore[union-attr]
+                return pickle.load(proc.stdout)  # type: ignore[arg-type]  # waits without the GIL
+            except (EOFError, OSError, pickle.UnpicklingError) as exc:
+                code = proc.poll()
+                if code is None:
+                    proc.kill()
+                    code = proc.wait()
+                self._proc = None
+                raise EngineProcessError(f"the matching process stopped (exit code {code}); "
+                                         "the next match starts a new one") from exc
+
+    @staticmethod
+    def _expect(reply: tuple[str, Any]) -> None:
+        if reply[0] == "raise":
+            raise reply[1]
+        if reply[0] == "raise_as":
+            raise _rebuilt(*reply[1])
+
+
+_shared = EngineProcess()
+atexit.register(_shared.shutdown)
+
+
+def shared() -> EngineProcess:
+    """The app's one engine process."""
+    return _shared
+
+
+def crosses(*args: Any, **kwargs: Any) -> bool:
+    """Whether these arguments can go to the child (a model factory, say a test's lambda, cannot)."""
+    if not ENABLED:
+        return False
+    try:
+        pickle.dumps((args, kwargs))
+    except Exception:  # noqa: BLE001 - any pickling failure means: run it here
+        return False
+    return True
+
+
+def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Generator[Any, None, Any]:
+    """fn in the engine process when its arguments can go there, else in this thread: a job for a
+    workers.Worker. fn is a generator function (its events are yielded) or a plain function."""
+    if crosses(*args, **kwargs):
+        return (yield from _shared.job(fn, *args, **kwargs))
+    return (yield from _as_job(fn(*args, **kwargs)))
+
+
+def _as_job(value: Any) -> Generator[Any, None, Any]:
+    if isinstance(value, GeneratorType):
+        return (yield from value)
+    return value
+
+
+def ping(*_args: Any) -> int:
+    """The id of the process a job runs in (a check that the engine process answers)."""
+    return os.getpid()
+
+
+# ------------------------------------------------------------------------------ the child
+def _portable(exc: BaseException) -> tuple[str, Any]:
+    """The reply that raises exc in the parent: the exception itself when it pickles back as
+    itself; else its class and message (an exception whose __init__ builds its message from other
+    arguments, say a folder, would come back with that message built twice)."""
+    text = str(exc)
+    try:
+        back = pickle.loads(pickle.dumps(exc))
+        if type(back) is type(exc) and str(back) == text:
+            return "raise", exc
+    except Exception:  # noqa: BLE001 - sent as class and message below
+        pass
+    return "raise_as", (type(exc).__module__, type(exc).__qualname__, text)
+
+
+def _rebuilt(module: str, qualname: str, text: str) -> BaseException:
+    """The child's exception with its class and message (not its other fields)."""
+    try:
+        cls: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        exc = cls.__new__(cls)
+        exc.args = (text,)
+        if str(exc) == text:
+            return exc
+    except Exception:  # noqa: BLE001 - a class this process cannot rebuild: its name and message
+        pass
+    return RemoteError(f"{qualname}: {text}")
+
+
+def serve(inp: Any, out: Any) -> None:
+    """The child's loop: one request, one reply, until the parent closes the pipe."""
+    jobs: dict[int, Generator[Any, None, Any]] = {}
+
+    def reply(message: tuple[str, Any]) -> None:
+        try:
+            data = pickle.dumps(message)
+        except Exception as exc:  # noqa: BLE001 - an event that does not pickle fails its job, not the child
+            data = pickle.dumps(("raise", RemoteError(f"cannot send {type(message[1]).__name__}: {exc}")))
+        out.write(data)
+        out.flush()
+
+    while True:
+        try:
+            request = pickle.load(inp)
+        except EOFError:
+            return
+        op, jid = request[0], request[1]
+        try:
+            if op == "start":
+                module, qualname = request[2]
+                fn: Any = importlib.import_module(module)
+                for part in qualname.split("."):
+                    fn = getattr(fn, part)
+                jobs[jid] = _as_job(fn(*request[3], **request[4]))
+                reply(("ok", None))
+            elif op == "next":
+                try:
+                    reply(("yield", next(jobs[jid])))
+                except StopIteration as stop:
+                    del jobs[jid]
+                    reply(("return", stop.value))
+            elif op == "close":
+                job = jobs.pop(jid, None)
+                if job is not None:
+                    job.close()
+                reply(("ok", None))
+        except BaseException as exc:  # noqa: BLE001 - the job's error goes to its caller
+            jobs.pop(jid, None)
+            if not isinstance(exc, Exception):
+                raise
+            traceback.print_exc(file=sys.stderr)
+            reply(_portable(exc))
+
+
+def main() -> None:
+    out = os.fdopen(os.dup(1), "wb")  # the protocol's channel ...
+    os.dup2(2, 1)  # ... and whatever the job prints goes to stderr, not into it
+    sys.stdout = sys.stderr
+    # What the first match needs, imported now: the parent starts this process with the window,
+    # so these imports overlap the window's start-up instead of the first ranking (the first
+    # request waits in the pipe meanwhile).
+    import whaleid_gui.core.keypoint_matching  # noqa: F401
+    import whaleid_gui.core.model  # noqa: F401
+    serve(sys.stdin.buffer, out)
+
+
+if __name__ == "__main__":
+    main()
