@@ -35,6 +35,8 @@ def a_boxed_photo(folder) -> int:
 def test_a_job_runs_in_another_process_and_arguments_that_cannot_go_there_run_here():
     child = drive(engine_process.shared().job(engine_process.ping))
     assert child != os.getpid()
+    # below the window's priority: torch's threads there leave the window its core
+    assert os.getpriority(os.PRIO_PROCESS, child) == os.getpriority(os.PRIO_PROCESS, 0) + engine_process.NICE
     assert drive(engine_process.run(engine_process.ping)) == child  # one process, kept between jobs
     assert drive(engine_process.run(engine_process.ping, lambda: None)) == os.getpid()  # a lambda does not pickle
     with pytest.raises(ValueError, match="only whaleid_gui"):

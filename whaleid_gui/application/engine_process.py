@@ -36,7 +36,8 @@ from typing import Any, Callable, Generator
 
 # A job may use only this package's functions: the child imports them by name.
 _PACKAGE = "whaleid_gui."
-ENABLED = True  # tests that replace a job's function inside this process run jobs here instead
+ENABLED = True
+NICE = 10  # the child's priority below the window's (os.nice)  # tests that replace a job's function inside this process run jobs here instead
 
 
 class EngineProcessError(RuntimeError):
@@ -286,6 +287,13 @@ def main() -> None:
     out = os.fdopen(os.dup(1), "wb")  # the protocol's channel ...
     os.dup2(2, 1)  # ... and whatever the job prints goes to stderr, not into it
     sys.stdout = sys.stderr
+    # Below the window's priority: on two cores torch's threads here took the core the window
+    # needed to draw the next photo. When the window is idle (most of the time) this process
+    # still gets every core.
+    try:
+        os.nice(NICE)
+    except OSError:  # not allowed here: the same priority as the window
+        pass
     # What the first match needs, imported now: the parent starts this process with the window,
     # so these imports overlap the window's start-up instead of the first ranking (the first
     # request waits in the pipe meanwhile).
