@@ -64,8 +64,9 @@ class GuiThreadCollector(QObject):
         self._last = time.monotonic()
         gc.disable()
         # What the app holds when Qt is up (PySide, the app's modules) lives as long as the process:
-        # frozen now, never scanned; model_for (application/match_photos.py) does the same for the
-        # model it loads in a worker (torch alone is half a million objects).
+        # frozen now, never scanned; model_for (application/match_photos.py) does the same for a
+        # model loaded in this process (training, the command line; the review's loads in the
+        # engine process: torch alone is half a million objects).
         gc.freeze()
         self._swept_at = gc.get_freeze_count()  # frozen objects after the last full sweep
         self._swept_time = self._oldest_time = self._last

@@ -96,7 +96,7 @@ class FakeBoxModel:
         return BoundingBox(w * 0.2, h * 0.2, w * 0.8, h * 0.7)
 
 
-def test_proposals_for_every_unboxed_photo(qtbot, window, demo_project, monkeypatch, in_process_engine):
+def test_proposals_for_every_unboxed_photo(qtbot, window, demo_project, monkeypatch):
     with ProjectStore.open(demo_project, read_only=True) as s:  # the demo keeps none when a box model exists
         assert s.proposals() == {}
     model = FakeBoxModel()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from whaleid_gui.application import match_photos
+from whaleid_gui.application import engine_process, match_photos
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.catalog import ProjectStore
 from whaleid_gui.core.catalog.errors import CatalogError
@@ -115,7 +115,9 @@ def test_at_opening_the_first_rows_thumbnails_come_before_the_first_ranking_and_
     from whaleid_gui.gui import review_controller
 
     monkeypatch.setattr(review_controller, "FIRST_THUMBNAILS", 2)
-    match_photos._MODELS.clear()  # the first ranking loads the model: seconds, the two thumbnails ms
+    # a new engine process: the first ranking loads torch and the model there (seconds), the two
+    # thumbnails take milliseconds
+    engine_process.shared().shutdown()
     ids = boxed(demo_project)
     assert window.open_project(str(demo_project))
     q, c = window.queue, window.controller

@@ -65,6 +65,7 @@ def _assert_same(a, b, what):
 
 
 def test_cli_application_and_app_rank_the_same(qtbot, window, engine, demo_project, tmp_path):
+    from whaleid_gui.application import engine_process
     from whaleid_gui.application import match_photos as mp
     from whaleid_gui.application.project_engine import project_engine
     from whaleid_gui.application.steps import run
@@ -98,9 +99,11 @@ def test_cli_application_and_app_rank_the_same(qtbot, window, engine, demo_proje
     assert direct.rerank == "keypoints", direct.rerank_note  # re-ranked, not the embedding fallback
     _assert_same(cli, [(c.code, c.rank, c.score) for c in direct.candidates], "CLI vs application layer")
 
-    # 3. The app: a fresh process state (no prepared matcher, no model, no feature cache on disk).
+    # 3. The app: a fresh process state (no prepared matcher, no model, no feature cache on disk),
+    # in this process and in the engine process where the app ranks.
     mp._MATCHERS.clear()
     mp._MODELS.clear()
+    engine_process.shared().shutdown()
     shutil.rmtree(folder / "cache", ignore_errors=True)
     assert window.open_project(str(folder))
     assert window.engine.rerank == "keypoints" and window.engine.weights.endswith("perturbed.pt")

@@ -94,24 +94,27 @@ def save(store: Any, proposals: dict[str, tuple[BoundingBox, str]]) -> int:
     return store.set_proposals({ids[k]: v for k, v in proposals.items() if k in ids})
 
 
-def _proposer():
-    if PROPOSER_FACTORY is not None:
-        return PROPOSER_FACTORY()
+def _proposer(factory: Callable[[], Any] | None = None):
+    if factory is not None:
+        return factory()
     from whaleid_gui.core.box_proposer import BoxProposer
 
     return BoxProposer.load(None)
 
 
-def propose_missing(project: str | Path, photos: list[tuple[int, str]]) -> Generator[Step | BoxProposed, None, int]:
+def propose_missing(project: str | Path, photos: list[tuple[int, str]],
+                    factory: Callable[[], Any] | None = None) -> Generator[Step | BoxProposed, None, int]:
     """Worker job: a proposal for each (photo id, path) that has none from the box model yet.
 
     Yields a BoxProposed per photo as soon as it is known (the editor shows it at once; the GUI
     thread keeps it in the catalog) and Step progress; returns the count. Reads the catalog's
-    proposals through a read-only connection of its own."""
+    proposals through a read-only connection of its own. factory: the plugged-in proposer
+    (PROPOSER_FACTORY), passed by the caller because the job may run in the engine process, which
+    has none of the app's plug-ins; None: the shipped box model."""
     from whaleid_gui.core.catalog.store import ProjectStore
 
     project = Path(project)
-    proposer = _proposer()
+    proposer = _proposer(factory)
     model_id = str(getattr(proposer, "weights_id", "") or "box-model")
     store = ProjectStore.open(project, read_only=True)
     try:

@@ -36,8 +36,8 @@ from typing import Any, Callable, Generator
 
 # A job may use only this package's functions: the child imports them by name.
 _PACKAGE = "whaleid_gui."
-ENABLED = True
-NICE = 10  # the child's priority below the window's (os.nice)  # tests that replace a job's function inside this process run jobs here instead
+ENABLED = True  # tests that replace a job's function inside this process run jobs here instead
+NICE = 10  # the child's priority below the window's (os.nice)
 
 
 class EngineProcessError(RuntimeError):
@@ -64,7 +64,16 @@ class _TurnLock:
                 return
             turn = threading.Event()
             self._waiting.append(turn)
-        turn.wait()  # handed over by __exit__: held now
+        try:
+            turn.wait()  # handed over by __exit__: held now
+        except BaseException:  # interrupted while waiting: give up the place, or the turn if it came
+            with self._guard:
+                handed = turn.is_set()
+                if not handed:
+                    self._waiting.remove(turn)
+            if handed:
+                self.__exit__()
+            raise
 
     def __exit__(self, *_exc: Any) -> None:
         with self._guard:
@@ -81,6 +90,8 @@ class EngineProcess:
         self._lock = _TurnLock()
         self._proc: subprocess.Popen | None = None
         self._ids = itertools.count(1)
+        self._generation = 0  # raised by every child started: a job belongs to the one it started in
+        self._closed = False  # at exit: no new child
 
     def start(self) -> None:
         """Start the child now (its imports then overlap the window's start-up)."""
@@ -98,11 +109,12 @@ class EngineProcess:
             raise ValueError(f"{fn.__qualname__}: only {_PACKAGE}* functions run in the engine process")
         jid = next(self._ids)
         payload = pickle.dumps(("start", jid, target, args, kwargs))  # fails here, not half-sent
-        self._expect(self._call(payload))
+        reply, generation = self._call(payload)
+        self._expect(reply)
         done = False
         try:
             while True:
-                kind, value = self._call(pickle.dumps(("next", jid)))
+                (kind, value), _ = self._call(pickle.dumps(("next", jid)), generation)
                 if kind == "yield":
                     yield value
                     continue
@@ -113,13 +125,13 @@ class EngineProcess:
         finally:
             if not done:  # closed or cancelled at a yield: the child drops its generator too
                 try:
-                    self._call(pickle.dumps(("close", jid)))
-                except EngineProcessError:
+                    self._call(pickle.dumps(("close", jid)), generation)
+                except EngineProcessError:  # that child is gone, and the generator with it
                     pass
 
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop the child (at exit): it ends its loop at EOF, else it is killed after timeout. A
-        job in flight fails with EngineProcessError."""
+        """Stop the child: it ends its loop at EOF, else it is killed after timeout. A job in
+        flight fails with EngineProcessError; the next job starts a new child."""
         proc, self._proc = self._proc, None  # not under the lock: a step in flight may be long
         if proc is None:
             return
@@ -130,36 +142,58 @@ class EngineProcess:
             proc.kill()
             proc.wait()
 
+    def close(self) -> None:
+        """At exit: stop the child and start no other (a job's cleanup would start one)."""
+        self._closed = True
+        self.shutdown()
+
     # ------------------------------------------------------------------ internals
     def _ensure(self) -> subprocess.Popen:
         if self._proc is not None and self._proc.poll() is None:
             return self._proc
+        if self._closed:
+            raise EngineProcessError("the app is closing: no matching process")
         root = str(Path(__file__).resolve().parents[2])  # the folder that holds whaleid_gui
+        # the package's own module, not `-m` (that would make it __main__, whose classes the parent
+        # cannot unpickle), with the parent's package first on the path only if it is not there
+        code = (f"import sys; root = {root!r}\n"
+                "if root not in sys.path: sys.path.insert(0, root)\n"
+                f"from {__name__} import main; main()")
         env = dict(os.environ)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.pop("QT_QPA_PLATFORM", None)  # the child has no window
         try:
-            self._proc = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, env=env)
+            self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                                          stdout=subprocess.PIPE, env=env, start_new_session=True)
         except OSError as exc:
             raise EngineProcessError(f"could not start the matching process: {exc}") from exc
+        self._generation += 1
         return self._proc
 
-    def _call(self, payload: bytes) -> tuple[str, Any]:
+    def _call(self, payload: bytes, generation: int | None = None) -> tuple[tuple[str, Any], int]:
+        """One request, its reply, and the generation of the child that answered. With generation
+        (a job's next step): that child only; a job whose child died fails, never starts another."""
         with self._lock:
+            if generation is not None and (generation != self._generation or not self.running()):
+                raise EngineProcessError("the matching process was restarted; this match stopped with "
+                                         "the old one")
             proc = self._ensure()
             try:
                 proc.stdin.write(payload)  # type: ignore[union-attr]
                 proc.stdin.flush()  # type: ignore[union-attr]
-                return pickle.load(proc.stdout)  # type: ignore[arg-type]  # waits without the GIL
-            except (EOFError, OSError, pickle.UnpicklingError) as exc:
-                code = proc.poll()
-                if code is None:
+                return pickle.load(proc.stdout), self._generation  # type: ignore[arg-type]  # waits without the GIL
+            except BaseException as exc:
+                # Whatever broke the exchange (the child died, a reply this side cannot read, an
+                # interrupt while waiting), the pipe may hold the rest of a reply: the next caller
+                # would read it as its own. This child is done; the next job starts a new one.
+                died = proc.poll()
+                if died is None:
                     proc.kill()
-                    code = proc.wait()
+                    proc.wait()
                 self._proc = None
-                raise EngineProcessError(f"the matching process stopped (exit code {code}); "
-                                         "the next match starts a new one") from exc
+                if not isinstance(exc, Exception):
+                    raise
+                what = f"stopped (exit code {died})" if died is not None else f"was stopped: {exc}"
+                raise EngineProcessError(f"the matching process {what}; the next match starts a new one") from exc
 
     @staticmethod
     def _expect(reply: tuple[str, Any]) -> None:
@@ -170,7 +204,7 @@ class EngineProcess:
 
 
 _shared = EngineProcess()
-atexit.register(_shared.shutdown)
+atexit.register(_shared.close)
 
 
 def shared() -> EngineProcess:
@@ -209,30 +243,39 @@ def ping(*_args: Any) -> int:
 
 
 # ------------------------------------------------------------------------------ the child
+def _sendable_class(module: str) -> bool:
+    """An exception class the parent may rebuild: one it has without importing anything new (the
+    window's process must not import torch to show torch's error) or one of this package's."""
+    return module == "builtins" or module.startswith(_PACKAGE)
+
+
 def _portable(exc: BaseException) -> tuple[str, Any]:
-    """The reply that raises exc in the parent: the exception itself when it pickles back as
-    itself; else its class and message (an exception whose __init__ builds its message from other
-    arguments, say a folder, would come back with that message built twice)."""
+    """The reply that raises exc in the parent: the exception itself when it is a class the parent
+    may load and pickles back as itself; else its class and message (an exception whose __init__
+    builds its message from other arguments, say a folder, would come back with it built twice)."""
     text = str(exc)
-    try:
-        back = pickle.loads(pickle.dumps(exc))
-        if type(back) is type(exc) and str(back) == text:
-            return "raise", exc
-    except Exception:  # noqa: BLE001 - sent as class and message below
-        pass
+    if _sendable_class(type(exc).__module__):
+        try:
+            back = pickle.loads(pickle.dumps(exc))
+            if type(back) is type(exc) and str(back) == text:
+                return "raise", exc
+        except Exception:  # noqa: BLE001 - sent as class and message below
+            pass
     return "raise_as", (type(exc).__module__, type(exc).__qualname__, text)
 
 
 def _rebuilt(module: str, qualname: str, text: str) -> BaseException:
-    """The child's exception with its class and message (not its other fields)."""
+    """The child's exception with its class and message (not its other fields), when the class is
+    one this process has already or one of this package's; else a RemoteError naming it."""
     try:
-        cls: Any = importlib.import_module(module)
-        for part in qualname.split("."):
+        cls: Any = sys.modules.get(module) or (importlib.import_module(module) if _sendable_class(module) else None)
+        for part in qualname.split(".") if cls is not None else ():
             cls = getattr(cls, part)
-        exc = cls.__new__(cls)
-        exc.args = (text,)
-        if str(exc) == text:
-            return exc
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            exc = cls.__new__(cls)
+            exc.args = (text,)
+            if str(exc) == text:
+                return exc
     except Exception:  # noqa: BLE001 - a class this process cannot rebuild: its name and message
         pass
     return RemoteError(f"{qualname}: {text}")
@@ -242,10 +285,13 @@ def serve(inp: Any, out: Any) -> None:
     """The child's loop: one request, one reply, until the parent closes the pipe."""
     jobs: dict[int, Generator[Any, None, Any]] = {}
 
-    def reply(message: tuple[str, Any]) -> None:
+    def reply(message: tuple[str, Any], jid: int | None = None) -> None:
         try:
             data = pickle.dumps(message)
-        except Exception as exc:  # noqa: BLE001 - an event that does not pickle fails its job, not the child
+        except Exception as exc:  # noqa: BLE001 - what does not pickle fails its job, not the child
+            job = jobs.pop(jid, None) if jid is not None else None
+            if job is not None:
+                job.close()
             data = pickle.dumps(("raise", RemoteError(f"cannot send {type(message[1]).__name__}: {exc}")))
         out.write(data)
         out.flush()
@@ -265,8 +311,11 @@ def serve(inp: Any, out: Any) -> None:
                 jobs[jid] = _as_job(fn(*request[3], **request[4]))
                 reply(("ok", None))
             elif op == "next":
+                job = jobs.get(jid)
+                if job is None:
+                    raise EngineProcessError("this match is not known to the matching process (it was restarted)")
                 try:
-                    reply(("yield", next(jobs[jid])))
+                    reply(("yield", next(job)), jid)
                 except StopIteration as stop:
                     del jobs[jid]
                     reply(("return", stop.value))
@@ -284,22 +333,31 @@ def serve(inp: Any, out: Any) -> None:
 
 
 def main() -> None:
-    out = os.fdopen(os.dup(1), "wb")  # the protocol's channel ...
-    os.dup2(2, 1)  # ... and whatever the job prints goes to stderr, not into it
+    # The protocol's channels are the pipes as they came; fd 0 and 1 become /dev/null and stderr,
+    # so that nothing a job reads or prints can take or corrupt a message.
+    inp = os.fdopen(os.dup(0), "rb")
+    out = os.fdopen(os.dup(1), "wb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
     sys.stdout = sys.stderr
     # Below the window's priority: on two cores torch's threads here took the core the window
     # needed to draw the next photo. When the window is idle (most of the time) this process
     # still gets every core.
     try:
-        os.nice(NICE)
+        getattr(os, "nice", lambda _n: None)(NICE)
     except OSError:  # not allowed here: the same priority as the window
         pass
     # What the first match needs, imported now: the parent starts this process with the window,
     # so these imports overlap the window's start-up instead of the first ranking (the first
-    # request waits in the pipe meanwhile).
-    import whaleid_gui.core.keypoint_matching  # noqa: F401
-    import whaleid_gui.core.model  # noqa: F401
-    serve(sys.stdin.buffer, out)
+    # request waits in the pipe meanwhile). One that fails fails the jobs that need it, not this.
+    try:
+        import whaleid_gui.core.keypoint_matching  # noqa: F401
+        import whaleid_gui.core.model  # noqa: F401
+    except Exception:  # noqa: BLE001
+        traceback.print_exc(file=sys.stderr)
+    serve(inp, out)
 
 
 if __name__ == "__main__":

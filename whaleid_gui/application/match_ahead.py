@@ -32,8 +32,9 @@ from .project_engine import EngineConfig
 T = TypeVar("T")
 IDLE_WAIT_S = 0.25  # how often an idle queue looks again (and lets its worker see a cancel)
 # After a key press the queue waits this long before it takes the next photo: the GUI thread is
-# drawing the next photo then, and a ranking started at that moment competes with it for
-# Python's GIL (on two cores the key-to-candidates time doubled).
+# drawing the next photo then, and a ranking started at that moment competed with it for Python's
+# GIL when rankings ran in the window's process (on two cores the key-to-candidates time doubled);
+# in the engine process it still competes for the cores (the child runs at a lower priority).
 HOLD_OFF_S = 0.4
 QUIET_POLL_S = 0.05  # how often a waiting ranking looks whether the reviewer's photo is drawn
 
@@ -125,8 +126,9 @@ class MatchPlan:
 
     def yield_to_reviewer(self, photo_id: int) -> None:
         """Called by the queue between two steps of a ranking: while the reviewer's last action is
-        being drawn (hold_off), a photo other than the one on screen waits. Its Python steps took
-        the GIL from the GUI thread in the middle of drawing the next photo (issue 15's stalls);
+        being drawn (hold_off), a photo other than the one on screen waits. Its steps took the GIL (in
+        the window's process) or a core (in the engine process) from the GUI thread in the middle
+        of drawing the next photo (issue 15's stalls);
         the photo the reviewer is waiting for never waits, nor behind another: while the photo on
         screen still needs its ranking, the one under way goes on and the queue takes it next."""
         while True:

@@ -102,7 +102,8 @@ _PREPARE_LOCK = threading.RLock()
 
 
 def model_for(engine: EngineConfig):
-    """The loaded model for this config (loaded once per process, in a worker)."""
+    """The loaded model for this config (loaded once per process: the app's engine process, or
+    the command line's)."""
     with _MATCHERS_LOCK:
         model = _MODELS.get(engine.key())
     if model is not None:
@@ -171,8 +172,12 @@ def prepared_matcher(folder: Path, engine: EngineConfig, refs: list, threshold: 
         cached = _MATCHERS.get(key)
     if cached is not None and cached[2] == signature:
         return cached[0], cached[1], cached[3]
-    # One preparation at a time: the background match queue and a match the reviewer asked for
-    # would otherwise both prepare the same catalog (the second finds it ready).
+    # One preparation at a time between threads: the background match queue and a match the
+    # reviewer asked for would otherwise both prepare the same catalog (the second finds it ready).
+    # In the app's engine process the jobs take turns on one thread, where this lock is re-entered:
+    # two jobs that both find the catalog unprepared (the queue and an encounter's ranking at the
+    # same moment) both prepare it; the second's result replaces the first's. Wasted time, not a
+    # wrong ranking.
     with _PREPARE_LOCK:
         with _MATCHERS_LOCK:
             cached = _MATCHERS.get(key)

@@ -2,8 +2,11 @@
 
 Why: `import torch` spends 0.3-0.45 s in one C call (dlopen of libtorch and its static
 initialisers, inside `import torch._C`) holding Python's GIL, so whichever worker imports torch
-first froze the app's event loop that long when a project opened (issue 15: the heartbeat of
-benchmarks/bench_review_flow.py measured 300-810 ms stalls there). Here the C library's dlopen is
+first froze the app's event loop that long (issue 15: the heartbeat of
+benchmarks/bench_review_flow.py measured 300-810 ms stalls when a project opened). The review's
+matching now runs in the engine process (application/engine_process.py) and never imports torch
+in the window's process; training still does, so the training panel starts this preload when it
+is first shown. Here the C library's dlopen is
 called as a ctypes foreign function, which runs with the GIL released (`ctypes.CDLL(path)` itself
 does not: measured, it held the GIL for the whole 0.47 s), so loading the libraries costs the GUI
 thread nothing and the later `import torch._C` finds them in memory. Only the shared libraries

@@ -45,7 +45,10 @@ class QueuePictures(QObject):
         self.box_model_state.emit("Box model: proposing\u2026" if photos else "Box model: on")
         if not photos:
             return
-        w = Worker(engine_process.run, box_proposals.propose_missing, str(self.folder), photos, name="box proposals")
+        # a plugged-in proposer (a lab's own, a test's) goes with the job: one that does not pickle
+        # keeps the job in this process
+        w = Worker(engine_process.run, box_proposals.propose_missing, str(self.folder), photos,
+                   box_proposals.PROPOSER_FACTORY, name="box proposals")
         w.progress.connect(self._on_proposal)
         w.result.connect(lambda n: self.box_model_state.emit(f"Box model: on ({n} new proposals)"))
         w.errored.connect(lambda exc: self.box_model_state.emit(f"Box model failed: {error_text(exc)}"))

@@ -210,7 +210,7 @@ class WindowProjects:
         self.say(message)
 
     def _load_engine_info(self) -> None:
-        """Load the model in a worker (torch is imported there, after the window is up)."""
+        """Load the model in the engine process (torch is imported there, not in the window's)."""
         w = Worker(engine_process.run, projects.engine_info, self.engine, name="engine")
         w.result.connect(lambda info: self._set_engine_label(*info))
         w.errored.connect(lambda exc: self.engine_label.setText(f"Model failed to load: {error_text(exc)}"))
