@@ -37,6 +37,9 @@ def test_a_job_runs_in_another_process_and_arguments_that_cannot_go_there_run_he
     assert child != os.getpid()
     # below the window's priority: torch's threads there leave the window its core
     assert os.getpriority(os.PRIO_PROCESS, child) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + engine_process.NICE)
+    if os.path.exists("/proc/self/autogroup"):  # Linux shares the cores between autogroups first:
+        group = lambda pid: open(f"/proc/{pid}/autogroup").read().split()[0]  # noqa: E731
+        assert group(child) == group("self")  # in another, the nice value would not count
     assert drive(engine_process.run(engine_process.ping)) == child  # one process, kept between jobs
     assert drive(engine_process.run(engine_process.ping, lambda: None)) == os.getpid()  # a lambda does not pickle
     with pytest.raises(ValueError, match="only whaleid_gui"):
