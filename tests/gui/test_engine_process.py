@@ -84,7 +84,7 @@ def test_a_dead_engine_process_fails_the_job_in_flight_and_the_next_job_starts_a
     job = engine_process.shared().job(match_photos.match_photo, str(demo_project), pid, ENGINE)
     next(job)
     os.kill(first, signal.SIGKILL)  # a crash in a native library, the out-of-memory killer
-    with pytest.raises(engine_process.EngineProcessError, match="stopped"):
+    with pytest.raises(engine_process.EngineProcessError, match=r"stopped \(exit code"):
         while True:
             next(job)
     second = drive(engine_process.shared().job(engine_process.ping))
@@ -97,44 +97,82 @@ def test_a_job_whose_child_was_restarted_fails_as_such_and_starts_no_child(demo_
     job = engine_process.shared().job(match_photos.match_photo, str(demo_project), pid, ENGINE)
     next(job)
     engine_process.shared().shutdown()  # e.g. another job's exchange broke and stopped it
+    new = drive(engine_process.shared().job(engine_process.ping))  # the next job starts a new child
     with pytest.raises(engine_process.EngineProcessError, match="restarted"):
-        next(job)
+        next(job)  # not sent to the new child, which never heard of it
     job.close()
-    assert not engine_process.shared().running()  # the failed job's cleanup started no new child
-    assert drive(engine_process.shared().job(engine_process.ping)) != os.getpid()
+    assert drive(engine_process.shared().job(engine_process.ping)) == new  # the cleanup stopped nothing
 
 
-def test_a_reply_that_does_not_pickle_fails_its_job_and_the_next_replies_stay_in_order():
-    """The child's loop, driven here through byte streams: a job returning a lock (it cannot be
-    pickled) gets an error reply of a class the parent can load, and the requests after it get
-    their own replies."""
+CLOSED: list = []  # yields_a_lock's record (its arguments would arrive as copies)
+
+
+def yields_a_lock():
+    """A job whose event cannot be pickled (a lock); records that it was closed."""
+    import threading
+
+    try:
+        yield threading.Lock()
+    finally:
+        CLOSED.append(True)
+
+
+def _framed(*requests) -> bytes:
+    import pickle
+    import struct
+
+    return b"".join(struct.pack("<Q", len(p)) + p for p in map(pickle.dumps, requests))
+
+
+def test_a_reply_that_does_not_pickle_fails_its_job_and_the_next_replies_stay_in_order(monkeypatch):
+    """The child's loop, driven here through byte streams: a job yielding a lock (it cannot be
+    pickled) gets an error reply of a class the parent can load and is closed; a request the child
+    cannot load fails alone; the requests after them get their own replies."""
     import io
     import pickle
 
-    requests = [("start", 1, ("threading", "Lock"), (), {}), ("next", 1),
-                ("start", 2, (engine_process.__name__, "ping"), (), {}), ("next", 2), ("next", 99)]
+    CLOSED.clear()
+    monkeypatch.setitem(sys.modules, "engine_test_jobs", sys.modules[__name__])
+    requests = [("start", 1, ("engine_test_jobs", "yields_a_lock"), (), {}), ("next", 1), ("next", 1)]
+    unloadable = pickle.dumps(("start", 3, ("x", "y"), (_ElsewhereError("x"),), {})).replace(
+        b"_ElsewhereError", b"_NowhereErrorXY")
+    import struct
+
+    stream = (_framed(*requests) + struct.pack("<Q", len(unloadable)) + unloadable
+              + _framed(("start", 2, (engine_process.__name__, "ping"), (), {}), ("next", 2)))
     out = io.BytesIO()
-    engine_process.serve(io.BytesIO(b"".join(pickle.dumps(r) for r in requests)), out)
+    engine_process.serve(io.BytesIO(stream), out)
     out.seek(0)
-    replies = [pickle.load(out) for _ in requests]
-    assert replies[0] == ("ok", None) and replies[2] == ("ok", None)
-    assert replies[1][0] == "raise" and type(replies[1][1]) is engine_process.RemoteError
-    assert replies[3] == ("return", os.getpid())
-    assert replies[4][0] == "raise" and isinstance(replies[4][1], engine_process.EngineProcessError)
+    replies = [pickle.load(out) for _ in range(6)]
+    assert replies[0] == ("ok", None)
+    assert replies[1][0] == "raise" and type(replies[1][1]) is engine_process.RemoteError and CLOSED == [True]
+    assert replies[2][0] == "raise" and isinstance(replies[2][1], engine_process.EngineProcessError)  # gone
+    assert replies[3][0] in ("raise", "raise_as")  # the request it could not load
+    assert replies[4] == ("ok", None) and replies[5] == ("return", os.getpid())
 
 
 class _ElsewhereError(Exception):
     """An exception class of a module outside the package (as torch's are)."""
 
 
-def test_an_exception_of_a_class_from_outside_the_package_comes_back_without_importing_its_module():
+def test_an_exception_of_a_class_from_outside_the_package_comes_back_without_importing_its_module(
+        tmp_path, monkeypatch):
     kind, value = engine_process._portable(_ElsewhereError("out of memory"))
     assert kind == "raise_as" and value[2] == "out of memory"
     assert isinstance(engine_process._rebuilt(*value), _ElsewhereError)  # loaded here already: rebuilt
-    gone = engine_process._rebuilt("a_module_this_process_never_imported", "OutOfMemoryError", "out of memory")
+    (tmp_path / "engine_never_imported.py").write_text("class OutOfMemoryError(Exception):\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))  # importable, as torch is: still not imported
+    gone = engine_process._rebuilt("engine_never_imported", "OutOfMemoryError", "out of memory")
     assert type(gone) is engine_process.RemoteError and str(gone) == "OutOfMemoryError: out of memory"
-    assert "a_module_this_process_never_imported" not in sys.modules
+    assert "engine_never_imported" not in sys.modules
     assert engine_process._portable(ValueError("bad"))[0] == "raise"
+
+
+def test_ctrl_c_in_the_apps_terminal_does_not_stop_the_engine_process():
+    child = drive(engine_process.shared().job(engine_process.ping))
+    os.kill(child, signal.SIGINT)
+    time.sleep(0.3)
+    assert drive(engine_process.shared().job(engine_process.ping)) == child
 
 
 APP = textwrap.dedent("""

@@ -94,7 +94,12 @@ def save(store: Any, proposals: dict[str, tuple[BoundingBox, str]]) -> int:
     return store.set_proposals({ids[k]: v for k, v in proposals.items() if k in ids})
 
 
+_PLUGGED: Any = object()  # propose_missing's default: whatever PROPOSER_FACTORY is where it runs
+
+
 def _proposer(factory: Callable[[], Any] | None = None):
+    if factory is _PLUGGED:
+        factory = PROPOSER_FACTORY
     if factory is not None:
         return factory()
     from whaleid_gui.core.box_proposer import BoxProposer
@@ -103,14 +108,14 @@ def _proposer(factory: Callable[[], Any] | None = None):
 
 
 def propose_missing(project: str | Path, photos: list[tuple[int, str]],
-                    factory: Callable[[], Any] | None = None) -> Generator[Step | BoxProposed, None, int]:
+                    factory: Callable[[], Any] | None = _PLUGGED) -> Generator[Step | BoxProposed, None, int]:
     """Worker job: a proposal for each (photo id, path) that has none from the box model yet.
 
     Yields a BoxProposed per photo as soon as it is known (the editor shows it at once; the GUI
     thread keeps it in the catalog) and Step progress; returns the count. Reads the catalog's
     proposals through a read-only connection of its own. factory: the plugged-in proposer
     (PROPOSER_FACTORY), passed by the caller because the job may run in the engine process, which
-    has none of the app's plug-ins; None: the shipped box model."""
+    has none of the app's plug-ins; None: the shipped box model; by default this process's plug-in."""
     from whaleid_gui.core.catalog.store import ProjectStore
 
     project = Path(project)

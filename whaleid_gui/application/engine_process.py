@@ -14,7 +14,8 @@ child's return value or its exception. One step at a time for all callers (a loc
 single thread, as one matching thread was.
 
 The protocol is pickle over the child's stdin/stdout (the child writes anything it prints to
-stderr). A child that dies (a crash in a native library, killed for memory) fails the job in flight
+stderr); each request goes with its length, so a request the child cannot load (a class it does
+not have) fails alone instead of leaving the rest of it in the pipe. A child that dies (a crash in a native library, killed for memory) fails the job in flight
 with EngineProcessError; the next job starts a new child.
 """
 
@@ -27,6 +28,7 @@ import itertools
 import os
 import pickle
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -136,12 +138,16 @@ class EngineProcess:
         proc, self._proc = self._proc, None  # not under the lock: a step in flight may be long
         if proc is None:
             return
+        # killed after timeout even if closing its stdin waits (a writer blocked on a full pipe)
+        deadline = threading.Timer(timeout, proc.kill)
+        deadline.start()
         try:
             proc.stdin.close()  # type: ignore[union-attr]  # EOF: the child's loop ends
-            proc.wait(timeout)
-        except (OSError, subprocess.TimeoutExpired):
-            proc.kill()
-            proc.wait()
+        except (OSError, ValueError):
+            pass
+        proc.wait()
+        deadline.cancel()
+        _close_pipes(proc)
 
     def close(self) -> None:
         """At exit: stop the child and start no other (a job's cleanup would start one)."""
@@ -162,9 +168,11 @@ class EngineProcess:
                 f"from {__name__} import main; main()")
         env = dict(os.environ)
         env.pop("QT_QPA_PLATFORM", None)  # the child has no window
+        # a stderr the app does not have (a desktop launcher) would stop the child at its start
+        err = None if _has_stderr() else subprocess.DEVNULL
         try:
             self._proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
-                                          stdout=subprocess.PIPE, env=env)
+                                          stdout=subprocess.PIPE, stderr=err, env=env)
         except OSError as exc:
             raise EngineProcessError(f"could not start the matching process: {exc}") from exc
         self._generation += 1
@@ -174,12 +182,19 @@ class EngineProcess:
         """One request, its reply, and the generation of the child that answered. With generation
         (a job's next step): that child only; a job whose child died fails, never starts another."""
         with self._lock:
-            if generation is not None and (generation != self._generation or not self.running()):
-                raise EngineProcessError("the matching process was restarted; this match stopped with "
-                                         "the old one")
-            proc = self._ensure()
+            proc = self._proc  # read once: shutdown() may clear it meanwhile, from another thread
+            if generation is not None:  # a job's step: only the child it started in
+                if generation != self._generation:
+                    raise EngineProcessError("the matching process was restarted; this match stopped "
+                                             "with the old one")
+                if proc is None or proc.poll() is not None:
+                    code = proc.returncode if proc is not None else None
+                    raise EngineProcessError(f"the matching process stopped (exit code {code}); "
+                                             "the next match starts a new one")
+            else:
+                proc = self._ensure()
             try:
-                proc.stdin.write(payload)  # type: ignore[union-attr]
+                proc.stdin.write(struct.pack("<Q", len(payload)) + payload)  # type: ignore[union-attr]
                 proc.stdin.flush()  # type: ignore[union-attr]
                 return pickle.load(proc.stdout), self._generation  # type: ignore[arg-type]  # waits without the GIL
             except BaseException as exc:
@@ -190,7 +205,9 @@ class EngineProcess:
                 if died is None:
                     proc.kill()
                     proc.wait()
-                self._proc = None
+                _close_pipes(proc)
+                if self._proc is proc:
+                    self._proc = None
                 if not isinstance(exc, Exception):
                     raise
                 what = f"stopped (exit code {died})" if died is not None else f"was stopped: {exc}"
@@ -202,6 +219,23 @@ class EngineProcess:
             raise reply[1]
         if reply[0] == "raise_as":
             raise _rebuilt(*reply[1])
+
+
+def _close_pipes(proc: subprocess.Popen) -> None:
+    for pipe in (proc.stdin, proc.stdout):
+        try:
+            if pipe is not None:
+                pipe.close()
+        except (OSError, ValueError):
+            pass
+
+
+def _has_stderr() -> bool:
+    try:
+        os.fstat(2)
+        return True
+    except OSError:
+        return False
 
 
 _shared = EngineProcess()
@@ -218,10 +252,11 @@ def crosses(*args: Any, **kwargs: Any) -> bool:
     if not ENABLED:
         return False
     try:
-        pickle.dumps((args, kwargs))
+        data = pickle.dumps((args, kwargs))
     except Exception:  # noqa: BLE001 - any pickling failure means: run it here
         return False
-    return True
+    # something of the app's main script (a lab's plug-in defined there) cannot be loaded there
+    return b"__main__" not in data
 
 
 def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Generator[Any, None, Any]:
@@ -254,7 +289,10 @@ def _portable(exc: BaseException) -> tuple[str, Any]:
     """The reply that raises exc in the parent: the exception itself when it is a class the parent
     may load and pickles back as itself; else its class and message (an exception whose __init__
     builds its message from other arguments, say a folder, would come back with it built twice)."""
-    text = str(exc)
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - an exception that cannot say what it is still fails its job
+        text = f"<{type(exc).__name__}: unprintable>"
     if _sendable_class(type(exc).__module__):
         try:
             back = pickle.loads(pickle.dumps(exc))
@@ -298,10 +336,18 @@ def serve(inp: Any, out: Any) -> None:
         out.flush()
 
     while True:
-        try:
-            request = pickle.load(inp)
-        except EOFError:
+        head = inp.read(8)
+        if len(head) < 8:
+            return  # EOF: the app closed the pipe
+        size = struct.unpack("<Q", head)[0]
+        data = inp.read(size)
+        if len(data) < size:
             return
+        try:
+            request = pickle.loads(data)  # a request this side cannot load fails alone (framed)
+        except Exception as exc:  # noqa: BLE001
+            reply(_portable(exc))
+            continue
         op, jid = request[0], request[1]
         try:
             if op == "start":
@@ -341,7 +387,7 @@ def main() -> None:
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    os.dup2(2, 1)
+    os.dup2(2, 1)  # the parent gave a stderr (or /dev/null when it had none)
     sys.stdout = sys.stderr
     # Ctrl+C in the terminal that started the app is for the app: it ends this process by closing
     # the pipe. (Not a session of its own instead: Linux's autogroup scheduling then shares the
