@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from whaleid_gui.application import box_proposals, engine_process, match_photos
+from whaleid_gui.application import box_proposals, engine_child, engine_process, match_photos
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.catalog import ProjectStore
@@ -141,7 +141,7 @@ def test_a_reply_that_does_not_pickle_fails_its_job_and_the_next_replies_stay_in
     stream = (_framed(*requests) + struct.pack("<Q", len(unloadable)) + unloadable
               + _framed(("start", 2, (engine_process.__name__, "ping"), (), {}), ("next", 2)))
     out = io.BytesIO()
-    engine_process.serve(io.BytesIO(stream), out)
+    engine_child.serve(io.BytesIO(stream), out)
     out.seek(0)
     replies = [pickle.load(out) for _ in range(6)]
     assert replies[0] == ("ok", None)
@@ -157,15 +157,15 @@ class _ElsewhereError(Exception):
 
 def test_an_exception_of_a_class_from_outside_the_package_comes_back_without_importing_its_module(
         tmp_path, monkeypatch):
-    kind, value = engine_process._portable(_ElsewhereError("out of memory"))
+    kind, value = engine_child._portable(_ElsewhereError("out of memory"))
     assert kind == "raise_as" and value[2] == "out of memory"
-    assert isinstance(engine_process._rebuilt(*value), _ElsewhereError)  # loaded here already: rebuilt
+    assert isinstance(engine_child._rebuilt(*value), _ElsewhereError)  # loaded here already: rebuilt
     (tmp_path / "engine_never_imported.py").write_text("class OutOfMemoryError(Exception):\n    pass\n")
     monkeypatch.syspath_prepend(str(tmp_path))  # importable, as torch is: still not imported
-    gone = engine_process._rebuilt("engine_never_imported", "OutOfMemoryError", "out of memory")
+    gone = engine_child._rebuilt("engine_never_imported", "OutOfMemoryError", "out of memory")
     assert type(gone) is engine_process.RemoteError and str(gone) == "OutOfMemoryError: out of memory"
     assert "engine_never_imported" not in sys.modules
-    assert engine_process._portable(ValueError("bad"))[0] == "raise"
+    assert engine_child._portable(ValueError("bad"))[0] == "raise"
 
 
 def test_ctrl_c_in_the_apps_terminal_does_not_stop_the_engine_process():
