@@ -192,6 +192,11 @@ class EngineProcess:
                 # interrupt while waiting), the pipe may hold the rest of a reply: the next caller
                 # would read it as its own. This child is done; the next job starts a new one.
                 died = proc.poll()
+                if died is None and isinstance(exc, (EOFError, BrokenPipeError)):
+                    try:  # the pipe closed as the child died: its exit status follows at once
+                        died = proc.wait(1.0)
+                    except subprocess.TimeoutExpired:
+                        pass
                 if died is None:
                     proc.kill()
                     proc.wait()
