@@ -44,6 +44,27 @@ def test_claim_conflict_and_refresh_from_another_reviewer(qtbot, window, demo_pr
         bob.close()
 
 
+def test_opening_a_photo_claims_it_and_names_who_else_has_it_open(qtbot, window, demo_project):
+    """The claim is written a turn after the photo is drawn (issue 15's stalls): others still see
+    it, and the reviewer still sees at once who else has the photo open."""
+    window.catalog_poll.timer.stop()  # its refresh every few seconds claims too: the photo's own claim counts here
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.controller.photo_id is not None, timeout=20_000)
+    first = window.controller.photo_id
+    second = next(p.id for p in window.queue.all_photos() if p.id != first)
+    label = window.catalog_poll.label
+    bob = ProjectStore.open(demo_project, user="bob")
+    try:
+        qtbot.waitUntil(lambda: (c := bob.claim_of(first)) is not None and c.who == window.store.user, timeout=5000)
+        bob.claim_photo(second)
+        assert window.queue.select(second)
+        qtbot.waitUntil(lambda: label.isVisible() and label.text().startswith("Being reviewed by bob ("), timeout=5000)
+        assert bob.claim_of(second).who == window.store.user  # both have it open now
+        assert bob.claim_of(first) is None  # the window's claim moved with it
+    finally:
+        bob.close()
+
+
 def _catalog_text(window) -> str:
     table = window.catalog.table
     return " ".join(table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from whaleid_gui.application.review_session import DecisionRequest, record_decision
 from whaleid_gui.core.catalog import DecisionConflictError
@@ -67,6 +67,19 @@ class BackgroundDecisions(QObject):
     def busy(self) -> bool:
         return bool(self._pending)
 
+    def claim_later(self) -> None:
+        """Claim the photo on screen at the next event-loop turn, or once the decisions being
+        recorded are (claim_known tells the window another reviewer's claim on it)."""
+        self.claim_due = True
+        if not self._pending:
+            QTimer.singleShot(1, self, self.claim_if_due)
+
+    def claim_if_due(self) -> None:
+        c = self.controller
+        if self.claim_due and not self._pending and c.photo_id is not None:
+            self.claim_due = False
+            c.claim_known.emit(c.session.claim_current())
+
     def finish(self) -> None:
         """Wait for the decisions being recorded and take their outcome."""
         while self._pending:
@@ -83,9 +96,7 @@ class BackgroundDecisions(QObject):
             return
         self._pending.remove(pending)
         c = self.controller
-        if self.claim_due and not self._pending and c.photo_id is not None:
-            self.claim_due = False
-            c.claim_known.emit(c.session.claim_current())
+        self.claim_if_due()
         req = pending.request
         if pending.error is None:
             c.session.recorded(req, pending.row)

@@ -191,10 +191,11 @@ class MatchReviewPanel(PhotoNotes, QWidget):
         self._clear_cards()
         self.retry_button.hide()
         self.set_message("")
-        self.progress_box.show()
+        # set while hidden: QProgressBar.setValue repaints at once (10 ms at the opening), show() paints once later
         self.progress.setRange(0, max(total, 0))
         self.progress.setValue(done if total else 0)
         self.progress.setFormat(text + (" %p%" if total else ""))
+        self.progress_box.show()
         self._update_buttons()
 
     def set_error(self, reason: str) -> None:
