@@ -58,6 +58,9 @@ def test_opening_a_photo_claims_it_and_names_who_else_has_it_open(qtbot, window,
         qtbot.waitUntil(lambda: (c := bob.claim_of(first)) is not None and c.who == window.store.user, timeout=5000)
         bob.claim_photo(second)
         assert window.queue.select(second)
+        # not claimed in the photo's own turn (a write and its commit there was a 15-20 ms stall)
+        assert window.controller.decisions.claim_due
+        assert bob.claim_of(second) is None  # bob sees no one else on it yet
         qtbot.waitUntil(lambda: label.isVisible() and label.text().startswith("Being reviewed by bob ("), timeout=5000)
         assert bob.claim_of(second).who == window.store.user  # both have it open now
         assert bob.claim_of(first) is None  # the window's claim moved with it
