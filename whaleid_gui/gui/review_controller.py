@@ -185,15 +185,15 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.pool.start("photo", w)
         self._show_review_for(photo, state)
 
-    def _on_photo_loaded(self, photo_id: int, arr, path: str | Path = "") -> None:
+    def _on_photo_loaded(self, photo_id: int, arr, path: str | Path) -> None:
         if photo_id != self.photo_id:
             return
         # the state now, not when loading began: an undo/redo may have changed the box meanwhile
         state = self.session.photo_state
         # looked up now: the box model may have proposed it while the photo was loading
-        # Proposals are keyed by the resolved path, resolved only for a photo without a box: a
-        # realpath is a system call per folder, each one giving the GIL to a worker (8 ms seen at opening).
-        proposal = self.proposals.get(str(Path(path).resolve())) if state.box is None and path else None
+        # only for a photo without a box: the lookup resolves the path, a system call per folder,
+        # each one giving the GIL to a worker (8 ms of an opening stall when made for every photo)
+        proposal = self.session.proposal_for(path) if state.box is None else None
         self.editor.set_image(qimage_from_array(arr), state, proposal)
 
     def _on_photo_error(self, photo_id: int, reason: str) -> None:
