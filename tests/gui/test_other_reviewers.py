@@ -69,6 +69,29 @@ def test_opening_a_photo_claims_it_and_names_who_else_has_it_open(qtbot, window,
         bob.close()
 
 
+def test_paging_through_photos_claims_only_the_one_the_reviewer_stops_on(qtbot, window, demo_project):
+    """Each photo shown restarts the claim's delay: J J J writes one claim, not three."""
+    window.catalog_poll.timer.stop()
+    assert window.open_project(str(demo_project))
+    qtbot.waitUntil(lambda: window.controller.photo_id is not None, timeout=20_000)
+    decisions = window.controller.decisions
+    qtbot.waitUntil(lambda: not decisions.claim_due, timeout=5000)  # the first photo's claim is made
+    claims: list = []
+    window.controller.claim_known.connect(claims.append)
+    others = [p.id for p in window.queue.all_photos() if p.id != window.controller.photo_id][:3]
+    bob = ProjectStore.open(demo_project, user="bob")
+    try:
+        for pid in others:  # a reviewer paging on every 20 ms, within the claim's delay
+            assert window.queue.select(pid)
+            qtbot.wait(20)
+        qtbot.waitUntil(lambda: not decisions.claim_due, timeout=5000)
+        assert claims == [None]  # one claim (and no one else on the photo)
+        assert bob.claim_of(others[-1]).who == window.store.user
+        assert bob.claim_of(others[0]) is None and bob.claim_of(others[1]) is None
+    finally:
+        bob.close()
+
+
 def _catalog_text(window) -> str:
     table = window.catalog.table
     return " ".join(table.item(r, c).text() for r in range(table.rowCount()) for c in range(table.columnCount())
