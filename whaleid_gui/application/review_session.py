@@ -235,6 +235,7 @@ class ReviewSession:
         self.store: Any = None
         self.read_only = False
         self.photo_id: int | None = None
+        self.photo_row: Any = None  # the store's PhotoRow of the photo under review, as shown
         self.photo_state = BoxState()  # the box of the photo under review, as stored now
         # the photo's decision version when it was shown: a decision goes with it, and one that
         # someone else made in between refuses ours (DecisionConflicted)
@@ -269,6 +270,7 @@ class ReviewSession:
         self._undone_since = _minutes_ago(UNDO_MARGIN_MIN)
         self.read_only = bool(store is not None and store.read_only)
         self.photo_id = None
+        self.photo_row = None
         self.photo_state = BoxState()
         self.results.clear()
         self.rejected.clear()
@@ -286,8 +288,9 @@ class ReviewSession:
         claim=False: the claim is made later (claim_current), e.g. after a decision being
         recorded on another connection, whose write the claim's write would wait for."""
         self.photo_id = photo_id
-        self.photo_state = state_of(self.store.box(photo_id)) if photo_id is not None else BoxState()
-        self.photo_version = self.store.decision_state(photo_id)[0] if photo_id is not None else None
+        photo, box, self.photo_version = (self.store.photo_under_review(photo_id) if photo_id is not None
+                                          else (None, None, None))
+        self.photo_row, self.photo_state = photo, state_of(box)
         self.claimed_by = self._claim() if claim else None
         return self.photo_state
 

@@ -171,11 +171,8 @@ class ReviewController(PhotoReviewInfo, QObject):
         # The claim (a write and its commit, 15-20 ms) is made at a later event-loop turn, once
         # this photo is drawn, or once a confirm being recorded is (the write would wait for it).
         self.decisions.claim_later()
-        # The photo's row, box and decision read in one transaction: each one of their own began
-        # and committed, every statement handing the GIL to a worker and waiting to get it back.
-        with self.store.reading():
-            photo = self.store.photo(photo_id)
-            state = self.session.show(photo_id, claim=False)
+        state = self.session.show(photo_id, claim=False)  # the photo, its box and version: one read
+        photo = self.session.photo_row
         self.review.set_photo_meta(photo_id, photo.quality, photo.comment)
         self._show_siblings(photo)
         self.editor.show_message(f"Loading {photo.path.name}\u2026")

@@ -68,6 +68,30 @@ def test_second_decision_on_the_same_version_is_refused_and_both_are_kept(ann_bo
         ann.undo(history[1].id)
 
 
+def test_a_photo_opened_for_review_comes_with_its_current_box_and_version_in_one_read(ann_bob):
+    """photo_under_review (what a key press reads): the row, the active box only (replaced boxes
+    stay as history), the version a decision goes with; the same as the separate reads."""
+    from whaleid_gui.core.boxes import BoundingBox
+    from whaleid_gui.core.catalog import NotFoundError
+
+    ann, bob = ann_bob
+    pid = ann.photos(sort="path")[0].id
+    photo, box, version = bob.photo_under_review(pid)
+    assert (photo, box, version) == (bob.photo(pid), None, 0) and photo.status == "needs_box"
+    ann.set_box(pid, BoundingBox(1, 2, 30, 20), rotation=180, flip=True, author="ann")
+    ann.set_box(pid, BoundingBox(5, 6, 40, 30), source="proposed")
+    photo, box, version = bob.photo_under_review(pid)
+    assert box == bob.box(pid) and box.box == BoundingBox(5, 6, 40, 30) and box.source == "proposed"
+    assert photo.status == "needs_decision" and len(bob.boxes_of(pid)) == 2
+    ann.decide(pid, "confirmed", individual_id=ann.individual_by_code("HW-001").id, expected_version=0)
+    photo, box, version = bob.photo_under_review(pid)
+    assert photo.status == "done" and version == bob.decision_state(pid)[0] == 1
+    ann.delete_box(pid)
+    assert bob.photo_under_review(pid)[1] is None
+    with pytest.raises(NotFoundError):
+        bob.photo_under_review(10_000)
+
+
 def test_agreeing_and_skipping_are_no_conflicts(ann_bob):
     ann, bob = ann_bob
     pid = ann.photos(sort="path")[1].id
