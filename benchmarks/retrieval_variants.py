@@ -3,6 +3,7 @@ can any of them lift the embedding above plain cosine on every set? Plain cosine
 (plain_cosine.py: EfficientNet-Lite0, RGB, letterboxed to 384 px) once, then per set and fold:
 
 - plain / centred: mean-pooled feature, cosine, as is or centred on the catalog (the product's);
+- centred xS: the catalog's mean times S taken away (part of the way between the two);
 - top2: an individual scores its best photo + half its second best (instead of its best alone);
 - qeK: average query expansion (the query plus its K nearest catalog photos, weighted by
   similarity^3), the catalog photos expanded the same way for the threshold;
@@ -115,6 +116,9 @@ def pooled_variants(q: np.ndarray, r: np.ndarray, col: np.ndarray, n: int) -> di
         for k in (2, 3):
             d = dba(rr, k)
             out[f"{tag} dba{k}"] = (per_individual(qq @ d.T, col, n), impostors(d @ d.T, col, n))
+    for share in (0.25, 0.5, 0.75):  # part of the way: plain cosine wins folds 1 and 4, centring the fins
+        qq, rr = unit(q - share * m), unit(r - share * m)
+        out[f"centred x{share}"] = (per_individual(qq @ rr.T, col, n), impostors(rr @ rr.T, col, n))
     return out
 
 
