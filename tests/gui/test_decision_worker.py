@@ -25,12 +25,13 @@ def test_a_confirm_is_recorded_in_a_worker_survives_and_is_undone(qtbot, window,
     assert any(k.startswith("decision") for k in kinds)  # the transaction runs in a worker
     assert window.queue.photo(ids[0]).status == "done"  # shown as decided while it is recorded
     qtbot.waitUntil(lambda: not c.deciding(), timeout=10_000)
+    qtbot.waitUntil(lambda: not c.decisions.claim_due, timeout=5000)  # the claim's own delay
     other = ProjectStore.open(demo_project, user="bob", read_only=True)  # another connection sees it committed
     try:
         d = [x for x in other.decisions(ids[0]) if not x.undone]
         assert [(x.decision, x.individual_code) for x in d] == [("confirmed", top.code)]
         assert other.photo(ids[0]).status == "done"
-        # the next photo's claim (a write) waited for the decision, and was made then
+        # the next photo's claim (a write) waited for the decision, and was made after it
         claim = other.claim_of(ids[1])
         assert claim is not None and claim.who == window.store.user
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from whaleid_gui.application.match_photos import CandidateView
 from whaleid_gui.core.catalog import ProjectStore
+from whaleid_gui.gui.decision_worker import CLAIM_DELAY_MS
 from gestures import click_row
 
 
@@ -70,7 +71,8 @@ def test_opening_a_photo_claims_it_and_names_who_else_has_it_open(qtbot, window,
 
 
 def test_paging_through_photos_claims_only_the_one_the_reviewer_stops_on(qtbot, window, demo_project):
-    """Each photo shown restarts the claim's delay: J J J writes one claim, not three."""
+    """Each photo shown restarts the claim's delay: J J J writes one claim, not three. The delay
+    is made a minute while paging, so a slow machine cannot let it run out between two photos."""
     window.catalog_poll.timer.stop()
     assert window.open_project(str(demo_project))
     qtbot.waitUntil(lambda: window.controller.photo_id is not None, timeout=20_000)
@@ -80,10 +82,14 @@ def test_paging_through_photos_claims_only_the_one_the_reviewer_stops_on(qtbot, 
     window.controller.claim_known.connect(claims.append)
     others = [p.id for p in window.queue.all_photos() if p.id != window.controller.photo_id][:3]
     bob = ProjectStore.open(demo_project, user="bob")
+    timer = decisions._claim_timer
     try:
-        for pid in others:  # a reviewer paging on every 20 ms, within the claim's delay
+        timer.setInterval(60_000)
+        for pid in others:  # a reviewer paging on
             assert window.queue.select(pid)
             qtbot.wait(20)
+        assert claims == [] and decisions.claim_due and timer.isActive()
+        timer.setInterval(CLAIM_DELAY_MS)  # restarts it
         qtbot.waitUntil(lambda: not decisions.claim_due, timeout=5000)
         assert claims == [None]  # one claim (and no one else on the photo)
         assert bob.claim_of(others[-1]).who == window.store.user

@@ -287,10 +287,8 @@ class ReviewSession:
         reviewer has it open (a claim), and the session notes the decision version it shows.
         claim=False: the claim is made later (claim_current), e.g. after a decision being
         recorded on another connection, whose write the claim's write would wait for."""
-        self.photo_id = photo_id
-        photo, box, self.photo_version = (self.store.photo_under_review(photo_id) if photo_id is not None
-                                          else (None, None, None))
-        self.photo_row, self.photo_state = photo, state_of(box)
+        photo, box, version = self.store.photo_under_review(photo_id) if photo_id is not None else (None, None, None)
+        self.photo_id, self.photo_row, self.photo_state, self.photo_version = photo_id, photo, state_of(box), version
         self.claimed_by = self._claim() if claim else None
         return self.photo_state
 

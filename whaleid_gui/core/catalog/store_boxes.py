@@ -17,16 +17,20 @@ from .store_photos import photo_row, photo_select
 from .timeutil import now_iso
 
 
-def box_row(r) -> BoxRow:
+def box_row(r, prefix: str = "") -> BoxRow:
+    """The BoxRow of a row of the boxes table, its columns named prefix + column name."""
+    def col(name: str):
+        return getattr(r, prefix + name)
+
     return BoxRow(
-        id=r.id,
-        photo_id=r.photo_id,
-        box=BoundingBox(r.x0, r.y0, r.x1, r.y1),
-        rotation=r.rotation,
-        flip=bool(r.flip),
-        source=r.source,
-        author=r.author,
-        created_at=r.created_at,
+        id=col("id"),
+        photo_id=col("photo_id"),
+        box=BoundingBox(col("x0"), col("y0"), col("x1"), col("y1")),
+        rotation=col("rotation"),
+        flip=bool(col("flip")),
+        source=col("source"),
+        author=col("author"),
+        created_at=col("created_at"),
     )
 
 
@@ -96,10 +100,7 @@ class BoxesMixin(StoreBase):
             r = conn.execute(_photo_under_review_query(), {"photo_id": photo_id}).first()
         if r is None:
             raise NotFoundError(f"{self.folder}: no photo with id {photo_id}")
-        current = None if r.box_id is None else BoxRow(
-            id=r.box_id, photo_id=r.box_photo_id, box=BoundingBox(r.box_x0, r.box_y0, r.box_x1, r.box_y1),
-            rotation=r.box_rotation, flip=bool(r.box_flip), source=r.box_source, author=r.box_author,
-            created_at=r.box_created_at)
+        current = None if r.box_id is None else box_row(r, prefix="box_")
         return photo_row(r), current, int(r.decision_version)
 
     def boxes_of(self, photo_id: int) -> list[BoxRow]:
