@@ -157,23 +157,33 @@ def percentile(values: list[float], q: float) -> float:
     return v[min(len(v) - 1, int(round(q * (len(v) - 1))))] if v else float("nan")
 
 
+def bench_window(app, window_class):
+    """The app's window, shown and painted once before any project opens (as the user sees it);
+    errors said in the status bar only, every question answered yes."""
+    from PySide6.QtCore import QCoreApplication
+
+    from whaleid_gui.application.project_engine import EngineConfig
+
+    QCoreApplication.setOrganizationName("WhaleIDBenchFlow")
+    w = window_class(EngineConfig(device="cpu"))
+    w._quiet_errors = True
+    w.ask = lambda title, text: True
+    w.resize(1366, 740)
+    w.show()
+    app.processEvents()
+    return w
+
+
 def review(project: Path, n_review: int, think_s: float) -> dict:
-    from PySide6.QtCore import QCoreApplication, Qt, QTimer
+    from PySide6.QtCore import Qt, QTimer
     from PySide6.QtTest import QTest
 
     from whaleid_gui.gui.app import make_app
 
     app = make_app()  # before the window's modules are imported, as gui/app.py run_app does
-    from whaleid_gui.application.project_engine import EngineConfig
     from whaleid_gui.gui.main_window import MainWindow
 
-    QCoreApplication.setOrganizationName("WhaleIDBenchFlow")
-    w = MainWindow(EngineConfig(device="cpu"))
-    w._quiet_errors = True
-    w.ask = lambda title, text: True
-    w.resize(1366, 740)
-    w.show()
-    app.processEvents()  # the window's first paint, before the project opens (as the user sees it)
+    w = bench_window(app, MainWindow)
     meter = GapMeter()
     meter.start()
     c = w.controller
