@@ -34,7 +34,7 @@ class CatalogPoll(QObject):
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self.poll)
         self.timer.start()
-        # after the controller's own slot: the new photo's claim is made a turn later, so this
+        # after the controller's own slot: the new photo's claim is made CLAIM_DELAY_MS later, so this
         # hides the last photo's label (claimed_by is None until then) and claim_known shows the new one
         controller.queue.photo_selected.connect(lambda _pid: self.show_claim(controller.session.claimed_by))
         controller.claim_known.connect(self.show_claim)  # claimed after a confirm was recorded

@@ -168,8 +168,8 @@ class ReviewController(PhotoReviewInfo, QObject):
             self.review.set_siblings([])
             self.compare.set_query(None, "Query", "no photo")
             return
-        # The claim (a write and its commit, 15-20 ms) is made at a later event-loop turn, once
-        # this photo is drawn, or once a confirm being recorded is (the write would wait for it).
+        # The claim (a write and its commit, 15-20 ms) is made CLAIM_DELAY_MS later, in a turn of
+        # its own, or once a confirm being recorded is, if later (the write would wait for it).
         self.decisions.claim_later()
         state = self.session.show(photo_id, claim=False)  # the photo, its box and version: one read
         photo = self.session.photo_row

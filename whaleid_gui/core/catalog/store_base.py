@@ -121,12 +121,6 @@ class StoreBase:
     def _read(self) -> AbstractContextManager[Connection]:
         return self._tx(write=False)
 
-    def reading(self) -> AbstractContextManager[Connection]:
-        """Several reads in one transaction (one snapshot, one BEGIN and COMMIT): the store's
-        methods called inside join it. Only reads: a write called inside would join a transaction
-        that SQLite began without its write lock."""
-        return self._read()
-
     def change_count(self) -> int:
         """How many write transactions the catalog has seen (by anyone): one cheap read that an
         app polls to notice what other reviewers changed."""
