@@ -1,6 +1,6 @@
 """Which GUI-thread calls fill the review flow's stalls: bench_review_flow.py's review run in this
 process with the main handlers of the opening and of a key press wrapped, each timed in wall time
-and in the GUI thread's own CPU time, with its voluntary context switches (a wait for the GIL or a
+and in the GUI thread's own CPU time (user and system apart), with its voluntary context switches (a wait for the GIL or a
 lock is one), the window's paints and the GUI thread's garbage collections. For every heartbeat gap
 over LATE ms it prints the calls inside it, nested. Used for issue 15 (RESULTS_gui.md, "2026-12-04
 afternoon"): it found the claim in the opening's gap and the review's slow window.
@@ -9,7 +9,7 @@ afternoon"): it found the claim in the opening's gap and the review's slow windo
 
 The folder is one that bench_review_flow.py prepared (it holds project/). Linux only (/proc).
 """
-import functools, gc, os, sys, threading, time
+import functools, gc, os, resource, sys, threading, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -35,14 +35,18 @@ def wrap(cls, name: str) -> None:
     def timed(*a, **k):
         if threading.get_ident() != GUI:
             return f(*a, **k)
-        t0, c0, s0 = time.perf_counter(), time.thread_time(), switches()
+        t0, r0, s0 = time.perf_counter(), resource.getrusage(resource.RUSAGE_THREAD), switches()
         depth[0] += 1
         try:
             return f(*a, **k)
         finally:
             depth[0] -= 1
-            cpu, waits = 1000 * (time.thread_time() - c0), switches() - s0
-            log.append((t0, time.perf_counter(), f"{cls.__name__}.{name} [cpu {cpu:.1f} ms, {waits} waits]", depth[0]))
+            r1, waits = resource.getrusage(resource.RUSAGE_THREAD), switches() - s0
+            user, sys_ = 1000 * (r1.ru_utime - r0.ru_utime), 1000 * (r1.ru_stime - r0.ru_stime)
+            # user against system time says whether a slow call ran slowly itself or in the kernel
+            log.append((t0, time.perf_counter(), f"{cls.__name__}.{name} [cpu {user + sys_:.1f} ms: user {user:.1f}, "
+                        f"system {sys_:.1f}; {waits} waits, {r1.ru_nivcsw - r0.ru_nivcsw} preempted, "
+                        f"{r1.ru_minflt - r0.ru_minflt} faults]", depth[0]))
     setattr(cls, name, timed)
 
 
