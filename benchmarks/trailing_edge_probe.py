@@ -12,7 +12,9 @@ product's rule, core/impostor_fusion.py).
 
     .venv/bin/python benchmarks/trailing_edge_probe.py [--span 0.75 --sigma 4]
 
-Findings in RESULTS.md ("A trailing-edge probe"). Fins only: the nyala flanks have no edge.
+It then does the same for the product's edge (core/trailing_edge.py, the `fin-edges` re-ranking)
+over a grid of its two settings around the shipped ones. Findings in RESULTS.md ("The fins'
+trailing edge"). Fins only: the nyala flanks have no edge.
 """
 
 from __future__ import annotations
@@ -29,22 +31,18 @@ from scipy.ndimage import gaussian_filter1d
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import real_sets  # noqa: E402
 
-ROWS = 320  # the photo's height once scaled: notches of a few pixels survive
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from whaleid_gui.core import trailing_edge as te  # noqa: E402
+
+ROWS = te.ROWS
 SAMPLES = 128
 
 
 def fin_mask(path: str) -> np.ndarray | None:
+    """The product's fin mask (core/trailing_edge.py) of the photo scaled to ROWS rows."""
     gray = cv2.imread(path, cv2.IMREAD_GRAYSCALE)
     gray = cv2.resize(gray, (int(gray.shape[1] * ROWS / gray.shape[0]), ROWS), interpolation=cv2.INTER_AREA)
-    _, dark = cv2.threshold(cv2.GaussianBlur(gray, (5, 5), 0), 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
-    dark = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(dark)
-    # the fin rises out of the water: the largest dark part that touches the foot of the photo
-    at_foot = [i for i in range(1, n) if stats[i, 1] + stats[i, 3] >= ROWS - 3]
-    if not at_foot:
-        return None
-    fin = (labels == max(at_foot, key=lambda i: stats[i, 4])).astype(np.uint8)
-    return cv2.morphologyEx(fin, cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8)).astype(bool)  # glints filled
+    return te.fin_mask(gray)
 
 
 def trailing_edge(path: str) -> np.ndarray | None:
@@ -128,33 +126,71 @@ def default_scores(split) -> tuple[list[dict], float]:
     return [{c.individual: c.score for c in r} for r in rankings], float(threshold)
 
 
+def curvature_scores(split, span: float, band: int) -> tuple[list[dict], np.ndarray]:
+    """edge_scores with the product's edge (core/trailing_edge.py: integral curvature along the
+    traced edge, dynamic time warping) at this span and warping band."""
+    def edge(path: str):
+        return te.edge_descriptor(cv2.imread(path, cv2.IMREAD_GRAYSCALE), span)
+
+    refs = [edge(p) for p in split.ref_paths]
+    stacked, have = te.stack(refs)
+    ids = np.asarray(split.ref_ids, dtype=object)
+    impostors = []
+    for i in np.flatnonzero(have):
+        others = have & (ids != ids[i])
+        impostors.append(te.similarities(stacked[i], stacked[others], band).max())
+    per_query = []
+    for path in split.query_paths:
+        q, best = edge(path), {}
+        if q is not None:
+            for sim, rid in zip(te.similarities(q, stacked[have], band), ids[have]):
+                best[rid] = max(best.get(rid, -np.inf), float(sim))
+        per_query.append(best)
+    return per_query, np.sort(impostors)
+
+
+def fused_with(default: list[dict], per_query: list[dict], impostors: np.ndarray) -> list[list[str]]:
+    """The default's fused scores and the edge's share among its impostors, the larger of the two
+    (the product's rule; the default's threshold kept: eval_real.py measures the product itself)."""
+    def share(x: float) -> float:
+        return float(np.searchsorted(impostors, x) / (len(impostors) + 1))
+
+    return [ordered({k: max(v, share(e[k])) if k in e else v for k, v in s.items()}) for s, e in zip(default, per_query)]
+
+
+def _ranks(preds: list[list[str]], truth: list[str]) -> list[int | None]:
+    return [p.index(t) + 1 if t in p else None for p, t in zip(preds, truth)]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--span", type=float, default=0.75)
     parser.add_argument("--sigma", type=float, default=4)
     args = parser.parse_args()
     split = real_sets.fins()[0]
+    print("First probe: the rightmost fin pixel per row, its notches by correlation")
     for span, sigma in itertools.product((0.5, 0.75, 0.9), (2, 4, 8)):
         per_query, _ = edge_scores(split, span, sigma)
-        ranks = [ordered(s).index(t) + 1 if t in s else None for s, t in zip(per_query, split.truth)]
         preds = [ordered(s) for s in per_query]
         print(f"edge alone, span {span}, sigma {sigma}: MAP@5 {real_sets.metrics(preds, split.truth)['map5']:.3f}"
-              f"  true individual's rank per query {ranks}", flush=True)
+              f"  true individual's rank per query {_ranks(preds, split.truth)}", flush=True)
+    default, threshold = default_scores(split)
+    base = [ordered(s) for s in default]
     per_query, impostors = edge_scores(split, args.span, args.sigma)
-    fused_scores, threshold = default_scores(split)
-
-    def share(x: float) -> float:
-        return float(np.searchsorted(impostors, x) / (len(impostors) + 1))
-
-    base = [ordered(s) for s in fused_scores]
-    fused = [ordered({k: max(v, share(e[k])) if k in e else v for k, v in s.items()})
-             for s, e in zip(fused_scores, per_query)]
-    for name, preds in (("default", base), (f"default + edge (span {args.span}, sigma {args.sigma})", fused)):
+    for name, preds in (("default", base), (f"default + first probe (span {args.span}, sigma {args.sigma})",
+                                            fused_with(default, per_query, impostors))):
         m = real_sets.metrics([p[:5] for p in preds], split.truth)
         print(f"{name}: MAP@5 {m['map5']:.3f}, top-1 {m['top1']:.2f}, top-5 {m['top5']:.2f}  ranks "
-              f"{[p.index(t) + 1 if t in p else None for p, t in zip(preds, split.truth)]}")
-    print(f"edge impostor scores: median {np.median(impostors):.3f}, 90th percentile "
-          f"{np.quantile(impostors, 0.9):.3f}; the default's threshold {threshold:.3f}")
+              f"{_ranks(preds, split.truth)}")
+    print(f"(the default's threshold {threshold:.3f})")
+    print("The product's edge (integral curvature, warping): span of the fin's height x warping band")
+    for span, band in itertools.product((0.6, 0.7, 0.8), (5, 10, 20)):
+        per_query, impostors = curvature_scores(split, span, band)
+        alone = real_sets.metrics([ordered(s) for s in per_query], split.truth)["map5"]
+        fused = fused_with(default, per_query, impostors)
+        print(f"span {span}, band {band}: edge alone {alone:.3f}, max-fused with the default "
+              f"{real_sets.metrics([p[:5] for p in fused], split.truth)['map5']:.3f}  ranks {_ranks(fused, split.truth)}",
+              flush=True)
     return 0
 
 

@@ -79,6 +79,19 @@ def test_keypoint_lines_and_rerank_toggle(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: pid in window.controller.results
                     and window.controller.results[pid].rerank == "none", timeout=120_000)
     assert all(c.candidate.inliers is None for c in window.review.cards)
+    # The trailing edge (fin catalogs) joins the keypoints: both on, saved, and ranked again with it.
+    window.act_fin_edges.trigger()
+    assert window.act_rerank.isChecked() and window.act_fin_edges.isChecked()
+    assert window.store.settings["rerank"] == "fin-edges" and window.engine.rerank == "fin-edges"
+    qtbot.waitUntil(lambda: pid in window.controller.results
+                    and window.controller.results[pid].rerank == "fin-edges", timeout=120_000)
+    # Keypoint re-ranking off takes the edge with it; reopened, the project keeps its setting.
+    window.act_rerank.trigger()
+    assert window.store.settings["rerank"] == "none"
+    assert not window.act_rerank.isChecked() and not window.act_fin_edges.isChecked()
+    window.act_fin_edges.trigger()
+    assert window.open_project(str(project))
+    assert window.act_rerank.isChecked() and window.act_fin_edges.isChecked() and window.engine.rerank == "fin-edges"
     assert window.last_error is None
 
 

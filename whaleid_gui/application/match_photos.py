@@ -22,7 +22,7 @@ from whaleid_gui.core.progress import Progress
 from whaleid_gui.core.score_scale import scale_of
 
 from .model_label import model_label
-from .project_engine import EngineConfig
+from .project_engine import FIN_EDGES, EngineConfig
 from .steps import Step, run, sub
 
 
@@ -210,12 +210,15 @@ def _prepare(folder: Path, engine: EngineConfig, refs: list, threshold: Any, cac
     embeddings = cache.folder / INDEX_FOLDER  # the nearest-neighbour prefilter, beside the features
     matcher: Matcher | None = None
     note = ""
-    if engine.rerank == "keypoints":
+    if engine.rerank in ("keypoints", FIN_EDGES):
         from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
 
+        edges = engine.rerank == FIN_EDGES
         matcher = KeypointRerankMatcher(model, items, ids, threshold=threshold, cache=cache,
-                                        keypoint_cache_dir=keypoints, index_dir=embeddings)
-        fit_path = fit_file(Path(cache_dir) if cache_dir else feature_cache_dir(folder).parent, engine.key(), threshold)
+                                        keypoint_cache_dir=keypoints, index_dir=embeddings, edges=edges)
+        # the fin edges' fit has its own file: its threshold counts the edges' impostors too
+        fit_key = engine.key() + ((FIN_EDGES,) if edges else ())
+        fit_path = fit_file(Path(cache_dir) if cache_dir else feature_cache_dir(folder).parent, fit_key, threshold)
         matcher.preset_fit = load_fit(fit_path, len(refs))  # reopening a project: no new fit
         try:
             yield from sub(matcher.prepare_job())
@@ -249,7 +252,9 @@ def query_item(path, boxrow):
 
 
 def _rerank_used(matcher) -> str:
-    return "keypoints" if hasattr(matcher, "reranker") and matcher.reranker.model is not None else "none"
+    if not (hasattr(matcher, "reranker") and matcher.reranker.model is not None):
+        return "none"
+    return FIN_EDGES if getattr(matcher, "edge_evidence", None) is not None else "keypoints"
 
 
 # ------------------------------------------------------------------------------- use cases

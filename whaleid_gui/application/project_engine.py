@@ -10,6 +10,12 @@ from typing import Any, Callable
 
 from whaleid_gui.core.model_names import MODEL_NAMES
 
+# What ranks after the embedding (the project's "rerank" setting, `--rerank`): keypoints (the
+# default: local features voted and verified, fused on the impostor scale); fin-edges: the same
+# plus the dorsal fin's trailing edge (core/trailing_edge.py), a profile for fin catalogs only;
+# none: the embedding alone. Chosen on real photos: benchmarks/eval_real.py, RESULTS.md.
+FIN_EDGES = "fin-edges"
+RERANK_MODES = ("keypoints", FIN_EDGES, "none")
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -21,7 +27,7 @@ class EngineConfig:
     image_size: int | None = None  # None = the weights' own input size
     model_factory: Callable[[], Any] | None = field(default=None, compare=False)
     top: int = 5
-    rerank: str = "none"  # "keypoints": verify the top candidates by keypoints (the project setting)
+    rerank: str = "none"  # one of RERANK_MODES (the project setting)
 
     def key(self) -> tuple:
         """Identifies the model (the matcher adds the re-ranking)."""
@@ -46,8 +52,8 @@ def project_engine(settings: dict, folder: str | Path, base: EngineConfig,
             weights, factory = str(path), None
         else:
             message = f"The project's active weights {path} are missing; using the default model"
-    rerank = base.rerank if keep_rerank else (
-        "keypoints" if settings.get("rerank", "keypoints") == "keypoints" else "none")
+    saved = settings.get("rerank", "keypoints")
+    rerank = base.rerank if keep_rerank else (saved if saved in RERANK_MODES else "none")
     return replace(base, weights=weights, model_factory=factory, rerank=rerank), message
 
 

@@ -23,9 +23,10 @@ def add_match_options(p: argparse.ArgumentParser, *, csv_files: bool, project: b
     p.add_argument("--image-size", type=positive_int, help="model input size in px (default: the weights' own)")
     p.add_argument("--cache-dir", help="feature cache folder (default: ~/.cache/whaleid; for a project: its "
                                        "cache folder)")
-    p.add_argument("--rerank", choices=["keypoints", "none"],
+    p.add_argument("--rerank", choices=["keypoints", "fin-edges", "none"],
                    help="keypoints (default; for a project: its setting): verify the top 20 individuals by "
-                        "local features and fuse both scores; none: the embedding alone (see README)")
+                        "local features and fuse both scores; fin-edges: the same plus the dorsal fin's "
+                        "trailing edge (fin catalogs only); none: the embedding alone (see README)")
     if project:
         p.add_argument("--include-unboxed", action="store_true",
                        help=("with --project: " if csv_files else "") + "also match queue photos without a box "

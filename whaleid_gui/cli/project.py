@@ -74,6 +74,9 @@ def register(subparsers) -> None:
     p.add_argument("dir", help="project folder")
     p.add_argument("model", nargs="?", help="imagenet (general, the default), flukes (synthetic-fluke "
                                              "weights), untrained, or a weights file; none: show it")
+    p.add_argument("--rerank", choices=["keypoints", "fin-edges", "none"],
+                   help="also set what ranks after the embedding: keypoints (the default), fin-edges "
+                        "(keypoints and the dorsal fin's trailing edge: fin catalogs), none")
     p.set_defaults(handler=_cmd_model)
 
 
@@ -156,13 +159,16 @@ def _cmd_model(args) -> int:
     from ..core.model_names import DEFAULT_MODEL, MODEL_NAMES, describe_model
 
     args.project = args.dir
-    with open_project(args, read_only=args.model is None) as store:
+    with open_project(args, read_only=args.model is None and args.rerank is None) as store:
         if args.model is not None:
             if args.model not in MODEL_NAMES and not Path(args.model).is_file():
                 raise WhaleIDError(f"{args.model}: neither a model name ({', '.join(MODEL_NAMES)}) nor a weights file")
             store.update_settings(weights=weights_setting(args.model, store.folder))
-        current = store.settings.get("weights")
+        if args.rerank is not None:
+            store.update_settings(rerank=args.rerank)
+        current, rerank = store.settings.get("weights"), store.settings.get("rerank")
     print(f"model: {current or f'{DEFAULT_MODEL} (default)'} - {describe_model(current)}")
+    print(f"re-ranking: {rerank or 'keypoints (default)'}")
     return EXIT_OK
 
 

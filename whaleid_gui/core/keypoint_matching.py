@@ -13,6 +13,7 @@ from .labels import NEW_WHALE
 from .matching import Candidate, Matcher
 from .progress import Finished, Progress, sub
 from .local_votes import K_NEIGHBOURS, LocalVoteIndex
+from .edge_evidence import EDGE_CANDIDATES, EdgeEvidence
 from .impostor_fusion import ImpostorFusion
 from .rerank import KeypointReranker, reference_pairs, rerank
 from .threshold import CALIBRATED, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
@@ -35,7 +36,7 @@ def best_impostor_per_anchor(values: np.ndarray, labels: np.ndarray, anchors: np
 
 class KeypointRerankMatcher(Matcher):
     def __init__(self, *args, keypoint_cache_dir: str | Path | None = None, top_n: int = 20,
-                 local_candidates: int = LOCAL_CANDIDATES, **kwargs):
+                 local_candidates: int = LOCAL_CANDIDATES, edges: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         from .keypoints import KeypointVerifier
 
@@ -53,6 +54,8 @@ class KeypointRerankMatcher(Matcher):
         # fused threshold). Set before prepare_job to skip the fit (thousands of verifications,
         # a minute at 1,000 photos); application/fusion_fit_cache.py saves and loads it.
         self.preset_fit: tuple[np.ndarray, float | None] | None = None
+        # The fins' trailing edge as a third voter (the "fin edges" profile; None: off)
+        self.edge_evidence = EdgeEvidence(keypoint_cache_dir) if edges else None
 
     def prepare_job(self):
         yield from sub(super().prepare_job())
@@ -71,6 +74,9 @@ class KeypointRerankMatcher(Matcher):
             except ImportError:  # no faiss wheel for this platform: verify the embedding's top_n only
                 self.local = None
                 self.note = "keypoint votes off: faiss-cpu is not installed"
+        if self.edge_evidence is not None:  # its impostor scale is measured anew (seconds, not a minute)
+            yield from self.edge_evidence.describe_job(self.items)
+            self.edge_evidence.fit(self.items, self.ids, rng)
         if self.preset_fit is not None:  # the embedding's impostors are fresh (cheap), the rest saved
             kp_impostors, fused_threshold = self.preset_fit
             self.reranker.model = ImpostorFusion(self.impostor_best_scores(), kp_impostors)
@@ -94,7 +100,11 @@ class KeypointRerankMatcher(Matcher):
         # Each anchor's best impostor inlier count: the same "best impostor" as the embedding side.
         self.reranker.model = ImpostorFusion(self.impostor_best_scores(),
                                              best_impostor_per_anchor(kp[:, 0], labels, anchors))
-        self.fusion_threshold = self._calibrate_fused(self.reranker.model.predict(e, kp), labels, anchors)
+        fused = self.reranker.model.predict(e, kp)
+        if self.edge_evidence is not None and self.threshold_setting == "auto":
+            self.fusion_threshold = self._threshold_with_edges(fused, labels, anchors, subset)
+        else:
+            self.fusion_threshold = self._calibrate_fused(fused, labels, anchors)
         self.threshold = self.fusion_threshold
         yield Finished(self)
 
@@ -149,6 +159,16 @@ class KeypointRerankMatcher(Matcher):
             return None
         return np.asarray(fusion.kp_impostors), self.fusion_threshold
 
+    def _threshold_with_edges(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray,
+                              subset: np.ndarray) -> float | None:
+        """The impostor threshold where each anchor's best impostor is also its best edge impostor
+        against the whole catalog (a query's edge is compared with every photo, not the five
+        individuals the embedding ranks closest)."""
+        assert self.edge_evidence is not None
+        with_impostors = np.unique(anchors[labels == 0])
+        edge = self.edge_evidence.anchor_shares(self.items, self.ids, subset[with_impostors])
+        return impostor_threshold(np.maximum(best_impostor_per_anchor(fused, labels, anchors), edge))
+
     def _calibrate_fused(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray) -> float | None:
         if self.threshold_setting is None:
             return None
@@ -181,6 +201,12 @@ class KeypointRerankMatcher(Matcher):
             chosen = set(order)
             order += [g for g in np.argsort(-votes, kind="stable")[: self.local_candidates]
                       if votes[g] > 0 and g not in chosen]
+        edge_share = None
+        if self.edge_evidence is not None:
+            edge_share = self.edge_evidence.shares(query, self.items, self.index.group_of, len(self.index.names))
+            chosen = set(order)
+            order += [g for g in np.argsort(-edge_share, kind="stable")[:EDGE_CANDIDATES]
+                      if edge_share[g] > 0 and g not in chosen]
         candidates = []
         for group in order:
             members = self.index.order[self.index.starts[group]:self.index.starts[group] + self.index.counts[group]]
@@ -191,6 +217,11 @@ class KeypointRerankMatcher(Matcher):
         ranked = rerank(q, [c[:3] for c in candidates], self.reranker.verify_items, self.reranker.model,
                         top_n=len(candidates))
         members_of = {c[0]: c[3] for c in candidates}
+        if edge_share is not None:  # the larger share, as the fusion does for the other two
+            share_of = {c[0]: float(edge_share[g]) for c, g in zip(candidates, order)}
+            for r in ranked:
+                r.fused = max(r.fused, share_of[r.individual])
+            ranked.sort(key=lambda r: (-r.fused, -r.inliers, -r.emb_score))
         lines: list[Candidate] = []
         threshold = self.threshold
         new_placed = threshold is None

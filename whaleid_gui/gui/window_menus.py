@@ -91,6 +91,10 @@ class WindowMenus:
                             "Re-rank the candidates by verified keypoint matches (project setting)")
         self.act_rerank.setCheckable(True)
         self.act_rerank.setChecked(True)
+        self.act_fin_edges = A("Also match the &trailing edge (dorsal fins)", None, self.set_fin_edges,
+                               "Fin catalogs only: the notches of the fin's trailing edge as a third score "
+                               "(project setting; a fluke or a flank has no such edge)")
+        self.act_fin_edges.setCheckable(True)
         self.act_help = A("&Keyboard shortcuts and scores", ["F1", "?"], self.show_shortcuts)
         self.act_about = A("&About WhaleID", None, self._about)
         # The review keys must not fire while typing a name or a note.
@@ -145,6 +149,7 @@ class WindowMenus:
             r.addAction(a)
         r.addSeparator()
         r.addAction(self.act_rerank)
+        r.addAction(self.act_fin_edges)
         self._model_menu(r.addMenu("&Model (species profile)"))
         h = mb.addMenu("&Help")
         h.addAction(self.act_help)

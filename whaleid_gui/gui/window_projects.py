@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from whaleid_gui.application import demo_project, engine_process, projects
-from whaleid_gui.application.project_engine import EngineConfig, project_engine, weights_setting
+from whaleid_gui.application.project_engine import FIN_EDGES, EngineConfig, project_engine, weights_setting
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
 
@@ -139,9 +139,8 @@ class WindowProjects:
         engine, message = project_engine(store.settings, folder, self.base_engine)
         if message:
             self.say(message)
-        self.act_rerank.blockSignals(True)
-        self.act_rerank.setChecked(engine.rerank == "keypoints")
-        self.act_rerank.blockSignals(False)
+        self._check(self.act_rerank, engine.rerank != "none")
+        self._check(self.act_fin_edges, engine.rerank == FIN_EDGES)
         self._set_engine(engine)
 
     def _set_engine(self, engine: EngineConfig) -> None:
@@ -192,13 +191,31 @@ class WindowProjects:
         self._rank_again(f"Active model: {p.name}")
 
     def set_rerank(self, on: bool) -> None:
+        """Keypoint re-ranking on or off; the trailing edge joins its fusion, so it goes off with it."""
+        if not on:
+            self._check(self.act_fin_edges, False)
+        self._set_rerank("keypoints" if on else "none", "Keypoint re-ranking " + ("on" if on else "off"))
+
+    def set_fin_edges(self, on: bool) -> None:
+        """The trailing edge (fin catalogs) needs the keypoint fusion it joins: on turns that on too."""
+        if on:
+            self._check(self.act_rerank, True)
+        self._set_rerank(FIN_EDGES if on else "keypoints", "Trailing-edge matching " + ("on" if on else "off"))
+
+    @staticmethod
+    def _check(action, checked: bool) -> None:
+        action.blockSignals(True)
+        action.setChecked(checked)
+        action.blockSignals(False)
+
+    def _set_rerank(self, rerank: str, message: str) -> None:
         if self.store is not None and not self.store.read_only:
             try:
-                self.store.update_settings(rerank="keypoints" if on else "none")
+                self.store.update_settings(rerank=rerank)
             except Exception as exc:
                 self.say(f"Setting not saved: {exc}")
-        self._set_engine(replace(self.engine, rerank="keypoints" if on else "none"))
-        self._rank_again("Keypoint re-ranking " + ("on" if on else "off"))
+        self._set_engine(replace(self.engine, rerank=rerank))
+        self._rank_again(message)
 
     def _rank_again(self, message: str) -> None:
         self.controller.results.clear()

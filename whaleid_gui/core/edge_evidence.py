@@ -1,0 +1,116 @@
+"""The trailing-edge evidence of a keypoint matcher's catalog (the "fin edges" profile): each
+catalog photo's edge (core/trailing_edge.py), the catalog's impostor scale for it, and a query's
+share per individual on that scale, which the matcher fuses with the others by the larger share.
+
+Edges are kept per photo (path, box, orientation), not per row, so a matcher grown or shrunk by a
+confirm or an undo (matcher_growth.py, a shallow copy) shares them and only describes a photo it
+has not seen. They are cached on disk beside the keypoints, keyed by the file's content.
+
+No Qt here (core).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import trailing_edge as te
+from .errors import ImageError
+from .progress import Progress
+
+EDGE_FIT_PHOTOS = 400  # the impostor scale is measured on at most this many photos (pairs: its square)
+EDGE_CANDIDATES = 5  # individuals the edges rank first are verified even when nothing else brought them
+
+
+def _item_key(item: Any) -> tuple:
+    return (str(item.path), None if item.box is None else item.box.key(), int(getattr(item, "rotation", 0)),
+            bool(item.flip))
+
+
+def share_among(impostors: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """k impostors below out of n give k / (n + 1): the fusion's scale (impostor_fusion.py)."""
+    values = np.asarray(values, dtype=np.float64)
+    if not len(impostors):
+        return np.zeros_like(values)
+    share = np.searchsorted(impostors, values, side="left") / (len(impostors) + 1)
+    return np.where(np.isfinite(values), share, 0.0)
+
+
+class EdgeEvidence:
+    def __init__(self, cache_dir: str | Path | None = None):
+        self.cache_dir = Path(cache_dir) / "edges" if cache_dir else None
+        self._edges: dict[tuple, np.ndarray | None] = {}
+        self.impostors = np.zeros(0)  # sorted best edge similarity of catalog photos against other individuals
+        self._stacked: tuple[list, int, np.ndarray, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ descriptors
+    def describe(self, item: Any) -> np.ndarray | None:
+        """The photo's edge (None: no fin edge found, or the photo cannot be read: no evidence)."""
+        key = _item_key(item)
+        if key in self._edges:
+            return self._edges[key]
+        edge = self._load_or_compute(item)
+        self._edges[key] = edge
+        return edge
+
+    def _cache_file(self, item: Any) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        from .photo_files import file_sha1
+
+        key = te.edge_cache_key(file_sha1(item.path), item.box, bool(item.flip), int(getattr(item, "rotation", 0)))
+        return self.cache_dir / f"{key}.npy"
+
+    def _load_or_compute(self, item: Any) -> np.ndarray | None:
+        try:
+            path = self._cache_file(item)
+            if path is not None and path.exists():
+                edge = np.load(path, allow_pickle=False)
+                return edge if edge.size else None  # an empty array: no edge was found
+            edge = te.photo_edge(item.path, item.box, item.flip, int(getattr(item, "rotation", 0)))
+        except (ImageError, OSError, ValueError):
+            return None  # the embedding side reports unreadable photos; here it is just no evidence
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                np.save(path, edge if edge is not None else np.zeros((0, te.POINTS, len(te.SCALES))))
+            except OSError:
+                pass  # a cache: described again next time
+        return edge
+
+    def describe_job(self, items: Sequence[Any]):
+        for n, item in enumerate(items):
+            self.describe(item)
+            if n % 8 == 0 or n + 1 == len(items):
+                yield Progress(n + 1, len(items), "fin edges")
+
+    def stacked(self, items: list) -> tuple[np.ndarray, np.ndarray]:
+        """(edges (N, POINTS, scales), has-edge (N,)) of items, rebuilt when the list changed."""
+        if self._stacked is None or self._stacked[0] is not items or self._stacked[1] != len(items):
+            edges, have = te.stack([self.describe(it) for it in items])
+            self._stacked = (items, len(items), edges, have)
+        return self._stacked[2], self._stacked[3]
+
+    # ------------------------------------------------------------------ calibration and query
+    def fit(self, items: list, ids: Sequence[str], rng: np.random.Generator) -> None:
+        """The impostor scale: each photo's best edge against the other individuals, over a pool."""
+        edges, have = self.stacked(items)
+        pool = np.flatnonzero(have)
+        if len(pool) > EDGE_FIT_PHOTOS:
+            pool = np.sort(rng.choice(pool, EDGE_FIT_PHOTOS, replace=False))
+        ids_pool = [ids[int(i)] for i in pool]
+        best = te.best_impostor_each(edges[pool], have[pool], ids_pool, np.arange(len(pool)))
+        self.impostors = np.sort(best[np.isfinite(best)])
+
+    def anchor_shares(self, items: list, ids: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        """Each row's best edge impostor on the share scale (what the new-individual threshold adds)."""
+        edges, have = self.stacked(items)
+        return share_among(self.impostors, te.best_impostor_each(edges, have, list(ids), np.asarray(rows)))
+
+    def shares(self, query: Any, items: list, groups: np.ndarray, n_groups: int) -> np.ndarray:
+        """The query's share per individual (0 where either side has no edge)."""
+        edges, have = self.stacked(items)
+        best = te.best_per_individual(self.describe(query), edges, have, groups, n_groups)
+        return share_among(self.impostors, best)
