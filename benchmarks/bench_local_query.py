@@ -6,6 +6,7 @@ The first run describes and caches every catalog photo; the timing is of a secon
 (features, descriptors and the keypoint index prepared; what a reviewer sees per photo).
 
     .venv/bin/python benchmarks/bench_local_query.py [--catalog 1000] [--queries 20] [--work DIR]
+        [--rerank keypoints|fin-edges]
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def main() -> int:
     parser.add_argument("--catalog", type=int, default=1000)
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--work")
+    parser.add_argument("--rerank", default="keypoints", choices=["keypoints", "fin-edges"],
+                        help="fin-edges adds the trailing edge (core/trailing_edge.py) to what a query costs")
     args = parser.parse_args()
     from whaleid_gui.application.match_photos import prepared_matcher
     from whaleid_gui.application.project_engine import EngineConfig
@@ -40,7 +43,7 @@ def main() -> int:
     refs = [(Path(p), i, None, 0, False) for p, i in rows[:args.catalog]]
     queries = [ImageItem(Path(p)) for p, _ in rows[args.catalog:args.catalog + args.queries]]
     work = Path(args.work) if args.work else Path(tempfile.mkdtemp(prefix="whaleid-local-"))
-    engine = EngineConfig(rerank="keypoints")
+    engine = EngineConfig(rerank=args.rerank)
     start = time.perf_counter()
     _model, matcher, _note = run(prepared_matcher(work, engine, refs, cache_dir=work / "cache"))
     prepare = time.perf_counter() - start
