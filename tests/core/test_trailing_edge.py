@@ -70,16 +70,39 @@ def _save(folder: Path, name: str, gray: np.ndarray) -> Path:
     return path
 
 
-def test_edges_are_cached_on_disk_and_a_photo_without_one_is_remembered_as_none(tmp_path):
+def test_edges_are_cached_on_disk_and_a_photo_without_one_is_remembered_as_none(tmp_path, monkeypatch):
     finned = ImageItem(_save(tmp_path, "fin", fin((90, 160))))
     empty = ImageItem(_save(tmp_path, "water", np.full((200, 300), 180, np.uint8)))
     first = EdgeEvidence(tmp_path / "cache")
     edge = first.describe(finned)
     assert edge is not None and first.describe(empty) is None
-    assert len(list((tmp_path / "cache" / "edges").glob("*.npy"))) == 2
+    files = sorted((tmp_path / "cache" / "edges").glob("*.npy"))
+    assert len(files) == 2
+    assert EdgeEvidence(tmp_path / "cache").describe(ImageItem(tmp_path / "missing.jpg")) is None
+    real_photo_edge = te.photo_edge
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("described again instead of read from the cache")
+
+    monkeypatch.setattr(te, "photo_edge", not_again)
     again = EdgeEvidence(tmp_path / "cache")  # a new process: read back, not described again
     assert np.array_equal(again.describe(finned), edge) and again.describe(empty) is None
-    assert EdgeEvidence(tmp_path / "cache").describe(ImageItem(tmp_path / "missing.jpg")) is None
+    # A cache file cut short (a process killed while writing, a full disk) is described again.
+    monkeypatch.setattr(te, "photo_edge", real_photo_edge)
+    for f in files:
+        f.write_bytes(b"")
+    repaired = EdgeEvidence(tmp_path / "cache")
+    assert np.array_equal(repaired.describe(finned), edge) and repaired.describe(empty) is None
+    assert all(f.stat().st_size > 0 for f in files)
+
+
+def _finish(job):
+    """Run a job (a generator of progress) to its end; its return value."""
+    try:
+        while True:
+            next(job)
+    except StopIteration as stop:
+        return stop.value
 
 
 def test_a_query_shares_most_with_the_individual_whose_notches_it_has(tmp_path):
@@ -90,7 +113,7 @@ def test_a_query_shares_most_with_the_individual_whose_notches_it_has(tmp_path):
             items.append(ImageItem(_save(tmp_path, f"{code}{size}", fin(rows, size))))
             ids.append(code)
     evidence = EdgeEvidence(None)
-    evidence.fit(items, ids, np.random.default_rng(0))
+    _finish(evidence.fit_job(items, ids, np.random.default_rng(0)))
     assert len(evidence.impostors) == 6  # every photo's best against the other two individuals
     query = ImageItem(_save(tmp_path, "query", np.ascontiguousarray(fin((90, 160), 230)[:, ::-1])))
     shares = evidence.shares(query, items, np.array([0, 0, 1, 1, 2, 2]), 3)
@@ -98,3 +121,21 @@ def test_a_query_shares_most_with_the_individual_whose_notches_it_has(tmp_path):
     assert np.all((shares >= 0) & (shares < 1))
     no_edge = ImageItem(_save(tmp_path, "water", np.full((200, 300), 180, np.uint8)))
     assert not evidence.shares(no_edge, items, np.array([0, 0, 1, 1, 2, 2]), 3).any()
+
+
+def test_the_impostor_scale_of_a_sample_is_measured_against_the_whole_catalog(tmp_path, monkeypatch):
+    """A query's edge meets every catalog photo, so a sampled photo's impostor score must be its
+    best against every other individual's photo, not only against the sample."""
+    from whaleid_gui.core import edge_evidence
+
+    notches = [(90, 160), (130, 215), (60, 250), (100, 200), (75, 140), (150, 230)]
+    items = [ImageItem(_save(tmp_path, f"f{n}", fin(rows))) for n, rows in enumerate(notches)]
+    ids = ["A", "B", "C", "D", "E", "F"]
+    monkeypatch.setattr(edge_evidence, "EDGE_FIT_PHOTOS", 2)
+    evidence = EdgeEvidence(None)
+    _finish(evidence.fit_job(items, ids, np.random.default_rng(1)))
+    edges = [te.photo_edge(it.path) for it in items]
+    best_of_each = {max(te.edge_similarity(e, o) for o in edges if o is not e) for e in edges}
+    assert len(evidence.impostors) == 2 and set(evidence.impostors.tolist()) <= best_of_each
+    shares = _finish(evidence.anchor_shares_job(items, ids, np.arange(6)))  # the threshold's side
+    assert shares.shape == (6,) and np.all((shares >= 0) & (shares < 1))

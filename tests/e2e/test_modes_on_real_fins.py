@@ -46,3 +46,4 @@ def test_each_mode_ranks_real_fin_photos(fin_csvs, tmp_path, weights, rerank):
         assert len(ids) == 5 and len(set(ids)) == 5
         assert set(ids) <= known | {NEW_WHALE} and NEW_WHALE in ids
     assert result.reranked == (rerank != "none")  # 8 individuals: impostors to calibrate on
+    assert result.edges == (rerank == "fin-edges")  # the trailing edge took part only when asked

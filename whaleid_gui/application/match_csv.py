@@ -36,12 +36,14 @@ class CsvMatchResult:
     reference_ids: list[str] = field(default_factory=list)  # the usable references' individuals
     threshold: float | None = None
     reranked: bool = False  # keypoint re-ranking (fused score) ranked the queries
+    edges: bool = False  # ... with the fins' trailing edge fused in too (--rerank fin-edges)
 
     def describe(self) -> str:
         t = "none" if self.threshold is None else f"{self.threshold:.4f}"
         return (f"model {self.weights_id} ({self.architecture}, {self.image_size} px); "
                 f"catalog {len(self.reference_ids)} photos of {len(set(self.reference_ids))} individuals; "
-                f"new_whale threshold {t}" + ("; keypoint re-ranking (fused score)" if self.reranked else ""))
+                f"new_whale threshold {t}" + ("; keypoint re-ranking (fused score)" if self.reranked else "")
+                + (" with the fins' trailing edge" if self.edges else ""))
 
 
 def match_csv_job(references_csv: str | Path, queries: list[LabelledImage], engine: EngineConfig,
@@ -70,6 +72,7 @@ def match_csv_job(references_csv: str | Path, queries: list[LabelledImage], engi
         weights_id=str(model.weights_id), architecture=model.card.architecture, image_size=model.image_size,
         reference_ids=list(matcher.ids), threshold=matcher.threshold,
         reranked=getattr(getattr(matcher, "reranker", None), "model", None) is not None)
+    result.edges = result.reranked and getattr(matcher, "edge_evidence", None) is not None
     return result
 
 

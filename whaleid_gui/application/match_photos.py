@@ -63,7 +63,7 @@ class MatchResult:
     catalog_individuals: int
     ran_at: str
     seconds: float
-    rerank: str = "none"  # what ranked it: "keypoints" (fused score) or "none" (embedding only)
+    rerank: str = "none"  # what ranked it: "keypoints", "fin-edges" (fused scores) or "none" (embedding only)
     query_rotation: int = 0
     query_flip: bool = False
     rerank_note: str = ""  # why keypoint re-ranking was asked for but is off (shown to the user)
@@ -211,13 +211,14 @@ def _prepare(folder: Path, engine: EngineConfig, refs: list, threshold: Any, cac
     matcher: Matcher | None = None
     note = ""
     if engine.rerank in ("keypoints", FIN_EDGES):
+        from whaleid_gui.core import trailing_edge
         from whaleid_gui.core.keypoint_matching import KeypointRerankMatcher
 
         edges = engine.rerank == FIN_EDGES
         matcher = KeypointRerankMatcher(model, items, ids, threshold=threshold, cache=cache,
                                         keypoint_cache_dir=keypoints, index_dir=embeddings, edges=edges)
         # the fin edges' fit has its own file: its threshold counts the edges' impostors too
-        fit_key = engine.key() + ((FIN_EDGES,) if edges else ())
+        fit_key = engine.key() + ((FIN_EDGES, trailing_edge.METHOD_VERSION) if edges else ())
         fit_path = fit_file(Path(cache_dir) if cache_dir else feature_cache_dir(folder).parent, fit_key, threshold)
         matcher.preset_fit = load_fit(fit_path, len(refs))  # reopening a project: no new fit
         try:

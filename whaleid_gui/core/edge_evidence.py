@@ -17,10 +17,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from . import trailing_edge as te
+from .atomic_write import atomic_write
 from .errors import ImageError
 from .progress import Progress
 
-EDGE_FIT_PHOTOS = 400  # the impostor scale is measured on at most this many photos (pairs: its square)
+EDGE_FIT_PHOTOS = 300  # the impostor scale is measured on at most this many photos (each against all)
 EDGE_CANDIDATES = 5  # individuals the edges rank first are verified even when nothing else brought them
 
 
@@ -43,6 +44,7 @@ class EdgeEvidence:
         self.cache_dir = Path(cache_dir) / "edges" if cache_dir else None
         self._edges: dict[tuple, np.ndarray | None] = {}
         self.impostors = np.zeros(0)  # sorted best edge similarity of catalog photos against other individuals
+        self._best_impostor: dict[int, float] = {}  # photo row -> its best against the whole catalog
         self._stacked: tuple[list, int, np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ descriptors
@@ -67,15 +69,19 @@ class EdgeEvidence:
         try:
             path = self._cache_file(item)
             if path is not None and path.exists():
-                edge = np.load(path, allow_pickle=False)
-                return edge if edge.size else None  # an empty array: no edge was found
+                try:
+                    edge = np.load(path, allow_pickle=False)
+                    if edge.ndim == 2 and edge.shape[1] == len(te.SCALES) and edge.shape[0] in (0, te.POINTS):
+                        return edge if edge.size else None  # an empty array: no edge was found
+                except Exception:  # noqa: BLE001 - a cut or damaged cache file: described again below
+                    pass
             edge = te.photo_edge(item.path, item.box, item.flip, int(getattr(item, "rotation", 0)))
         except (ImageError, OSError, ValueError):
             return None  # the embedding side reports unreadable photos; here it is just no evidence
         if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, edge if edge is not None else np.zeros((0, te.POINTS, len(te.SCALES))))
+            try:  # whole or not at all: a process killed while writing leaves no half file
+                with atomic_write(path, "wb", make_parents=True, fsync=False) as fh:
+                    np.save(fh, edge if edge is not None else np.zeros((0, len(te.SCALES))))
             except OSError:
                 pass  # a cache: described again next time
         return edge
@@ -87,27 +93,44 @@ class EdgeEvidence:
                 yield Progress(n + 1, len(items), "fin edges")
 
     def stacked(self, items: list) -> tuple[np.ndarray, np.ndarray]:
-        """(edges (N, POINTS, scales), has-edge (N,)) of items, rebuilt when the list changed."""
-        if self._stacked is None or self._stacked[0] is not items or self._stacked[1] != len(items):
+        """(edges (N, POINTS, scales), has-edge (N,)) of items, rebuilt when the list changed. Read
+        into a local once: a grown matcher shares this object with the one it was grown from, and
+        both may rank at the same time (matcher_growth.py)."""
+        cached = self._stacked
+        if cached is None or cached[0] is not items or cached[1] != len(items):
             edges, have = te.stack([self.describe(it) for it in items])
-            self._stacked = (items, len(items), edges, have)
-        return self._stacked[2], self._stacked[3]
+            cached = (items, len(items), edges, have)
+            self._stacked = cached
+        return cached[2], cached[3]
 
     # ------------------------------------------------------------------ calibration and query
-    def fit(self, items: list, ids: Sequence[str], rng: np.random.Generator) -> None:
-        """The impostor scale: each photo's best edge against the other individuals, over a pool."""
-        edges, have = self.stacked(items)
+    def fit_job(self, items: list, ids: Sequence[str], rng: np.random.Generator):
+        """Job: the impostor scale, each sampled photo's best edge against the other individuals'
+        photos of the WHOLE catalog, as a query's edge is compared with every photo (the best of
+        more comparisons is higher: a scale measured within a sample would read every catalog's
+        impostors as near 1)."""
+        _edges, have = self.stacked(items)
         pool = np.flatnonzero(have)
         if len(pool) > EDGE_FIT_PHOTOS:
             pool = np.sort(rng.choice(pool, EDGE_FIT_PHOTOS, replace=False))
-        ids_pool = [ids[int(i)] for i in pool]
-        best = te.best_impostor_each(edges[pool], have[pool], ids_pool, np.arange(len(pool)))
+        self._best_impostor = {}
+        yield from self._measure(items, ids, pool)
+        best = np.array([self._best_impostor[int(i)] for i in pool])
         self.impostors = np.sort(best[np.isfinite(best)])
 
-    def anchor_shares(self, items: list, ids: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        """Each row's best edge impostor on the share scale (what the new-individual threshold adds)."""
+    def _measure(self, items: list, ids: Sequence[str], rows: np.ndarray):
         edges, have = self.stacked(items)
-        return share_among(self.impostors, te.best_impostor_each(edges, have, list(ids), np.asarray(rows)))
+        todo = [int(i) for i in rows if int(i) not in self._best_impostor]
+        for start in range(0, len(todo), 25):
+            chunk = np.array(todo[start:start + 25], dtype=np.int64)
+            for i, v in zip(chunk, te.best_impostor_each(edges, have, list(ids), chunk)):
+                self._best_impostor[int(i)] = float(v)
+            yield Progress(min(start + 25, len(todo)), len(todo), "fin edges' impostors")
+
+    def anchor_shares_job(self, items: list, ids: Sequence[str], rows: np.ndarray):
+        """Job: each row's best edge impostor on the share scale (what the threshold adds)."""
+        yield from self._measure(items, ids, rows)
+        return share_among(self.impostors, np.array([self._best_impostor[int(i)] for i in rows]))
 
     def shares(self, query: Any, items: list, groups: np.ndarray, n_groups: int) -> np.ndarray:
         """The query's share per individual (0 where either side has no edge)."""

@@ -74,9 +74,9 @@ class KeypointRerankMatcher(Matcher):
             except ImportError:  # no faiss wheel for this platform: verify the embedding's top_n only
                 self.local = None
                 self.note = "keypoint votes off: faiss-cpu is not installed"
-        if self.edge_evidence is not None:  # its impostor scale is measured anew (seconds, not a minute)
+        if self.edge_evidence is not None:  # its scale is measured anew: seconds (edges cached on disk)
             yield from self.edge_evidence.describe_job(self.items)
-            self.edge_evidence.fit(self.items, self.ids, rng)
+            yield from self.edge_evidence.fit_job(self.items, self.ids, rng)
         if self.preset_fit is not None:  # the embedding's impostors are fresh (cheap), the rest saved
             kp_impostors, fused_threshold = self.preset_fit
             self.reranker.model = ImpostorFusion(self.impostor_best_scores(), kp_impostors)
@@ -102,7 +102,7 @@ class KeypointRerankMatcher(Matcher):
                                              best_impostor_per_anchor(kp[:, 0], labels, anchors))
         fused = self.reranker.model.predict(e, kp)
         if self.edge_evidence is not None and self.threshold_setting == "auto":
-            self.fusion_threshold = self._threshold_with_edges(fused, labels, anchors, subset)
+            self.fusion_threshold = yield from self._threshold_with_edges(fused, labels, anchors, subset)
         else:
             self.fusion_threshold = self._calibrate_fused(fused, labels, anchors)
         self.threshold = self.fusion_threshold
@@ -159,14 +159,13 @@ class KeypointRerankMatcher(Matcher):
             return None
         return np.asarray(fusion.kp_impostors), self.fusion_threshold
 
-    def _threshold_with_edges(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray,
-                              subset: np.ndarray) -> float | None:
-        """The impostor threshold where each anchor's best impostor is also its best edge impostor
-        against the whole catalog (a query's edge is compared with every photo, not the five
-        individuals the embedding ranks closest)."""
+    def _threshold_with_edges(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray, subset: np.ndarray):
+        """Job: the impostor threshold where each anchor's best impostor is also its best edge
+        impostor against the whole catalog (a query's edge is compared with every photo, not the
+        five individuals the embedding ranks closest)."""
         assert self.edge_evidence is not None
         with_impostors = np.unique(anchors[labels == 0])
-        edge = self.edge_evidence.anchor_shares(self.items, self.ids, subset[with_impostors])
+        edge = yield from self.edge_evidence.anchor_shares_job(self.items, self.ids, subset[with_impostors])
         return impostor_threshold(np.maximum(best_impostor_per_anchor(fused, labels, anchors), edge))
 
     def _calibrate_fused(self, fused: np.ndarray, labels: np.ndarray, anchors: np.ndarray) -> float | None:

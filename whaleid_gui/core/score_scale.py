@@ -52,6 +52,8 @@ def scale_of(matcher: Any) -> ScoreScale:
     the matcher's impostor scores (computed once per prepared catalog)."""
     reranker = getattr(matcher, "reranker", None)
     if reranker is not None and getattr(reranker, "model", None) is not None:
+        if getattr(matcher, "edge_evidence", None) is not None:
+            return ScoreScale(None, "fused embedding + keypoint + trailing-edge score")
         return ScoreScale(None, "fused embedding + keypoint score")
     impostors = np.asarray(matcher.impostor_best_scores(), dtype=np.float64)
     card = getattr(getattr(matcher, "model", None), "card", None)

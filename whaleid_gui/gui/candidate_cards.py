@@ -96,7 +96,7 @@ class CandidateCard(QFrame):
             kp = f" &nbsp; <span style='color:{colour}'>\u2713 {c.inliers} keypoints</span>"
         self.title.setText(f"<b>{c.rank}.</b> <b>{who}</b>{kp}")
         self.score_line.setText(candidate_score_words(c))
-        raw = "fused embedding + keypoint score" if c.inliers is not None else "embedding score"
+        raw = "fused score" if c.inliers is not None else "embedding score"  # keypoints (and a fin's edge) fused
         self.title.setToolTip(f"{EXPLANATION}\n\nRaw {raw}: {score_text(c.score)}")
         self.score_line.setToolTip(self.title.toolTip())
         if c.inliers is not None:

@@ -48,7 +48,9 @@ class ShortcutsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         self.scores = QLabel(f"<b>Reading the scores.</b> {EXPLANATION} Keypoint re-ranking counts marks "
                              "that line up under one geometric transform (6 or more is convincing); it can "
-                             "raise a candidate, never lower it. Hover over a score for the model's raw value.")
+                             "raise a candidate, never lower it. For dorsal fins, the trailing edge's notches "
+                             "can be a third score (Review menu), on the same scale and with the same rule. "
+                             "Hover over a score for the model's raw value.")
         self.scores.setObjectName("scoreHelp")
         self.scores.setWordWrap(True)
         layout = QVBoxLayout(self)
