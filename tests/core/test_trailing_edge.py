@@ -116,11 +116,13 @@ def test_a_query_shares_most_with_the_individual_whose_notches_it_has(tmp_path):
     _finish(evidence.fit_job(items, ids, np.random.default_rng(0)))
     assert len(evidence.impostors) == 6  # every photo's best against the other two individuals
     query = ImageItem(_save(tmp_path, "query", np.ascontiguousarray(fin((90, 160), 230)[:, ::-1])))
-    shares = evidence.shares(query, items, np.array([0, 0, 1, 1, 2, 2]), 3)
+    shares, photos = evidence.shares(query, items, np.array([0, 0, 1, 1, 2, 2]), 3)
     assert shares.argmax() == 0 and shares[0] > 0
     assert np.all((shares >= 0) & (shares < 1))
+    assert [p // 2 for p in photos] == [0, 1, 2]  # each individual's best photo is one of its own two
     no_edge = ImageItem(_save(tmp_path, "water", np.full((200, 300), 180, np.uint8)))
-    assert not evidence.shares(no_edge, items, np.array([0, 0, 1, 1, 2, 2]), 3).any()
+    shares, photos = evidence.shares(no_edge, items, np.array([0, 0, 1, 1, 2, 2]), 3)
+    assert not shares.any() and list(photos) == [-1, -1, -1]
 
 
 def test_the_impostor_scale_of_a_sample_is_measured_against_the_whole_catalog(tmp_path, monkeypatch):

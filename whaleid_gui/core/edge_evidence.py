@@ -132,8 +132,9 @@ class EdgeEvidence:
         yield from self._measure(items, ids, rows)
         return share_among(self.impostors, np.array([self._best_impostor[int(i)] for i in rows]))
 
-    def shares(self, query: Any, items: list, groups: np.ndarray, n_groups: int) -> np.ndarray:
-        """The query's share per individual (0 where either side has no edge)."""
+    def shares(self, query: Any, items: list, groups: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+        """(the query's share per individual, 0 where either side has no edge; the row in items of
+        the individual's photo whose edge matched best, -1 where none)."""
         edges, have = self.stacked(items)
-        best = te.best_per_individual(self.describe(query), edges, have, groups, n_groups)
-        return share_among(self.impostors, best)
+        best, rows = te.best_per_individual(self.describe(query), edges, have, groups, n_groups)
+        return share_among(self.impostors, best), rows

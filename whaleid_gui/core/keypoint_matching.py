@@ -14,7 +14,7 @@ from .matching import Candidate, Matcher
 from .progress import Finished, Progress, sub
 from .local_votes import K_NEIGHBOURS, LocalVoteIndex
 from .edge_evidence import EDGE_CANDIDATES, EdgeEvidence
-from .impostor_fusion import ImpostorFusion
+from .impostor_fusion import MIN_INLIERS, ImpostorFusion
 from .rerank import KeypointReranker, reference_pairs, rerank
 from .threshold import CALIBRATED, NO_TRUTH_RANK, calibrate_threshold, impostor_threshold
 
@@ -202,7 +202,8 @@ class KeypointRerankMatcher(Matcher):
                       if votes[g] > 0 and g not in chosen]
         edge_share = None
         if self.edge_evidence is not None:
-            edge_share = self.edge_evidence.shares(query, self.items, self.index.group_of, len(self.index.names))
+            edge_share, edge_photo = self.edge_evidence.shares(query, self.items, self.index.group_of,
+                                                               len(self.index.names))
             chosen = set(order)
             order += [g for g in np.argsort(-edge_share, kind="stable")[:EDGE_CANDIDATES]
                       if edge_share[g] > 0 and g not in chosen]
@@ -216,10 +217,14 @@ class KeypointRerankMatcher(Matcher):
         ranked = rerank(q, [c[:3] for c in candidates], self.reranker.verify_items, self.reranker.model,
                         top_n=len(candidates))
         members_of = {c[0]: c[3] for c in candidates}
+        shown_by_edge: dict[str, int] = {}  # candidates whose edge decided their score: that photo is shown
         if edge_share is not None:  # the larger share, as the fusion does for the other two
-            share_of = {c[0]: float(edge_share[g]) for c, g in zip(candidates, order)}
+            share_of = {c[0]: (float(edge_share[g]), int(edge_photo[g])) for c, g in zip(candidates, order)}
             for r in ranked:
-                r.fused = max(r.fused, share_of[r.individual])
+                share, photo = share_of[r.individual]
+                if share > r.fused and photo >= 0 and r.inliers < MIN_INLIERS:
+                    shown_by_edge[r.individual] = photo
+                r.fused = max(r.fused, share)
             ranked.sort(key=lambda r: (-r.fused, -r.inliers, -r.emb_score))
         lines: list[Candidate] = []
         threshold = self.threshold
@@ -233,8 +238,13 @@ class KeypointRerankMatcher(Matcher):
                 break
             members = members_of[r.individual]
             ref = int(members[r.best_photo]) if r.best_photo is not None else int(members[np.argmax(row[members])])
+            inliers = r.inliers
+            if r.individual in shown_by_edge:  # its edge, not its marks, placed it: show that fin,
+                ref = shown_by_edge[r.individual]  # and its own keypoint count (the card says "shown photo")
+                item = self.items[ref]
+                inliers = int(self.reranker.verify_items(q, (item.path, item.box, item.flip)).inliers)
             lines.append(Candidate(r.individual, float(score), len(lines) + 1, self.paths[ref], ref,
-                                   embedding_score=r.emb_score, inliers=r.inliers))
+                                   embedding_score=r.emb_score, inliers=inliers))
         if threshold is not None and not new_placed and len(lines) < top:
             lines.append(Candidate(NEW_WHALE, float(threshold), len(lines) + 1))
         return lines[:top]

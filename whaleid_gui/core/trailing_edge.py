@@ -185,15 +185,18 @@ def edge_similarity(a: np.ndarray, b: np.ndarray, band: int = BAND) -> float:
 
 
 def best_per_individual(query: np.ndarray | None, edges: np.ndarray, have: np.ndarray, groups: np.ndarray,
-                        n_groups: int) -> np.ndarray:
-    """Each individual's best edge similarity to the query over its photos; -inf where the query or
-    all of the individual's photos have no edge."""
-    best = np.full(n_groups, -np.inf)
+                        n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """(each individual's best edge similarity to the query over its photos, the row of that photo);
+    -inf and -1 where the query or all of the individual's photos have no edge."""
+    best, row = np.full(n_groups, -np.inf), np.full(n_groups, -1, dtype=np.int64)
     if query is None or not have.any():
-        return best
+        return best, row
+    rows = np.flatnonzero(have)
     sims = similarities(query, edges[have])
-    np.maximum.at(best, np.asarray(groups)[have], sims)
-    return best
+    for r, g, s in zip(rows, np.asarray(groups)[have], sims):
+        if s > best[g]:
+            best[g], row[g] = s, r
+    return best, row
 
 
 def best_impostor_each(edges: np.ndarray, have: np.ndarray, ids: list[str], rows: np.ndarray) -> np.ndarray:
