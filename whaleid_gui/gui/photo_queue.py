@@ -38,6 +38,7 @@ class PhotoQueue(QWidget):
         super().__init__(parent)
         self.setObjectName("photoQueue")
         self._photos: list = []
+        self.edits = 0  # rows replaced by update_photos so far: a read begun before one is stale
         self._thumbs: dict[int, QPixmap] = {}
         self._errors: dict[int, str] = {}
         self._items: dict[int, QListWidgetItem] = {}
@@ -116,6 +117,7 @@ class PhotoQueue(QWidget):
     def update_photos(self, rows: list) -> None:
         """Replace some rows after an edit (no store query of the whole project: stays fast
         with thousands of photos), then re-filter in memory."""
+        self.edits += 1  # a list read before this edit is out of date (queue_reader.py)
         new = {r.id: r for r in rows}
         changed = dict(new)
         self._photos = [new.pop(p.id, p) for p in self._photos] + list(new.values())

@@ -41,6 +41,7 @@ from whaleid_gui.gui.match_review import MatchReviewPanel
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.photo_review_info import PhotoReviewInfo
 from whaleid_gui.gui.queue_pictures import QueuePictures
+from whaleid_gui.gui.queue_reader import QueueReader
 from whaleid_gui.workers import Worker, WorkerPool
 
 
@@ -75,6 +76,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self._error_sink = error_sink
         self.decisions = BackgroundDecisions(self)  # confirms recorded in workers, in order
         self.ahead = MatchAhead(self)  # matches the photos with a box before they are opened
+        self.queue_reader = QueueReader(self)  # a large project's list is read in a worker
 
         queue.photo_selected.connect(self.show_photo)
         editor.state_changed.connect(self._on_box_edited)
@@ -130,31 +132,36 @@ class ReviewController(PhotoReviewInfo, QObject):
             self.editor.show_message("No project open")
             self.review.clear("No project open.")
             return
-        # The list is drawn in this event-loop turn, its first photo in the next: together they
+        self.reload_photos(announce=False, listed=self._first_photo_next_turn)
+
+    def _first_photo_next_turn(self) -> None:
+        # The list is drawn in one event-loop turn, its first photo in the next: together they
         # stalled the loop for 150-250 ms at the opening of a 1,000-photo project (issue 15).
-        self.reload_photos(announce=False)
         self.ahead.will_show(self.queue.current_id())
         QTimer.singleShot(1, self.queue, self.queue.announce_current)
 
-    def reload_photos(self, announce: bool = True) -> None:
-        """The project's photos changed (opened, imported): the queue, its thumbnails, proposals.
-        While a photo waits for its first ranking only the first rows' thumbnails are made; the
-        others follow the first ranking (ranking_arrived). announce: show the current photo now
+    def reload_photos(self, announce: bool = True, listed: Callable[[], None] | None = None) -> None:
+        """The project's photos changed (opened, imported): the queue, its thumbnails, proposals,
+        then listed(); a large project's list arrives from a worker (queue_reader.py). While a
+        photo waits for its first ranking only the first rows' thumbnails are made; the others
+        follow the first ranking (ranking_arrived). announce: show the current photo once listed
         (else the caller has the queue announce it)."""
-        self.refresh_queue(announce=announce)
-        waiting = any(p.status == "needs_decision" for p in self.queue.all_photos())
-        self.pictures.load_thumbnails(first=FIRST_THUMBNAILS if waiting else None)
-        self.pictures.propose_missing()
+        def with_pictures() -> None:
+            waiting = any(p.status == "needs_decision" for p in self.queue.all_photos())
+            self.pictures.load_thumbnails(first=FIRST_THUMBNAILS if waiting else None)
+            self.pictures.propose_missing()
+            if listed is not None:
+                listed()
+
+        self.refresh_queue(announce=announce, listed=with_pictures)
 
     def ranking_arrived(self) -> None:
         """A ranking (or its failure) came: the catalog is prepared, the rest of the thumbnails follow."""
         self.pictures.load_rest()
 
-    def refresh_queue(self, keep: int | None = None, announce: bool = True) -> None:
-        if self.store is None:
-            return
-        self.queue.set_photos(self.store.photos(),
-                              keep=keep if keep is not None else self.photo_id, announce=announce)
+    def refresh_queue(self, keep: int | None = None, announce: bool = True,
+                      listed: Callable[[], None] | None = None) -> None:
+        self.queue_reader.read(keep, announce, listed)
 
     # ------------------------------------------------------------------ photo
     def show_photo(self, photo_id: int) -> None:

@@ -101,7 +101,7 @@ class WindowProjects:
         self._catalog_stale = not on_catalog
         self._load_engine_info()
         self.project_opened.emit(str(folder_p))
-        n = len(self.queue._photos)
+        n = store.count_photos()  # a large project's list is still being read (queue_reader.py)
         self.say(f"Opened {folder_p} \u2014 {n} photos")
         return True
 

@@ -17,6 +17,7 @@ from whaleid_gui.workers import Worker
 QUIET_JOBS = frozenset({"thumbnails", "catalog thumbs", "candidate thumbs", "individual photos", "engine", "photo",
                         "query", "candidate crop", "keypoints", "training data", "device", "study plots",
                         "match ahead",  # the background match queue: its work is redone on reopening
+                        "queue list",  # a large project's photo list being read: read again on reopening
                         "encounter ranking", "encounter thumbs", "heat map",  # the encounter preview, Compare's map
                         "decision"})  # a confirm being recorded: closing waits for it (finish_decisions)
 
