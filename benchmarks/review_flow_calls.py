@@ -138,7 +138,7 @@ def main() -> int:
         B.pump(app, lambda: not c.decisions.busy(), 60)
     print({phase: round(v["max_stall_ms"]) for phase, v in meter.summary().items()})
     for phase, a, b in gaps:
-        print(f"--- {phase}: gap {1000 * (b - a):.0f} ms")
+        print(f"--- {phase}: gap {1000 * (b - a):.0f} ms (from t={a:.3f} s, the monotonic clock)")
         for t0, t1, what, d in sorted(log):
             if t1 > a and t0 < b and (t1 - t0) * 1000 >= 1.0:
                 print(f"   {'  ' * d}{what} {1000 * (t1 - t0):.1f} ms (at +{1000 * (t0 - a):.0f})")
