@@ -99,6 +99,10 @@ class MatchAhead(QObject):
         self.plan.set_engine(self.controller.engine)
         self.plan.set_order(review_order(list(visible) + [p.id for p in rows if p.id not in shown], status))
 
+    def queue_changed(self) -> None:
+        """The queue's rows were replaced (a list read, maybe in a worker): the order follows."""
+        self._order_timer.start()
+
     def will_show(self, photo_id: int | None) -> None:
         """This photo's ranking goes first: the photo on screen, or at a project's opening the one
         the queue announces at the next event-loop turn, before the worker picks its first job

@@ -31,6 +31,8 @@ SORTS = [("Date", "date"), ("File name", "name"), ("Status", "status")]
 THUMB = QSize(96, 54)
 
 
+EDIT_LOG = 500  # edits kept for a list being read (hundreds of ms: a few edits at most)
+
 class PhotoQueue(QWidget):
     photo_selected = Signal(int)  # photo id (or -1 when the list is empty)
 
@@ -38,7 +40,9 @@ class PhotoQueue(QWidget):
         super().__init__(parent)
         self.setObjectName("photoQueue")
         self._photos: list = []
-        self.edits = 0  # rows replaced by update_photos so far: a read begun before one is stale
+        self.edits = 0  # update_photos calls so far; the rows of the last EDIT_LOG are kept:
+        self._edit_log: list[tuple[int, list]] = []  # a list read meanwhile gets them laid over it
+        self.awaiting_list = False  # the list is being read (queue_reader.py): edits wait for it
         self._thumbs: dict[int, QPixmap] = {}
         self._errors: dict[int, str] = {}
         self._items: dict[int, QListWidgetItem] = {}
@@ -101,6 +105,7 @@ class PhotoQueue(QWidget):
         announce=False: the current photo is not announced now; announce_current() does it later
         (a project's opening draws its list in one event-loop turn and its first photo in the next)."""
         current = keep if keep is not None else self.current_id()
+        self.awaiting_list = False
         self._photos = list(photos)
         surveys = sorted({p.survey for p in self._photos if p.survey})
         chosen = self.survey_filter.currentData()
@@ -114,10 +119,22 @@ class PhotoQueue(QWidget):
         self.survey_filter.blockSignals(False)
         self._rebuild(select=current, announce=announce)
 
+    def edits_since(self, edits: int) -> dict:
+        """The newest row of each photo edited after the edits-th update_photos (by photo id)."""
+        newer: dict = {}
+        for n, rows in self._edit_log:
+            if n > edits:
+                newer.update((r.id, r) for r in rows)
+        return newer
+
     def update_photos(self, rows: list) -> None:
         """Replace some rows after an edit (no store query of the whole project: stays fast
         with thousands of photos), then re-filter in memory."""
         self.edits += 1  # a list read before this edit is out of date (queue_reader.py)
+        self._edit_log.append((self.edits, list(rows)))
+        del self._edit_log[:-EDIT_LOG]
+        if self.awaiting_list:  # not a partial queue of the edited rows: they join the list read
+            return
         new = {r.id: r for r in rows}
         changed = dict(new)
         self._photos = [new.pop(p.id, p) for p in self._photos] + list(new.values())
