@@ -19,6 +19,7 @@ import numpy as np
 from . import trailing_edge as te
 from .atomic_write import atomic_write
 from .errors import ImageError
+from .impostor_fusion import share_among
 from .progress import Progress
 
 EDGE_FIT_PHOTOS = 300  # the impostor scale is measured on at most this many photos (each against all)
@@ -28,15 +29,6 @@ EDGE_CANDIDATES = 5  # individuals the edges rank first are verified even when n
 def _item_key(item: Any) -> tuple:
     return (str(item.path), None if item.box is None else item.box.key(), int(getattr(item, "rotation", 0)),
             bool(item.flip))
-
-
-def share_among(impostors: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """k impostors below out of n give k / (n + 1): the fusion's scale (impostor_fusion.py)."""
-    values = np.asarray(values, dtype=np.float64)
-    if not len(impostors):
-        return np.zeros_like(values)
-    share = np.searchsorted(impostors, values, side="left") / (len(impostors) + 1)
-    return np.where(np.isfinite(values), share, 0.0)
 
 
 class EdgeEvidence:

@@ -25,6 +25,15 @@ import numpy as np
 MIN_INLIERS = 6  # fewer verified matches than this happen between unrelated photos: no evidence
 
 
+def share_among(impostors: np.ndarray, values: Any) -> np.ndarray:
+    """Each value's share of the sorted impostor scores it beats: k below out of n give k / (n + 1)
+    (-inf: 0; no impostors: 0). The one scale of every voter (embedding, keypoints, a fin's edge)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if not len(impostors):
+        return np.zeros_like(v)
+    return np.searchsorted(impostors, v, side="left") / (len(impostors) + 1)
+
+
 @dataclass
 class ImpostorFusion:
     """predict(emb, kp) -> fused scores in [0, 1]; kp: (N, 2) [inliers, spread] or VerifyResults."""
@@ -37,17 +46,11 @@ class ImpostorFusion:
         self.kp_impostors = np.sort(np.asarray(self.kp_impostors, dtype=np.float64))
 
     def embedding_share(self, emb: Any) -> np.ndarray:
-        e = np.asarray(emb, dtype=np.float64).ravel()
-        if not len(self.emb_impostors):
-            return np.zeros_like(e)
-        return np.searchsorted(self.emb_impostors, e, side="left") / (len(self.emb_impostors) + 1)
+        return share_among(self.emb_impostors, emb)
 
     def keypoint_share(self, inliers: Any) -> np.ndarray:
         n = np.asarray(inliers, dtype=np.float64).ravel()
-        if not len(self.kp_impostors):
-            return np.zeros_like(n)
-        share = np.searchsorted(self.kp_impostors, n, side="left") / (len(self.kp_impostors) + 1)
-        return np.where(n >= MIN_INLIERS, share, 0.0)
+        return np.where(n >= MIN_INLIERS, share_among(self.kp_impostors, n), 0.0)
 
     def predict(self, emb: Any, kp: Any) -> np.ndarray:
         inliers = np.array([k.inliers if hasattr(k, "inliers") else k[0] for k in kp], dtype=np.float64)
