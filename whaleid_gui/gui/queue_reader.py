@@ -41,6 +41,7 @@ class QueueReader:
         self._waiting: list[Callable[[], None]] = []  # every `listed` asked for since the list was drawn
         self._announce = False
         self._keep: int | None = None
+        self._store: Any = None  # the store those waiting follow-ups were asked for
 
     def read(self, keep: int | None, announce: bool, listed: Callable[[], None] | None) -> None:
         """Refill the queue with the store's rows, then call listed(). keep: the photo to keep
@@ -50,6 +51,8 @@ class QueueReader:
         if store is None:
             return
         self._ticket += 1
+        if store is not self._store:  # another project: the last one's follow-ups are not this one's
+            self._store, self._waiting, self._keep, self._announce = store, [], None, False
         if listed is not None:
             self._waiting.append(listed)
         self._announce = self._announce or announce
