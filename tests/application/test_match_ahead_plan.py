@@ -152,3 +152,20 @@ def test_while_the_reviewers_action_is_drawn_another_photos_ranking_waits_betwee
     plan.set_order([1, 2])
     plan.hold_off(30.0)
     plan.yield_to_reviewer(2)  # returns at once (this would block 30 s otherwise)
+
+
+def test_a_catalog_page_change_ranks_every_photo_again_and_drops_the_one_on_its_way():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2, 3])
+    results: dict = {}
+    codes = {1: ["A"], 2: ["B"], 3: ["C"]}
+    run(plan, results, codes)
+    plan.set_order([1, 2, 3, 4])
+    claim = plan.claim()
+    assert claim.photo_id == 4
+    plan.rank_everything_again()  # a rename or merge: no list of individuals says what changed
+    plan.computed(claim)
+    assert plan.deliver(claim, ranking(4, "D")) == "dropped"
+    assert not any(plan.has_ranking(p) for p in (1, 2, 3, 4))
+    assert run(plan, results, codes | {4: ["D"]}) == [1, 2, 3, 4]

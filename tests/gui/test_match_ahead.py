@@ -156,17 +156,44 @@ def test_the_first_photos_ranking_started_before_it_was_shown_is_the_one_shown(q
     assert [v for pid, v in verdicts if pid == first] == ["fresh"]
 
 
-def test_after_a_catalog_change_a_photo_matched_ahead_gets_its_candidates_again(qtbot, window, demo_project):
-    """The window lets every ranking go when the catalog changes (an import, another reviewer);
-    opening a photo the queue had matched must compute it anew, not wait for a ranking it thinks
-    it delivered."""
+def test_after_a_catalog_page_change_every_photo_is_ranked_again_in_the_background(qtbot, window, demo_project):
+    """A rename or merge on the catalog page lets every ranking go (one may name an individual that
+    is gone): the queue ranks them all again before they are opened, and a photo opened meanwhile
+    gets its candidates, not a wait for a ranking the queue thinks it delivered."""
     ids = boxed(demo_project)
     open_and_wait(qtbot, window, demo_project, ids)
+    old = dict(window.controller.results)
+    window._on_catalog_changed()  # what the catalog page's changed signal does
+    assert not any(i in window.controller.results for i in ids)
     other = next(i for i in ids if i != window.controller.photo_id)
-    window._on_catalog_changed()  # what a finished import or another reviewer's change does
-    assert other not in window.controller.results
     assert window.queue.select(other)
     qtbot.waitUntil(lambda: other in window.controller.results and bool(window.review.cards), timeout=MATCH_TIMEOUT)
+    qtbot.waitUntil(lambda: all(i in window.controller.results for i in ids), timeout=MATCH_TIMEOUT)
+    assert all(window.controller.results[i] is not old[i] for i in ids)
+
+
+def test_another_reviewers_confirm_refreshes_the_rankings_that_list_that_individual(qtbot, window, demo_project):
+    ids = boxed(demo_project, 4)
+    plan = open_and_wait(qtbot, window, demo_project, ids)
+    window.catalog_poll.poll()  # the poll's mark: what changes after it is someone else's
+    decided = next(i for i in ids if i != window.controller.photo_id)
+    old = dict(window.controller.results)
+    top = next(c for c in old[decided].candidates if not c.is_new)
+    affected = [i for i in ids if i != decided and top.code in codes(old[i])]
+    assert affected, "the demo's rankings list most of its six individuals"
+    bob = ProjectStore.open(demo_project, user="bob")
+    try:
+        version, _ = bob.decision_state(decided)
+        bob.decide(decided, "confirmed", individual_id=bob.individual_by_code(top.code).id, expected_version=version)
+    finally:
+        bob.close()
+    window.catalog_poll.poll()  # what its timer does every few seconds
+    assert all(plan.is_stale(i) for i in affected)
+    qtbot.waitUntil(lambda: all(not plan.is_stale(i) and window.controller.results[i] is not old[i]
+                                for i in affected), timeout=60_000)
+    assert all(window.controller.results[i].catalog_photos == old[i].catalog_photos + 1 for i in affected)
+    window.catalog_poll.poll()  # the store names bob's photo again (its last few decisions): followed once
+    assert not any(plan.is_stale(i) for i in affected)
 
 
 def test_the_queue_records_the_ranking_of_the_photo_on_screen_and_the_window_does_not_again(qtbot, window, demo_project):

@@ -106,12 +106,23 @@ class MatchPlan:
             if engine == self.engine:
                 return
             self.engine = engine
-            for pid in set(self._generation) | set(self._fresh) | set(self._order):
-                self._generation[pid] = self._generation.get(pid, 0) + 1
-            self._fresh.clear()
-            self._stale.clear()
-            self._failed.clear()
+            self._all_anew()
         self._wake.set()
+
+    def rank_everything_again(self) -> None:
+        """The catalog changed in a way no list of individuals describes (a rename or merge on the
+        catalog page, an import): every ranking is computed anew, in review order, in the
+        background; one on its way is dropped."""
+        with self._lock:
+            self._all_anew()
+        self._wake.set()
+
+    def _all_anew(self) -> None:  # under the lock
+        for pid in set(self._generation) | set(self._fresh) | set(self._order):
+            self._generation[pid] = self._generation.get(pid, 0) + 1
+        self._fresh.clear()
+        self._stale.clear()
+        self._failed.clear()
 
     def pause(self, paused: bool) -> None:
         """Hold the queue (another heavy job runs); the photo being matched still finishes."""

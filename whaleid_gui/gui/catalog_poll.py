@@ -26,6 +26,7 @@ class CatalogPoll(QObject):
     def __init__(self, controller, parent=None, interval_ms: int = POLL_MS) -> None:
         super().__init__(parent)
         self.controller = controller
+        self._followed: dict[str, set[tuple[int, bool]]] = {}  # project -> (decision id, undone) followed
         self.label = QLabel()
         self.label.setObjectName("claimLabel")
         self.label.setStyleSheet("color:#8a4b00; font-weight:bold;")
@@ -55,8 +56,23 @@ class CatalogPoll(QObject):
             elif refresh.photos:
                 self.controller.queue.update_photos(refresh.photos)
                 self.controller.follow_boxes_moved_elsewhere([p.id for p in refresh.photos])
+                self._follow_decisions_elsewhere([p.id for p in refresh.photos])
             self.controller.store_changed.emit()  # the catalog view reloads (now or when shown)
         self.show_claim(refresh.claim)
+
+    def _follow_decisions_elsewhere(self, photo_ids: list[int]) -> None:
+        """Another reviewer's confirms (or undos) grew (or shrank) the catalog: the rankings that
+        list those individuals are refreshed in the background. Each decision is followed once (the
+        store names the last few decisions' photos again at every change) and this reviewer's own
+        were followed when made."""
+        store, c = self.controller.store, self.controller
+        ours = store.user
+        done = self._followed.setdefault(str(c.folder), set())
+        news = [d for pid in photo_ids for d in store.decisions(pid)
+                if d.who != ours and d.decision in ("confirmed", "new_individual") and (d.id, d.undone) not in done]
+        done.update((d.id, d.undone) for d in news)
+        c.ahead.others_decided({d.individual_code for d in news if d.individual_code},
+                               any(d.decision == "new_individual" for d in news))
 
     def show_claim(self, claim) -> None:
         text = claim_text(claim)

@@ -155,7 +155,7 @@ class MainWindow(WindowMenus, WindowStatus, WindowProjects, WindowSharing, QMain
             self._on_page(1)
 
     def _on_catalog_changed(self) -> None:
-        self.controller.results.clear()  # codes or references changed: rank again
+        self.controller.ahead.catalog_replaced()  # codes or references changed: rank again
         self.controller.refresh_queue()
 
     def _set_engine_label(self, weights: str, device: str) -> None:

@@ -86,6 +86,21 @@ class MatchAhead(QObject):
         self._order_timer.start()
         return True
 
+    def catalog_replaced(self) -> None:
+        """Codes or references changed on the catalog page: a stored ranking may name an individual
+        that is gone, so every ranking goes at once and the queue ranks every photo again in review
+        order (before, a photo was matched again only when the reviewer opened it)."""
+        self.controller.results.clear()
+        self.plan.rank_everything_again()
+        self._order_timer.start()
+
+    def others_decided(self, codes: set[str], new_individual: bool) -> None:
+        """Another reviewer confirmed (or undid) photos of these individuals: the rankings that list
+        one of them are refreshed in the background, as after this reviewer's own confirm."""
+        if codes or new_individual:
+            self.plan.catalog_changed(codes, self.controller.session.results, new_individual=new_individual)
+            self.mark_if_stale(self.controller.photo_id)
+
     def mark_if_stale(self, photo_id: int) -> None:
         if self.plan.is_stale(photo_id) and photo_id == self.controller.photo_id:
             self.controller.review.set_message(REFRESHING)
