@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PIL import Image
+from shared_catalog import shared_catalog
 
 from whaleid_gui.application.match_photos import CandidateView
 from whaleid_gui.application.review_session import DecisionConflicted, ReviewSession
@@ -17,15 +18,7 @@ from whaleid_gui.core.catalog import DecisionConflictError, ProjectStore
 def two_reviewers(request, tmp_path):
     """ann's and bob's sessions on one catalog of three photos, HW-001 and HW-002."""
     db_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
-    folder = tmp_path / "project"
-    with ProjectStore.create(folder, user="admin", db_url=db_url) as s:
-        rng = np.random.default_rng(0)
-        for i in range(3):
-            path = tmp_path / f"p{i}.png"
-            Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(path)
-            s.add_photo(path)
-        s.create_individual("HW-001")
-        s.create_individual("HW-002")
+    folder = shared_catalog(tmp_path, db_url, photos=3)
     out = []
     for user in ("ann", "bob"):
         session, heard = ReviewSession(), []

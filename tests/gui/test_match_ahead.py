@@ -156,26 +156,35 @@ def test_the_first_photos_ranking_started_before_it_was_shown_is_the_one_shown(q
     assert [v for pid, v in verdicts if pid == first] == ["fresh"]
 
 
-def test_after_a_catalog_page_change_every_photo_is_ranked_again_in_the_background(qtbot, window, demo_project):
-    """A rename or merge on the catalog page lets every ranking go (one may name an individual that
-    is gone): the queue ranks them all again before they are opened, and a photo opened meanwhile
-    gets its candidates, not a wait for a ranking the queue thinks it delivered."""
-    ids = boxed(demo_project)
+def test_a_catalog_page_edit_ranks_again_in_the_background_what_it_touched(qtbot, window, demo_project):
+    """The catalog page's edits: notes change no ranking; a merge or rename of an individual drops
+    the rankings that list it (a merged-away individual must not stay on a card) and the queue ranks
+    those photos again before they are opened; an edit that cannot say what it touched, all."""
+    ids = boxed(demo_project, 4)
     open_and_wait(qtbot, window, demo_project, ids)
-    old = dict(window.controller.results)
-    window._on_catalog_changed()  # what the catalog page's changed signal does
-    assert not any(i in window.controller.results for i in ids)
-    other = next(i for i in ids if i != window.controller.photo_id)
-    assert window.queue.select(other)
-    qtbot.waitUntil(lambda: other in window.controller.results and bool(window.review.cards), timeout=MATCH_TIMEOUT)
-    qtbot.waitUntil(lambda: all(i in window.controller.results for i in ids), timeout=MATCH_TIMEOUT)
-    assert all(window.controller.results[i] is not old[i] for i in ids)
+    results = window.controller.results
+    old = dict(results)
+    window._on_catalog_changed(set())  # notes saved, a new individual without photos
+    assert all(results[i] is old[i] for i in ids)
+
+    shown = window.controller.photo_id
+    code = next(c.code for c in old[shown].candidates if not c.is_new)
+    affected = [i for i in ids if code in codes(old[i])]
+    window.catalog.changed.emit({code})  # what a merge or rename of that individual emits
+    assert all(i not in results for i in affected)
+    assert all(results[i] is old[i] for i in ids if i not in affected)
+    assert not window.review.cards and "Matching" in window.review.progress.format()
+    qtbot.waitUntil(lambda: all(i in results for i in ids) and bool(window.review.cards), timeout=MATCH_TIMEOUT)
+
+    again = dict(results)
+    window._on_catalog_changed(None)
+    qtbot.waitUntil(lambda: all(i in results and results[i] is not again[i] for i in ids), timeout=MATCH_TIMEOUT)
 
 
 def test_another_reviewers_confirm_refreshes_the_rankings_that_list_that_individual(qtbot, window, demo_project):
     ids = boxed(demo_project, 4)
     plan = open_and_wait(qtbot, window, demo_project, ids)
-    window.catalog_poll.poll()  # the poll's mark: what changes after it is someone else's
+    window.catalog_poll.poll()  # its first look: what is in the catalog now is in the rankings
     decided = next(i for i in ids if i != window.controller.photo_id)
     old = dict(window.controller.results)
     top = next(c for c in old[decided].candidates if not c.is_new)
@@ -192,8 +201,15 @@ def test_another_reviewers_confirm_refreshes_the_rankings_that_list_that_individ
     qtbot.waitUntil(lambda: all(not plan.is_stale(i) and window.controller.results[i] is not old[i]
                                 for i in affected), timeout=60_000)
     assert all(window.controller.results[i].catalog_photos == old[i].catalog_photos + 1 for i in affected)
-    window.catalog_poll.poll()  # the store names bob's photo again (its last few decisions): followed once
-    assert not any(plan.is_stale(i) for i in affected)
+    before = window.store.change_count()
+    bob = ProjectStore.open(demo_project, user="bob")
+    try:
+        bob.set_notes(bob.individual_by_code(top.code).id, "seen at sea")  # a change the poll sees ...
+    finally:
+        bob.close()
+    assert window.store.change_count() != before
+    window.catalog_poll.poll()  # ... with bob's confirm among the last decisions the store names again
+    assert not any(plan.is_stale(i) for i in affected)  # followed once
 
 
 def test_the_queue_records_the_ranking_of_the_photo_on_screen_and_the_window_does_not_again(qtbot, window, demo_project):

@@ -213,6 +213,8 @@ def test_catalog_view_rename_notes_merge(qtbot, demo_project):
         qtbot.addWidget(view)
         view.show()
         view.set_store(store)
+        touched = []  # what each edit tells the review side: the codes whose rankings it changes
+        view.changed.connect(touched.append)
         n = len(store.individuals())
         assert view.table.rowCount() == n
         click_row(qtbot, view.table, view.row_of("HW-0002"))
@@ -240,6 +242,7 @@ def test_catalog_view_rename_notes_merge(qtbot, demo_project):
         assert view.table.rowCount() == n and not view.undo_merge_button.isVisible()
         assert store.individual(iid).n_photos == before
         assert store.individual_by_code("HW-0003").n_photos == absorbed.n_photos
+        assert touched == [{"HW-0002"}, set(), {"HW-0002", "HW-0003"}, {"HW-0002", "HW-0003"}]
     finally:
         store.close()
 

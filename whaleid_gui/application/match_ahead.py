@@ -169,7 +169,7 @@ class MatchPlan:
         of the same encounter, is among them)."""
         touched = frozenset(individuals)
         stale = [pid for pid, r in rankings.items()
-                 if touched & _codes(r) or (new_individual and r.candidates and r.candidates[0].is_new)]
+                 if touched & listed_codes(r) or (new_individual and r.candidates and r.candidates[0].is_new)]
         with self._lock:
             self.catalog += 1
             self._changes[self.catalog] = touched
@@ -200,7 +200,7 @@ class MatchPlan:
                 return "dropped"
             since = frozenset().union(*(v for k, v in self._changes.items() if k > claim.catalog))
             self._fresh[claim.photo_id] = claim.generation
-            if since & _codes(result):
+            if since & listed_codes(result):
                 self._stale.add(claim.photo_id)
                 verdict = "stale"
             else:
@@ -285,7 +285,7 @@ class MatchPlan:
         return self._fresh.get(pid) != gen or pid in self._stale
 
 
-def _codes(result: MatchResult) -> frozenset[str]:
+def listed_codes(result: MatchResult) -> frozenset[str]:
     return frozenset(c.code for c in result.candidates if not c.is_new)
 
 

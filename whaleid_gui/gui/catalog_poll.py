@@ -12,6 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QLabel
 
+from whaleid_gui.application.others_decisions import OthersDecisions
+
 POLL_MS = 4000
 
 
@@ -26,7 +28,7 @@ class CatalogPoll(QObject):
     def __init__(self, controller, parent=None, interval_ms: int = POLL_MS) -> None:
         super().__init__(parent)
         self.controller = controller
-        self._followed: dict[str, set[tuple[int, bool]]] = {}  # project -> (decision id, undone) followed
+        self._others: tuple[object, OthersDecisions] | None = None  # (store, its follower)
         self.label = QLabel()
         self.label.setObjectName("claimLabel")
         self.label.setStyleSheet("color:#8a4b00; font-weight:bold;")
@@ -45,34 +47,30 @@ class CatalogPoll(QObject):
         if self.controller.store is None:
             self.show_claim(None)
             return
+        store = self.controller.store
+        if self._others is None or self._others[0] is not store:
+            self._others = (store, OthersDecisions(store.user))  # its first look: what is there now
+            first = True
+        else:
+            first = False
         try:
             refresh = self.controller.session.poll()
+            growth = self._others[1].look(store) if refresh.changed or first else None
+            if refresh.changed:
+                if refresh.photos is None:  # photos were added: the whole queue
+                    self.controller.refresh_queue()
+                elif refresh.photos:
+                    self.controller.queue.update_photos(refresh.photos)
+                    self.controller.follow_boxes_moved_elsewhere([p.id for p in refresh.photos])
         except Exception as exc:  # a busy or unreachable database: say so, try again next tick
             self.controller.status_message.emit(f"Could not look for other reviewers' changes: {exc}")
             return
+        if growth is not None and (growth.codes or growth.new_individual):
+            # their confirms grew the catalog: the rankings listing those individuals are refreshed
+            self.controller.ahead.others_decided(set(growth.codes), growth.new_individual)
         if refresh.changed:
-            if refresh.photos is None:  # photos were added: the whole queue
-                self.controller.refresh_queue()
-            elif refresh.photos:
-                self.controller.queue.update_photos(refresh.photos)
-                self.controller.follow_boxes_moved_elsewhere([p.id for p in refresh.photos])
-                self._follow_decisions_elsewhere([p.id for p in refresh.photos])
             self.controller.store_changed.emit()  # the catalog view reloads (now or when shown)
         self.show_claim(refresh.claim)
-
-    def _follow_decisions_elsewhere(self, photo_ids: list[int]) -> None:
-        """Another reviewer's confirms (or undos) grew (or shrank) the catalog: the rankings that
-        list those individuals are refreshed in the background. Each decision is followed once (the
-        store names the last few decisions' photos again at every change) and this reviewer's own
-        were followed when made."""
-        store, c = self.controller.store, self.controller
-        ours = store.user
-        done = self._followed.setdefault(str(c.folder), set())
-        news = [d for pid in photo_ids for d in store.decisions(pid)
-                if d.who != ours and d.decision in ("confirmed", "new_individual") and (d.id, d.undone) not in done]
-        done.update((d.id, d.undone) for d in news)
-        c.ahead.others_decided({d.individual_code for d in news if d.individual_code},
-                               any(d.decision == "new_individual" for d in news))
 
     def show_claim(self, claim) -> None:
         text = claim_text(claim)

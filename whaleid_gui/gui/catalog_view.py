@@ -49,7 +49,7 @@ def _ro_item(text: str, data=None) -> QTableWidgetItem:
 
 
 class CatalogView(QWidget):
-    changed = Signal()  # the catalog changed here (the review side refreshes)
+    changed = Signal(object)  # the catalog changed here: the codes it touched (the review side follows)
     status_message = Signal(str)
 
     def __init__(self, start_job: Callable[[str, Worker], object],
@@ -317,14 +317,16 @@ class CatalogView(QWidget):
                 item.setIcon(QIcon(QPixmap.fromImage(qimage_from_array(event.image))))
 
     # ------------------------------------------------------------------ actions
-    def _do(self, what: str, fn) -> bool:
+    def _do(self, what: str, fn, touched: set[str]) -> bool:
+        """Run one catalog edit; `touched`: the codes whose rankings it changes (a rename's old
+        code, a merge's two; none for notes or a new, empty individual)."""
         try:
             fn()
         except Exception as exc:
             self.status_message.emit(f"{what} failed: {exc}")
             return False
         self.refresh()
-        self.changed.emit()
+        self.changed.emit(set(touched))
         return True
 
     def rename_current(self) -> None:
@@ -333,7 +335,8 @@ class CatalogView(QWidget):
         code = self.code_edit.text().strip() or None
         name = self.name_edit.text().strip()
         iid, seen = self._current_id, self._shown_code
-        if self._do("Rename", lambda: self.store.rename_individual(iid, code=code, name=name, expected_code=seen)):
+        if self._do("Rename", lambda: self.store.rename_individual(iid, code=code, name=name, expected_code=seen),
+                    {seen} if seen else set()):
             self.code_edit.setModified(False)  # saved: later reloads show the catalog's values again
             self.name_edit.setModified(False)
             self.status_message.emit(f"Renamed to {code}" + (f" ({name})" if name else ""))
@@ -342,7 +345,7 @@ class CatalogView(QWidget):
         if self._current_id is None:
             return
         iid, text = self._current_id, self.notes.toPlainText().strip() or None
-        if self._do("Saving notes", lambda: self.store.set_notes(iid, text)):
+        if self._do("Saving notes", lambda: self.store.set_notes(iid, text), set()):
             self.notes.document().setModified(False)
             self.status_message.emit("Notes saved")
 
@@ -357,7 +360,7 @@ class CatalogView(QWidget):
         dlg = NewIndividualDialog(suggested, self)
         if dlg.exec():
             code, name, notes = dlg.values()
-            self._do("New individual", lambda: self.store.create_individual(code, name, notes))
+            self._do("New individual", lambda: self.store.create_individual(code, name, notes), set())
 
     def merge_selected(self) -> None:
         """Merge two selected individuals after a confirmation; the current one keeps its code."""
@@ -372,7 +375,7 @@ class CatalogView(QWidget):
                          f"Merge {a.code} ({a.n_photos} photos) into {k.code} ({k.n_photos} photos)?\n\n"
                          f"{a.code}'s photos and sightings become {k.code}'s."):
             return
-        if self._do("Merge", lambda: self.store.merge_individuals(keep, absorb)):
+        if self._do("Merge", lambda: self.store.merge_individuals(keep, absorb), {k.code, a.code}):
             self._last_merge = (keep, absorb, k.code, a.code)
             self.undo_merge_button.setVisible(True)
             self.status_message.emit(f"Merged {a.code} into {k.code}")
@@ -381,7 +384,7 @@ class CatalogView(QWidget):
         if self._last_merge is None or self.store is None:
             return
         keep, absorb, kc, ac = self._last_merge
-        if self._do("Undo merge", lambda: self.store.unmerge_individuals(keep, absorb)):
+        if self._do("Undo merge", lambda: self.store.unmerge_individuals(keep, absorb), {kc, ac}):
             self._last_merge = None
             self.undo_merge_button.hide()
             self.status_message.emit(f"Merge undone: {ac} is separate from {kc} again")

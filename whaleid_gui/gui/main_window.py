@@ -154,8 +154,8 @@ class MainWindow(WindowMenus, WindowStatus, WindowProjects, WindowSharing, QMain
         if self.pages.currentIndex() == 1:
             self._on_page(1)
 
-    def _on_catalog_changed(self) -> None:
-        self.controller.ahead.catalog_replaced()  # codes or references changed: rank again
+    def _on_catalog_changed(self, touched: set[str] | None = None) -> None:
+        self.controller.ahead.catalog_edited(touched)  # the rankings listing those individuals go
         self.controller.refresh_queue()
 
     def _set_engine_label(self, weights: str, device: str) -> None:

@@ -19,6 +19,7 @@ from whaleid_gui.application.match_ahead import (
     AheadProgress,
     MatchPlan,
     Precomputed,
+    listed_codes,
     match_ahead_job,
     review_order,
 )
@@ -86,12 +87,20 @@ class MatchAhead(QObject):
         self._order_timer.start()
         return True
 
-    def catalog_replaced(self) -> None:
-        """Codes or references changed on the catalog page: a stored ranking may name an individual
-        that is gone, so every ranking goes at once and the queue ranks every photo again in review
-        order (before, a photo was matched again only when the reviewer opened it)."""
-        self.controller.results.clear()
-        self.plan.rank_everything_again()
+    def catalog_edited(self, codes: set[str] | None) -> None:
+        """A catalog-page edit touched these individuals (None: it cannot say which): the rankings
+        that list one of them go at once (a merged-away individual must not stay on a card to
+        click) and the queue ranks those photos again in review order; the photo on screen asks
+        for its new ranking now, so its old cards give way to "Matching"."""
+        c = self.controller
+        gone = [pid for pid, r in c.results.items() if codes is None or codes & listed_codes(r)]
+        for pid in gone:
+            del c.results[pid]
+            self.plan.invalidate(pid)
+        if codes is None:
+            self.plan.rank_everything_again()
+        if c.photo_id in gone:
+            c.start_matching()
         self._order_timer.start()
 
     def others_decided(self, codes: set[str], new_individual: bool) -> None:

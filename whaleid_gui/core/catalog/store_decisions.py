@@ -285,6 +285,17 @@ class DecisionsMixin(IndividualsMixin, ClaimsMixin):
             touched.update(conn.execute(select(boxes.c.photo_id).where(boxes.c.id > mark[2] - LOOKBACK)).scalars())
         return now, sorted(touched)
 
+    def decisions_since(self, after_id: int | None, undone_since: str | None = None) -> list[DecisionRow]:
+        """One read: the decisions with an id above after_id (None: the last LOOKBACK ids) and
+        those undone at or after undone_since (an ISO time; None: none of the older ones)."""
+        with self._read() as conn:
+            if after_id is None:
+                after_id = int(conn.execute(select(func.max(decisions.c.id))).scalar() or 0) - LOOKBACK
+            where = decisions.c.id > after_id
+            if undone_since is not None:
+                where = or_(where, decisions.c.undone_at >= undone_since)
+            return [decision_row(r) for r in conn.execute(select(decisions).where(where).order_by(decisions.c.id))]
+
     def conflicts(self) -> list[tuple[DecisionRow, DecisionRow]]:
         """(refused decision, the one made first) for every refused decision, oldest first."""
         with self._read() as conn:
