@@ -220,6 +220,18 @@ def test_catalog_view_rename_notes_merge(qtbot, demo_project):
         click_row(qtbot, view.table, view.row_of("HW-0002"))
         iid = store.individual_by_code("HW-0002").id
         assert view._current_id == iid and view.photos.count() == store.individual(iid).n_photos
+        # once the thumbnails are in
+        qtbot.waitUntil(lambda: all(not view.photos.item(i).icon().isNull() for i in range(view.photos.count())),
+                        timeout=20_000)
+        view.photos.doItemsLayout()
+        cells = [view.photos.visualItemRect(view.photos.item(i)) for i in range(view.photos.count())]
+        # one cell per photo as wide as the widest thumbnail: side by side, a narrow thumbnail's
+        # file name ran into its neighbour's (Xvfb's fonts, 2026-12-05 screenshots)
+        metrics = view.photos.fontMetrics()
+        widest = max([view.photos.iconSize().width()] + [metrics.horizontalAdvance(view.photos.item(i).text().strip())
+                                                          for i in range(len(cells))])
+        lefts = sorted(c.left() for c in cells if c.top() == cells[0].top())
+        assert len(lefts) >= 2 and all(b - a >= widest for a, b in zip(lefts, lefts[1:]))
         assert view.sightings.rowCount() >= 1
         view.name_edit.setText("Patches")
         qtbot.mouseClick(view.rename_button, Qt.MouseButton.LeftButton)

@@ -131,6 +131,11 @@ class CatalogView(QWidget):
         self.photos.setIconSize(QSize(200, 94))
         self.photos.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.photos.setSpacing(6)
+        # a cell per photo as wide as the icon size: without it narrow thumbnails sat edge to edge
+        # and their file names ran into each other (seen on the 2026-12-05 screenshots)
+        self.photos.setGridSize(QSize(212, 128))
+        self.photos.setWordWrap(True)
+        self.photos.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.sightings = QTableWidget(0, 5)
         self.sightings.setObjectName("sightingsTable")
         self.sightings.setHorizontalHeaderLabels(["Date", "Place", "Survey", "Photo", "Confirmed by"])
