@@ -169,3 +169,28 @@ def test_a_catalog_page_change_ranks_every_photo_again_and_drops_the_one_on_its_
     assert plan.deliver(claim, ranking(4, "D")) == "dropped"
     assert not any(plan.has_ranking(p) for p in (1, 2, 3, 4))
     assert run(plan, results, codes | {4: ["D"]}) == [1, 2, 3, 4]
+
+
+def test_a_catalog_page_edit_drops_the_rankings_that_list_it_and_the_one_on_its_way():
+    plan = MatchPlan()
+    plan.set_engine(EngineConfig())
+    plan.set_order([1, 2, 3])
+    results: dict = {}
+    codes = {1: ["A"], 2: ["B"], 3: ["C"]}
+    run(plan, results, codes)
+    plan.set_order([1, 2, 3, 4])
+    claim = plan.claim()
+    plan.computed(claim)  # 4's ranking is on its way: it may list the merged individual too
+    plan.catalog_edited([1])  # a merge of A: 1's ranking listed it
+    assert plan.deliver(claim, ranking(4, "A")) == "dropped"
+    assert not plan.has_ranking(1) and plan.has_ranking(2) and plan.has_ranking(3)
+    assert run(plan, results, codes | {4: ["D"]}) == [1, 4]
+
+
+def test_the_queue_expects_only_photos_in_its_order_once_it_has_one():
+    plan = MatchPlan()
+    assert plan.expects(7)  # a project opening: the order comes a turn later
+    plan.set_order([1, 2])
+    assert plan.expects(1) and not plan.expects(7)  # 7: decided, opened from the "Done" list
+    plan.set_order([])
+    assert not plan.expects(1)

@@ -75,6 +75,7 @@ class MatchPlan:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._order: list[int] = []
+        self._order_known = False  # set_order was called (an empty order is known too)
         self._current: int | None = None
         self._generation: dict[int, int] = {}
         self._fresh: dict[int, int] = {}  # photo -> generation of the ranking it has
@@ -93,6 +94,7 @@ class MatchPlan:
         """The photos that need candidates, in the order the reviewer will see them."""
         with self._lock:
             self._order = list(dict.fromkeys(photo_ids))
+            self._order_known = True
         self._wake.set()
 
     def set_current(self, photo_id: int | None) -> None:
@@ -108,6 +110,26 @@ class MatchPlan:
             self.engine = engine
             self._all_anew()
         self._wake.set()
+
+    def catalog_edited(self, photo_ids: Iterable[int]) -> None:
+        """A catalog-page edit (a merge, a rename): these photos' rankings list an individual it
+        touched. They, and every ranking on its way (it may list one too, and no list of codes
+        says what a merge left), are computed anew; the ones on their way are dropped."""
+        with self._lock:
+            on_way = set(self._computed) | ({self._claimed.photo_id} if self._claimed is not None else set())
+            for pid in set(photo_ids) | on_way:
+                self._generation[pid] = self._generation.get(pid, 0) + 1
+                self._fresh.pop(pid, None)
+                self._stale.discard(pid)
+                self._failed.pop(pid, None)
+        self._wake.set()
+
+    def expects(self, photo_id: int) -> bool:
+        """Whether the queue would rank this photo: it is in the review order, or no order is known
+        yet (a project opening: the order comes a turn later). A decided photo opened from the
+        "Done" list is not in it."""
+        with self._lock:
+            return not self._order_known or photo_id in self._order
 
     def rank_everything_again(self) -> None:
         """The catalog changed in a way no list of individuals describes (a rename or merge on the

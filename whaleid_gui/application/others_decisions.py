@@ -33,6 +33,11 @@ class OthersDecisions:
         self._seen: set[tuple[int, bool]] | None = None  # (decision id, undone) already followed
         self._top = 0  # the highest decision id seen
 
+    @property
+    def seeded(self) -> bool:
+        """The first look was taken (until then the poll looks at every tick)."""
+        return self._seen is not None
+
     def look(self, store: Any) -> CatalogGrowth:
         """What other reviewers changed in the catalog since the last look (nothing at the first)."""
         undone_since = (datetime.now(timezone.utc) - timedelta(minutes=UNDO_MARGIN_MIN)).isoformat()

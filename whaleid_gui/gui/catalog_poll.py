@@ -49,13 +49,10 @@ class CatalogPoll(QObject):
             return
         store = self.controller.store
         if self._others is None or self._others[0] is not store:
-            self._others = (store, OthersDecisions(store.user))  # its first look: what is there now
-            first = True
-        else:
-            first = False
+            self._others = (store, OthersDecisions(store.user))
+        follower = self._others[1]
         try:
             refresh = self.controller.session.poll()
-            growth = self._others[1].look(store) if refresh.changed or first else None
             if refresh.changed:
                 if refresh.photos is None:  # photos were added: the whole queue
                     self.controller.refresh_queue()
@@ -65,12 +62,18 @@ class CatalogPoll(QObject):
         except Exception as exc:  # a busy or unreachable database: say so, try again next tick
             self.controller.status_message.emit(f"Could not look for other reviewers' changes: {exc}")
             return
-        if growth is not None and (growth.codes or growth.new_individual):
-            # their confirms grew the catalog: the rankings listing those individuals are refreshed
-            self.controller.ahead.others_decided(set(growth.codes), growth.new_individual)
         if refresh.changed:
             self.controller.store_changed.emit()  # the catalog view reloads (now or when shown)
         self.show_claim(refresh.claim)
+        if refresh.changed or not follower.seeded:  # its first look: what is there now
+            try:
+                growth = follower.look(store)
+            except Exception as exc:  # tried again at the next change (its marks did not move)
+                self.controller.status_message.emit(f"Could not read other reviewers' decisions: {exc}")
+                return
+            if growth.codes or growth.new_individual:
+                # their confirms grew the catalog: the rankings listing those individuals are refreshed
+                self.controller.ahead.others_decided(set(growth.codes), growth.new_individual)
 
     def show_claim(self, claim) -> None:
         text = claim_text(claim)

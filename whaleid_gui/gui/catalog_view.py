@@ -133,7 +133,7 @@ class CatalogView(QWidget):
         self.photos.setSpacing(6)
         # a cell per photo as wide as the icon size: without it narrow thumbnails sat edge to edge
         # and their file names ran into each other (seen on the 2026-12-05 screenshots)
-        self.photos.setGridSize(QSize(212, 128))
+        self.photos.setGridSize(QSize(212, 94 + 2 * self.photos.fontMetrics().lineSpacing() + 12))  # name, date
         self.photos.setWordWrap(True)
         self.photos.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.sightings = QTableWidget(0, 5)

@@ -73,8 +73,8 @@ class MatchAhead(QObject):
         else one on its way is what the reviewer waits for (dropping it at a project's opening
         cost the first candidates a second). False when the queue is not running (the controller
         matches it itself)."""
-        if not self.running():
-            return False
+        if not self.running() or not self.plan.expects(photo_id):
+            return False  # (not in the queue's order: a decided photo, matched by a job of its own)
         self.plan.set_engine(self.controller.engine)
         if fresh or self.plan.has_ranking(photo_id):
             # asked again for a ranking the plan counts as delivered: the controller let it go
@@ -96,7 +96,7 @@ class MatchAhead(QObject):
         gone = [pid for pid, r in c.results.items() if codes is None or codes & listed_codes(r)]
         for pid in gone:
             del c.results[pid]
-            self.plan.invalidate(pid)
+        self.plan.catalog_edited(gone)  # a ranking on its way is dropped too
         if codes is None:
             self.plan.rank_everything_again()
         if c.photo_id in gone:
