@@ -154,7 +154,8 @@ def test_while_the_reviewers_action_is_drawn_another_photos_ranking_waits_betwee
     plan.yield_to_reviewer(2)  # returns at once (this would block 30 s otherwise)
 
 
-def test_a_catalog_page_change_ranks_every_photo_again_and_drops_the_one_on_its_way():
+def three_ranked_and_a_fourth_on_its_way():
+    """Photos 1-3 ranked (listing A, B, C), photo 4 claimed by the queue."""
     plan = MatchPlan()
     plan.set_engine(EngineConfig())
     plan.set_order([1, 2, 3])
@@ -162,7 +163,11 @@ def test_a_catalog_page_change_ranks_every_photo_again_and_drops_the_one_on_its_
     codes = {1: ["A"], 2: ["B"], 3: ["C"]}
     run(plan, results, codes)
     plan.set_order([1, 2, 3, 4])
-    claim = plan.claim()
+    return plan, results, codes, plan.claim()
+
+
+def test_a_catalog_page_change_ranks_every_photo_again_and_drops_the_one_on_its_way():
+    plan, results, codes, claim = three_ranked_and_a_fourth_on_its_way()
     assert claim.photo_id == 4
     plan.rank_everything_again()  # a rename or merge: no list of individuals says what changed
     plan.computed(claim)
@@ -172,14 +177,7 @@ def test_a_catalog_page_change_ranks_every_photo_again_and_drops_the_one_on_its_
 
 
 def test_a_catalog_page_edit_drops_the_rankings_that_list_it_and_the_one_on_its_way():
-    plan = MatchPlan()
-    plan.set_engine(EngineConfig())
-    plan.set_order([1, 2, 3])
-    results: dict = {}
-    codes = {1: ["A"], 2: ["B"], 3: ["C"]}
-    run(plan, results, codes)
-    plan.set_order([1, 2, 3, 4])
-    claim = plan.claim()
+    plan, results, codes, claim = three_ranked_and_a_fourth_on_its_way()
     plan.computed(claim)  # 4's ranking is on its way: it may list the merged individual too
     plan.catalog_edited([1])  # a merge of A: 1's ranking listed it
     assert plan.deliver(claim, ranking(4, "A")) == "dropped"
