@@ -60,6 +60,8 @@ def test_train_cancel_resume_compare_activate(qtbot, window, demo_project):
     vals = [r.val_map5 for r in panel.reports]
     assert panel.reports[-1].best_epoch == 1 + vals.index(max(vals))  # the first of equal bests
     assert f"holds epoch {panel.reports[-1].best_epoch}" in panel.run_label.text()  # the verdict is on screen
+    assert window.statusBar().currentMessage().startswith(
+        f"Training finished: new weights {Path(panel.outcome.weights).name}")  # not "Training started"
     weights = Path(panel.outcome.weights)
     assert weights.exists() and weights.parent == Path(demo_project) / "models"
     assert weights.with_suffix(".card.json").exists()

@@ -310,6 +310,8 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
                                f"{Path(outcome.card).name}). {run_verdict(self.start_val, self.reports)} "
                                "Comparing with the active model\u2026")
         self._record_run(outcome)
+        # the status bar said "Training started" until the next message (seen on the screenshots)
+        self.status_message.emit(f"Training finished: new weights {Path(outcome.weights).name}")
         self.run_finished.emit(outcome)
         self.compare()
 
