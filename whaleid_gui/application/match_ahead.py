@@ -116,12 +116,8 @@ class MatchPlan:
         touched. They, and every ranking on its way (it may list one too, and no list of codes
         says what a merge left), are computed anew; the ones on their way are dropped."""
         with self._lock:
-            on_way = set(self._computed) | ({self._claimed.photo_id} if self._claimed is not None else set())
-            for pid in set(photo_ids) | on_way:
-                self._generation[pid] = self._generation.get(pid, 0) + 1
-                self._fresh.pop(pid, None)
-                self._stale.discard(pid)
-                self._failed.pop(pid, None)
+            for pid in set(photo_ids) | self._on_way():
+                self._anew(pid)
         self._wake.set()
 
     def expects(self, photo_id: int) -> bool:
@@ -139,8 +135,17 @@ class MatchPlan:
             self._all_anew()
         self._wake.set()
 
+    def _anew(self, pid: int) -> None:  # under the lock: its ranking, stored or on its way, is dropped
+        self._generation[pid] = self._generation.get(pid, 0) + 1
+        self._fresh.pop(pid, None)
+        self._stale.discard(pid)
+        self._failed.pop(pid, None)
+
+    def _on_way(self) -> set[int]:  # under the lock: photos being ranked or ranked and not yet delivered
+        return set(self._computed) | ({self._claimed.photo_id} if self._claimed is not None else set())
+
     def _all_anew(self) -> None:  # under the lock
-        for pid in set(self._generation) | set(self._fresh) | set(self._order):
+        for pid in set(self._generation) | set(self._fresh) | set(self._order) | self._on_way():
             self._generation[pid] = self._generation.get(pid, 0) + 1
         self._fresh.clear()
         self._stale.clear()
@@ -177,10 +182,7 @@ class MatchPlan:
     def invalidate(self, photo_id: int) -> None:
         """Its box changed: the stored ranking is gone and a running one will be dropped."""
         with self._lock:
-            self._generation[photo_id] = self._generation.get(photo_id, 0) + 1
-            self._fresh.pop(photo_id, None)
-            self._stale.discard(photo_id)
-            self._failed.pop(photo_id, None)
+            self._anew(photo_id)
         self._wake.set()
 
     def catalog_changed(self, individuals: Iterable[str], rankings: dict[int, MatchResult],

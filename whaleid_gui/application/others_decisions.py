@@ -12,12 +12,11 @@ nothing). Qt-free.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from whaleid_gui.application.review_session import UNDO_MARGIN_MIN, minutes_ago
 from whaleid_gui.core.catalog.store_decisions import LOOKBACK
 
-UNDO_MARGIN_MIN = 2  # undos looked at again for this long (an undo keeps its decision's old id)
 CATALOG_KINDS = ("confirmed", "new_individual")  # the decisions that put a photo in the catalog
 
 
@@ -40,7 +39,7 @@ class OthersDecisions:
 
     def look(self, store: Any) -> CatalogGrowth:
         """What other reviewers changed in the catalog since the last look (nothing at the first)."""
-        undone_since = (datetime.now(timezone.utc) - timedelta(minutes=UNDO_MARGIN_MIN)).isoformat()
+        undone_since = minutes_ago(UNDO_MARGIN_MIN)  # an undo keeps its decision's old id
         rows = store.decisions_since(None if self._seen is None else self._top - LOOKBACK, undone_since)
         keys = {(d.id, d.undone) for d in rows}
         self._top = max([self._top] + [d.id for d in rows])

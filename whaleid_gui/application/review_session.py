@@ -24,7 +24,7 @@ ENCOUNTER_HOURS = 2.0  # photos of one survey taken this close together show the
 UNDO_MARGIN_MIN = 2
 
 
-def _minutes_ago(minutes: float) -> str:
+def minutes_ago(minutes: float) -> str:
     from datetime import timedelta, timezone
 
     return (datetime.now(timezone.utc) - timedelta(minutes=minutes)).isoformat()
@@ -243,7 +243,7 @@ class ReviewSession:
         self.claimed_by: Any = None  # another reviewer's claim on the photo under review
         self._seen_changes: int | None = None
         self._mark: tuple[int, int, int] | None = None  # the store's highest photo/decision/box ids seen
-        self._undone_since = _minutes_ago(UNDO_MARGIN_MIN)
+        self._undone_since = minutes_ago(UNDO_MARGIN_MIN)
         self.results: dict[int, MatchResult] = {}  # photo id -> its latest ranking
         self.rejected: dict[int, set[str]] = {}  # photo id -> codes rejected for it
         self.proposals: dict[str, BoundingBox] = {}  # resolved photo path -> proposed box
@@ -267,7 +267,7 @@ class ReviewSession:
         # what the views show now: a change from here on reloads them at the next poll
         self._seen_changes = store.change_count() if store is not None else None
         self._mark = store.changes_since(None, None)[0] if store is not None else None
-        self._undone_since = _minutes_ago(UNDO_MARGIN_MIN)
+        self._undone_since = minutes_ago(UNDO_MARGIN_MIN)
         self.read_only = bool(store is not None and store.read_only)
         self.photo_id = None
         self.photo_row = None
@@ -338,7 +338,7 @@ class ReviewSession:
         if changed:  # which photos: a few rows instead of the whole queue (1 s at 50,000 photos)
             self._mark, ids = self.store.changes_since(self._mark, self._undone_since)
             photos = None if ids is None else self.store.photos_by_id(ids)
-        self._undone_since = _minutes_ago(UNDO_MARGIN_MIN)
+        self._undone_since = minutes_ago(UNDO_MARGIN_MIN)
         self.claimed_by = self._claim()
         return Refresh(changed, self.claimed_by, photos)
 

@@ -71,9 +71,8 @@ class CatalogPoll(QObject):
             except Exception as exc:  # tried again at the next change (its marks did not move)
                 self.controller.status_message.emit(f"Could not read other reviewers' decisions: {exc}")
                 return
-            if growth.codes or growth.new_individual:
-                # their confirms grew the catalog: the rankings listing those individuals are refreshed
-                self.controller.ahead.others_decided(set(growth.codes), growth.new_individual)
+            # their confirms grew the catalog: the rankings listing those individuals are refreshed
+            self.controller.ahead.others_decided(set(growth.codes), growth.new_individual)
 
     def show_claim(self, claim) -> None:
         text = claim_text(claim)

@@ -96,9 +96,10 @@ class MatchAhead(QObject):
         gone = [pid for pid, r in c.results.items() if codes is None or codes & listed_codes(r)]
         for pid in gone:
             del c.results[pid]
-        self.plan.catalog_edited(gone)  # a ranking on its way is dropped too
         if codes is None:
             self.plan.rank_everything_again()
+        else:
+            self.plan.catalog_edited(gone)  # a ranking on its way is dropped too
         if c.photo_id in gone:
             c.start_matching()
         self._order_timer.start()
