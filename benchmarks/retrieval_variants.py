@@ -206,22 +206,31 @@ def map5(best: np.ndarray, imp: np.ndarray, names: list[str], truth: list[str]) 
     return real_sets.metrics(predictions, truth)["map5"]
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def sets_and_maps(doc: str) -> tuple[list, np.ndarray, np.ndarray, dict[str, int]] | None:
+    """The command line's --work cache: (fins + nyala splits, feature maps, valid regions, path ->
+    row), or None (said on stderr) when no real set is on this machine."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", default="/tmp/whaleid-retrieval-variants", help="the feature maps' cache")
     args = parser.parse_args()
     sets = real_sets.available()
     splits = sets.get("fins", []) + sets.get("nyala", [])
     if not splits:
         print(f"no real set under {real_sets.SHARED}", file=sys.stderr)
-        return 1
+        return None
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     paths = sorted({p for s in splits for p in s.ref_paths + s.query_paths})
     t0 = time.perf_counter()
     maps, valid = feature_maps(paths, work / f"maps{SIZE}.npz")
     print(f"{len(paths)} photos' feature maps in {time.perf_counter() - t0:.0f} s")
-    index = {p: i for i, p in enumerate(paths)}
+    return splits, maps, valid, {p: i for i, p in enumerate(paths)}
+
+
+def main() -> int:
+    loaded = sets_and_maps(__doc__)
+    if loaded is None:
+        return 1
+    splits, maps, valid, index = loaded
     rows: dict[str, list[float]] = {}
     for split in splits:
         ri = [index[p] for p in split.ref_paths]
