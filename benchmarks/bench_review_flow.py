@@ -8,7 +8,9 @@ Default settings of a new project: the general model (imagenet) at its own input
 re-ranking on, threshold auto. The catalog is synthetic flukes (core/synthetic.py: 4 photos of
 each individual, 640x427 JPEG), imported with their boxes; the survey photos to review are other
 photos of catalogued whales (one each) and of whales not in the catalog (1 in 5), their boxes
-accepted (source "proposed"), so the queue can match them all.
+accepted (source "proposed"), so the queue can match them all. --survey-side 6000 enlarges the
+survey photos to a 24 MP field camera's frame (their own catalog folder, catalog-N-survey6000):
+what the box editor, the query crop and the queue's features then cost.
 
 Per catalog size, two steps in separate processes:
 1. prepare (once; the folder is reused): render, import, and one full preparation of the matcher
@@ -46,7 +48,7 @@ SECTION = "## Review flow (benchmarks/bench_review_flow.py)"
 
 
 # ------------------------------------------------------------------------------ 1. prepare
-def prepare(folder: Path, n_catalog: int, n_survey: int) -> dict:
+def prepare(folder: Path, n_catalog: int, n_survey: int, survey_side: int = 640) -> dict:
     from whaleid_gui.application.imports import import_catalog_into
     from whaleid_gui.application.match_photos import oriented_refs, prepared_matcher
     from whaleid_gui.application.project_engine import EngineConfig, project_engine
@@ -69,6 +71,13 @@ def prepare(folder: Path, n_catalog: int, n_survey: int) -> dict:
                 for i in range(known)]
         jobs += [_Job(f"survey_{known + i:04d}.jpg", "?", 100_000 + i, 2, 0) for i in range(n_survey - known)]
         survey = _render_jobs(photos / "survey", jobs, (640, 427), 0, 90, None)
+        scale = survey_side / 640  # a field camera's frame: the same picture, enlarged
+        if scale != 1:
+            from PIL import Image
+
+            for row in survey:
+                path = photos / "survey" / row.image
+                Image.open(path).resize((survey_side, round(427 * scale)), Image.Resampling.BICUBIC).save(path, quality=92)
         out["render_s"] = time.perf_counter() - t
         t = time.perf_counter()
         store = ProjectStore.create(project)
@@ -78,7 +87,8 @@ def prepare(folder: Path, n_catalog: int, n_survey: int) -> dict:
             for row in survey:
                 p = store.add_photo(photos / "survey" / row.image, survey="Bench survey")
                 b = row.box
-                store.set_box(p.id, BoundingBox(b.x0, b.y0, b.x1, b.y1), source="proposed")
+                store.set_box(p.id, BoundingBox(b.x0 * scale, b.y0 * scale, b.x1 * scale, b.y1 * scale),
+                              source="proposed")
         finally:
             store.close()
         out["import_s"] = time.perf_counter() - t
@@ -257,7 +267,7 @@ def review_copy(folder: Path) -> Path:
 def child(args) -> int:
     folder = Path(args.folder)
     if args.step == "prepare":
-        result = prepare(folder, args.size, args.survey)
+        result = prepare(folder, args.size, args.survey, args.survey_side)
     else:
         result = review(review_copy(folder), args.review, args.think)
     print("RESULT " + json.dumps(result), flush=True)
@@ -266,7 +276,8 @@ def child(args) -> int:
 
 def run_child(step: str, folder: Path, size: int, a) -> dict:
     cmd = [sys.executable, __file__, "--child", step, "--folder", str(folder), "--sizes", str(size),
-           "--survey", str(a.survey), "--review", str(a.review), "--think", str(a.think)]
+           "--survey", str(a.survey), "--review", str(a.review), "--think", str(a.think),
+           "--survey-side", str(a.survey_side)]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=4 * 3600)
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     if proc.returncode != 0 or not line:
@@ -280,6 +291,8 @@ def main() -> int:
     p.add_argument("--survey", type=int, default=30, help="survey photos to review (boxes accepted)")
     p.add_argument("--review", type=int, default=20, help="photos reviewed with one key each")
     p.add_argument("--think", type=float, default=1.5, help="seconds the reviewer looks before the key")
+    p.add_argument("--survey-side", type=int, default=640,
+                   help="survey photos' width in pixels (6000: a 24 MP field camera's frame, enlarged)")
     p.add_argument("--dir", default=os.environ.get("WHALEID_BENCH_DIR", str(Path(tempfile.gettempdir()) / "whaleid-flow")))
     p.add_argument("--child", choices=["prepare", "review"])
     p.add_argument("--folder")
@@ -289,7 +302,7 @@ def main() -> int:
         return child(a)
     runs = []
     for size in a.sizes:
-        folder = Path(a.dir) / f"catalog-{size}"
+        folder = Path(a.dir) / (f"catalog-{size}" + (f"-survey{a.survey_side}" if a.survey_side != 640 else ""))
         folder.mkdir(parents=True, exist_ok=True)
         load0 = os.getloadavg()
         prep = run_child("prepare", folder, size, a)
@@ -305,7 +318,8 @@ def main() -> int:
 
 def write_results(runs: list[dict], a) -> None:
     cmd = "QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/bench_review_flow.py " + \
-          f"--sizes {' '.join(str(r['size']) for r in runs)} --survey {a.survey} --review {a.review} --think {a.think}"
+          f"--sizes {' '.join(str(r['size']) for r in runs)} --survey {a.survey} --review {a.review} --think {a.think}" + \
+          (f" --survey-side {a.survey_side}" if a.survey_side != 640 else "")
     lines = [
         SECTION, "",
         f"Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. Machine: {os.cpu_count()} CPU cores "

@@ -440,3 +440,24 @@ def test_file_sha1_is_remembered_only_while_the_file_is_unchanged(tmp_path, monk
     photo.write_bytes(b"a longer forth survey")  # rewritten in place, size and mtime kept (`cp -p`)
     os.utime(photo, ns=(kept, kept))
     assert file_sha1(photo) == hashlib.sha1(b"a longer forth survey").hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Decoded only as finely as a screen needs (min_scale)
+
+
+def test_a_jpeg_decodes_smaller_when_asked_never_below_the_scale_and_oriented(tmp_path):
+    arr = np.zeros((160, 320, 3), dtype=np.uint8)
+    arr[:, 160:] = 255  # left half black, right half white
+    Image.fromarray(arr).save(tmp_path / "a.jpg", quality=95)
+    Image.fromarray(arr).save(tmp_path / "a.png")
+    quarter = load_image(tmp_path / "a.jpg", min_scale=0.25)
+    assert quarter.size == (80, 40)  # the decoder's own 1/4, not a resize afterwards
+    g = np.asarray(quarter.convert("L")).astype(int)
+    assert g[20, 10] < 30 and g[20, 70] > 225
+    assert load_image(tmp_path / "a.jpg", min_scale=0.3).size == (160, 80)  # 1/4 would be below 0.3
+    assert load_image(tmp_path / "a.png", min_scale=0.25).size == (320, 160)  # other formats whole
+    _exif_jpeg(tmp_path / "o6.jpg", 6)
+    turned = load_image(tmp_path / "o6.jpg", min_scale=0.5)
+    assert turned.size == (10, 20)  # half of the oriented 20 x 40
+    assert np.asarray(turned.convert("L"))[1, 8] > 150  # the marker went top-right, as whole

@@ -10,12 +10,17 @@ from whaleid_gui.gui.box_editor import BoxEditor, BoxState, qimage_from_array
 from gestures import drag
 
 
-def make_editor(qtbot, w=400, h=200):
+def shown_editor(qtbot, view_w=600, view_h=400) -> BoxEditor:
     ed = BoxEditor()
     qtbot.addWidget(ed)
-    ed.resize(600, 400)
+    ed.resize(view_w, view_h)
     ed.show()
     qtbot.waitExposed(ed)
+    return ed
+
+
+def make_editor(qtbot, w=400, h=200):
+    ed = shown_editor(qtbot)
     img = np.full((h, w, 3), 90, np.uint8)
     ed.set_image(qimage_from_array(img))
     return ed
@@ -97,3 +102,44 @@ def test_unreadable_message(qtbot):
     ed = make_editor(qtbot)
     ed.show_message("photo.jpg: not an image")
     assert not ed.has_image() and "not an image" in ed._message.text()
+
+
+def test_a_photo_shown_smaller_than_it_is_keeps_boxes_and_zoom_in_its_own_pixels(qtbot):
+    """load_view_image gives a large photo's pixels at screen size; the box stays in the photo's."""
+    ed = shown_editor(qtbot)
+    ed.set_image(qimage_from_array(np.full((100, 200, 3), 90, np.uint8)), photo_size=(800, 400))
+    assert ed.image_size == (800, 400)
+    ed.set_box(BoundingBox(100, 50, 700, 350))
+    with qtbot.waitSignal(ed.box_drawn) as sig:
+        ed.delete_box()
+        drag(qtbot, ed, view_point(ed, 200, 100), view_point(ed, 600, 300))
+    box = sig.args[0]
+    assert abs(box.x0 - 200) < 6 and abs(box.x1 - 600) < 6 and abs(box.y1 - 300) < 6  # photo pixels
+    # fit shows the whole photo: its corners are inside the view, at its own size
+    ed.fit()
+    for x, y in ((0, 0), (800, 400)):
+        assert ed.viewport().rect().adjusted(-2, -2, 2, 2).contains(view_point(ed, x, y))
+    assert ed.zoom_factor() < 1.0  # 800 photo pixels into a 600 px view
+
+
+def test_zooming_in_past_a_smaller_photos_pixels_asks_once_for_its_own_and_keeps_the_rest(qtbot):
+    ed = shown_editor(qtbot, 300, 200)
+    wanted = []
+    ed.full_pixels_wanted.connect(lambda: wanted.append(1))
+    ed.set_image(qimage_from_array(np.full((200, 400, 3), 90, np.uint8)), photo_size=(800, 400))
+    assert wanted == []  # at fit one pixel shown covers less than one screen pixel
+    ed.set_box(BoundingBox(100, 50, 700, 350))
+    ed.one_to_one()
+    assert wanted == [1]  # 1:1 would enlarge each pixel shown to two screen pixels
+    ed.zoom_by(2.0)
+    assert wanted == [1]  # asked once
+    zoom = ed.zoom_factor()
+    ed.set_full_pixels(qimage_from_array(np.full((400, 800, 3), 200, np.uint8)))
+    assert ed.displayed_image().size().toTuple() == (800, 400) and ed.image_size == (800, 400)
+    assert ed.box == BoundingBox(100, 50, 700, 350) and ed.zoom_factor() == zoom
+    assert ed.undo()  # the box's history stays
+    # a photo shown at its own size never asks
+    ed.set_image(qimage_from_array(np.full((40, 80, 3), 90, np.uint8)))
+    ed.one_to_one()
+    ed.zoom_by(4.0)
+    assert wanted == [1]

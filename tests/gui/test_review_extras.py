@@ -203,3 +203,27 @@ def test_sibling_strip_under_the_query_jumps_to_the_photo(qtbot, window, demo_pr
     assert window.queue.current_id() == target and not window.queue.hide_unusable.isChecked()
     qtbot.waitUntil(lambda: window.editor.has_image(), timeout=20_000)
     assert first.id in r.sibling_ids() and target not in r.sibling_ids()
+
+
+def test_a_photo_larger_than_the_screen_needs_comes_smaller_with_its_box_in_its_own_pixels(
+        qtbot, window, demo_project, monkeypatch):
+    """A field camera's photo is shown at screen size (decoded smaller: fast, and light on the GUI
+    thread); its box, proposals and drawing stay in the photo's own pixels."""
+    from whaleid_gui.application import photo_display
+    from whaleid_gui.core.photo_files import image_size
+
+    monkeypatch.setattr(photo_display, "VIEW_MIN_SIDE", 32)  # the demo's photos play large ones
+    monkeypatch.setattr(photo_display, "VIEW_MAX_SIDE", 64)
+    assert window.open_project(str(demo_project))
+    ed = window.editor
+    qtbot.waitUntil(lambda: ed.has_image(), timeout=20_000)
+    photo = window.store.photo(window.controller.photo_id)
+    width, height = image_size(photo.path)
+    assert max(width, height) > 64
+    assert 32 <= max(ed._original.width(), ed._original.height()) <= 64
+    assert ed.image_size == (width, height)
+    stored = window.store.box(photo.id)
+    if stored is not None:
+        assert ed.box == stored.box
+    rect = ed._pixmap_item.sceneBoundingRect()  # the pixels cover the photo's whole extent
+    assert abs(rect.width() - width) < 1 and abs(rect.height() - height) < 1

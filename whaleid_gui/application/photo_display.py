@@ -6,6 +6,7 @@ one keypoint_evidence maps the matched points into.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generator
 
@@ -13,15 +14,11 @@ from whaleid_gui.application.events import Thumbnail, ThumbnailFailed
 from whaleid_gui.core.boxes import BoundingBox
 
 DISPLAY_MARGIN = 0.05  # share of the box's size shown around it
-
-
-def load_photo_rgb(path: str | Path):
-    """The photo as an (H, W, 3) uint8 array; ImageError names the file when unreadable."""
-    import numpy as np
-
-    from whaleid_gui.core.photo_files import load_image
-
-    return np.asarray(load_image(path))
+# The box editor's photo: a JPEG decodes at the smallest of 1/1, 1/2, 1/4, 1/8 of its size whose
+# longest side is at least VIEW_MIN_SIDE (a full-HD editor at fit: a 24 MP frame at half size,
+# 3000 px, with no resize after); larger than VIEW_MAX_SIDE (other formats), it is shrunk to it.
+VIEW_MIN_SIDE = 1600
+VIEW_MAX_SIDE = 4096
 
 
 def display_region(box: BoundingBox | None, width: int, height: int,
@@ -42,11 +39,15 @@ def crop_rgb(path: str | Path, box: BoundingBox | None, rotation: int = 0, flip:
     from PIL import Image
 
     from whaleid_gui.core.images import orient
-    from whaleid_gui.core.photo_files import load_image
+    from whaleid_gui.core.photo_files import image_size, load_image
 
-    image = load_image(path)
+    width, height = image_size(path)
+    x0, y0, x1, y1 = display_region(box, width, height, margin)
+    # decoded only as finely as the crop is shown (a 96 px thumbnail of a 24 MP photo: 1/8)
+    image = load_image(path, min_scale=min(1.0, max_side / max(x1 - x0, y1 - y0, 1)))
     if box is not None:
-        image = image.crop(display_region(box, image.width, image.height, margin))
+        sx, sy = image.width / width, image.height / height
+        image = image.crop((round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy)))
     image = orient(image, rotation, flip)
     image.thumbnail((max_side, max_side), Image.Resampling.BILINEAR)
     return np.asarray(image.convert("RGB"))
@@ -81,9 +82,32 @@ def project_thumbnails(folder: str | Path, items: list[tuple[int, str]],
     return (yield from thumbnails([(key, path, boxes[key].box if key in boxes else None) for key, path in items], size))
 
 
-def load_view(path: str | Path):
-    """Worker job: the full photo for the box editor (ImageError -> errored signal)."""
-    return load_photo_rgb(path)
+@dataclass(frozen=True)
+class PhotoView:
+    """The photo as the box editor shows it: pixels at screen size, and the photo's own size, the
+    space its boxes live in."""
+
+    rgb: Any  # (h, w, 3) uint8
+    width: int
+    height: int
+
+
+def load_view(path: str | Path, whole: bool = False) -> PhotoView:
+    """Worker job: the photo for the box editor (ImageError -> errored signal). A field camera's
+    24 MP photo whole cost the window 40-80 ms to take in; this is what a screen shows. whole:
+    at its own size (the editor zoomed in past what it shows)."""
+    import numpy as np
+    from PIL import Image
+
+    from whaleid_gui.core.photo_files import image_size, load_image
+
+    width, height = image_size(path)
+    if whole:
+        return PhotoView(np.asarray(load_image(path)), width, height)
+    image = load_image(path, min_scale=min(1.0, VIEW_MIN_SIDE / max(width, height, 1)))
+    if max(image.size) > VIEW_MAX_SIDE:
+        image.thumbnail((VIEW_MAX_SIDE, VIEW_MAX_SIDE), Image.Resampling.BILINEAR)
+    return PhotoView(np.asarray(image), width, height)
 
 
 def photos_of(store, individual_id: int) -> list:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QGraphicsView,
 )
 
+from whaleid_gui.application import photo_display
 from whaleid_gui.application.review_session import BoxState
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.gui.box_geometry import HANDLES, handle_point
@@ -30,6 +31,10 @@ from whaleid_gui.gui.display_adjust import adjust_image
 
 ZOOM_STEP = 1.25
 ZOOM_MIN, ZOOM_MAX = 0.02, 40.0
+
+# A photo shown smaller than it is (load_view_image) gets its own pixels once one pixel shown would
+# cover more than this many screen pixels (zoomed in; 1:1): the notches sharp, not enlarged.
+SHARP_LIMIT = 1.25
 
 BOX_COLOR = QColor("#ffb000")
 PROPOSAL_COLOR = QColor("#37c8ff")
@@ -49,6 +54,14 @@ def qimage_from_array(rgb) -> QImage:
     return img.copy()
 
 
+def load_view_image(path: str, whole: bool = False) -> tuple[QImage, tuple[int, int]]:
+    """Worker job: the box editor's photo (photo_display.load_view; whole: at its own size) as a
+    QImage in the screen's own format, made here: a QPixmap takes it without a copy (a 6 MP
+    RGB888 image: 9-10 ms of the GUI thread), and the photo's size."""
+    view = photo_display.load_view(path, whole)
+    return qimage_from_array(view.rgb).convertToFormat(QImage.Format.Format_RGB32), (view.width, view.height)
+
+
 class BoxEditor(BoxGestures, QGraphicsView):
     box_drawn = Signal(object)  # BoundingBox
     box_moved = Signal(object)  # BoundingBox
@@ -58,6 +71,7 @@ class BoxEditor(BoxGestures, QGraphicsView):
     proposal_accepted = Signal(object)  # BoundingBox
     state_changed = Signal(object)  # BoxState, after every edit, undo and redo
     zoom_changed = Signal(float)
+    full_pixels_wanted = Signal()  # zoomed in past the pixels of a photo shown smaller (set_full_pixels)
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -122,13 +136,17 @@ class BoxEditor(BoxGestures, QGraphicsView):
         self._redo: list[BoxState] = []
         self._read_only = False
         self._original: QImage | None = None  # the photo as loaded; the pixmap may be adjusted
+        self._reduced = False  # shown smaller than it is, its own pixels not asked for yet
+        self.zoom_changed.connect(self._want_full_pixels)
         self._adjust: tuple[int, int] = (0, 0)  # brightness, contrast (display only)
         self._reset_gesture()  # the mouse's drag state (box_gestures)
 
     # ----------------------------------------------------------------- content
     def set_image(self, image: QImage | None, state: BoxState | None = None,
-                  proposal: BoundingBox | None = None) -> None:
-        """Show a new photo with its stored box; clears undo history (it is per photo)."""
+                  proposal: BoundingBox | None = None, photo_size: tuple[int, int] | None = None) -> None:
+        """Show a new photo with its stored box; clears undo history (it is per photo).
+        photo_size: the photo's own size when `image` shows it smaller (load_view_image): the
+        scene, boxes and zoom stay in the photo's pixels."""
         self._message.hide()
         if image is None or image.isNull():
             self._original = None
@@ -137,7 +155,9 @@ class BoxEditor(BoxGestures, QGraphicsView):
         else:
             self._original = image
             self._pixmap_item.setPixmap(QPixmap.fromImage(adjust_image(image, *self._adjust)))
-            self._image_size = (image.width(), image.height())
+            self._image_size = photo_size or (image.width(), image.height())
+            self._fit_pixels(image)
+            self._reduced = self._image_size != (image.width(), image.height())
         self._pixmap_item.show()
         self._state = state or BoxState()
         self._proposal = proposal
@@ -150,9 +170,35 @@ class BoxEditor(BoxGestures, QGraphicsView):
         self._refresh_items()
         self.fit()
 
+    def set_full_pixels(self, image: QImage) -> None:
+        """The photo shown smaller, now at its own size: only the pixels change (box, zoom, undo
+        history and adjustment stay)."""
+        if self._original is None or image.isNull():
+            return
+        self._original = image
+        self._pixmap_item.setPixmap(QPixmap.fromImage(adjust_image(image, *self._adjust)))
+        self._fit_pixels(image)
+        self._reduced = False
+
+    def _fit_pixels(self, image: QImage) -> None:
+        """The pixels cover the photo's extent in the scene (its own pixels), each axis apart:
+        the sides of a photo shown smaller are rounded."""
+        w, h = self._image_size
+        self._pixmap_item.setTransform(QTransform.fromScale(w / image.width(), h / image.height()))
+
+    def _want_full_pixels(self) -> None:
+        """Asked once per photo, when a pixel shown would cover more than SHARP_LIMIT screen pixels."""
+        if not self._reduced or self._original is None:
+            return
+        shown = self.zoom_factor() * self._image_size[0] / self._original.width() * self.devicePixelRatioF()
+        if shown > SHARP_LIMIT:
+            self._reduced = False  # asked
+            self.full_pixels_wanted.emit()
+
     def show_message(self, text: str) -> None:
         """Replace the photo by a message (unreadable photo, no photo selected)."""
         self._original = None
+        self._reduced = False
         self._pixmap_item.setPixmap(QPixmap())
         self._pixmap_item.hide()
         self._image_size = (0, 0)

@@ -183,6 +183,7 @@ class MainWindow(WindowMenus, WindowStatus, WindowProjects, WindowSharing, QMain
         if running and not self.ask("Work is running", f"{', '.join(running)} still running. Stop it and quit?"):
             event.ignore()
             return
+        self.controller.pixels.forget()  # nothing more loaded ahead while the work stops
         if not self.stop_work(self.QUIT_WAIT_MS):  # Qt must never destroy a running QThread
             self.show_error(f"{', '.join(self.running_work(all_jobs=True))} did not stop within "
                             f"{self.QUIT_WAIT_MS / 1000:g} s, so WhaleID stays open. Quit again once it has stopped.")

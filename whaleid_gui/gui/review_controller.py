@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QImage
 
-from whaleid_gui.application import box_proposals, engine_process, match_photos, photo_display
+from whaleid_gui.application import box_proposals, engine_process, match_photos
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.application.review_session import (
@@ -38,6 +39,7 @@ from whaleid_gui.gui.encounter_batch import EncounterBatchController
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.gui.match_ahead import MatchAhead
 from whaleid_gui.gui.match_review import MatchReviewPanel
+from whaleid_gui.gui.photo_pixels import PhotoPixels
 from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.photo_review_info import PhotoReviewInfo
 from whaleid_gui.gui.queue_pictures import QueuePictures
@@ -77,6 +79,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.decisions = BackgroundDecisions(self)  # confirms recorded in workers, in order
         self.ahead = MatchAhead(self)  # matches the photos with a box before they are opened
         self.queue_reader = QueueReader(self)  # a large project's list is read in a worker
+        self.pixels = PhotoPixels(pool, queue, editor, self.session)  # the next photo's loaded ahead
 
         queue.photo_selected.connect(self.show_photo)
         editor.state_changed.connect(self._on_box_edited)
@@ -122,6 +125,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.folder = folder
         self.candidates.folder = self.pictures.folder = folder
         self.candidates.forget_hidden_pick()  # another project: the last one's pick is not drawn
+        self.pixels.forget()
         self.session.open(store, box_proposals.load_proposals(store, folder) if store is not None and folder is not None else {})
         self.ahead.restart()
         self.editor.set_read_only(self.read_only)
@@ -167,6 +171,7 @@ class ReviewController(PhotoReviewInfo, QObject):
     def show_photo(self, photo_id: int) -> None:
         self.review.new_bar.hide()
         if photo_id is None or photo_id < 0 or self.store is None:
+            self.pixels.ahead_of(None)
             if self.store is not None:
                 self.session.show(None)
             self.editor.show_message("No photo in this list")
@@ -183,13 +188,13 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.review.set_photo_meta(photo_id, photo.quality, photo.comment)
         self._show_siblings(photo)
         self.editor.show_message(f"Loading {photo.path.name}\u2026")
-        w = Worker(photo_display.load_view, str(photo.path), name="photo")
-        w.result.connect(lambda arr, pid=photo_id, path=photo.path: self._on_photo_loaded(pid, arr, path))
-        w.errored.connect(lambda exc, pid=photo_id: self._on_photo_error(pid, error_text(exc)))
-        self.pool.start("photo", w)
+        self.pixels.view(photo_id, photo.path, state,
+                         lambda view, pid=photo_id, path=photo.path: self._on_photo_loaded(pid, view, path),
+                         lambda exc, pid=photo_id: self._on_photo_error(pid, error_text(exc)))
         self._show_review_for(photo, state)
+        self.pixels.ahead_of(photo_id)
 
-    def _on_photo_loaded(self, photo_id: int, arr, path: str | Path) -> None:
+    def _on_photo_loaded(self, photo_id: int, view: tuple[QImage, tuple[int, int]], path: str | Path) -> None:
         if photo_id != self.photo_id:
             return
         # the state now, not when loading began: an undo/redo may have changed the box meanwhile
@@ -198,7 +203,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         # only for a photo without a box: the lookup resolves the path, a system call per folder,
         # each one giving the GIL to a worker (8 ms of an opening stall when made for every photo)
         proposal = self.session.proposal_for(path) if state.box is None else None
-        self.editor.set_image(qimage_from_array(arr), state, proposal)
+        self.editor.set_image(view[0], state, proposal, view[1])  # view: (pixels, the photo's size)
 
     def _on_photo_error(self, photo_id: int, reason: str) -> None:
         """An unreadable photo: say why in place, mark it in the queue, the rest goes on."""
@@ -218,7 +223,9 @@ class ReviewController(PhotoReviewInfo, QObject):
             self.review.set_query(None, photo_caption(photo), "no box yet")
             self.compare.set_query(None, f"Query: {photo_caption(photo)}", "no box yet")
             return
-        self._load_query_crop(photo, state)
+        cap = photo_caption(photo)
+        self.pixels.query_crop(photo.id, photo.path, state, lambda arr, pid=photo.id: self._on_query_crop(pid, arr, cap),
+                               lambda exc, pid=photo.id: self._on_query_crop(pid, None, cap, error_text(exc)))
         if photo.id in self.results:
             # Stored candidates are drawn at a later event-loop turn: the new photo and its cards
             # in one turn kept the window from repainting for 80-120 ms (issue 15's stall target is
@@ -243,19 +250,13 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.candidates.load_candidate_thumbs(cached)
         self.ahead.mark_if_stale(photo_id)
 
-    def _load_query_crop(self, photo, state: BoxState) -> None:
-        w = Worker(photo_display.crop_rgb, str(photo.path), state.box, state.rotation, state.flip, 800, name="query")
-        cap = photo_caption(photo)
-        w.result.connect(lambda arr, pid=photo.id: self._on_query_crop(pid, arr, cap))
-        w.errored.connect(lambda exc: self.review.set_query(None, cap, error_text(exc)))
-        self.pool.start("query-crop", w)
-
-    def _on_query_crop(self, photo_id: int, arr, caption: str) -> None:
+    def _on_query_crop(self, photo_id: int, arr, caption: str, error: str = "") -> None:
         if photo_id != self.photo_id:
-            return
-        img = qimage_from_array(arr)
-        self.review.set_query(img, caption)
-        self.compare.set_query(img, f"Query: {caption}")
+            return  # an earlier photo's crop, or its failure
+        img = None if arr is None else qimage_from_array(arr)
+        self.review.set_query(img, caption, error)
+        if img is not None:  # a failure is said under the query; Compare keeps what it had
+            self.compare.set_query(img, f"Query: {caption}")
 
     # ------------------------------------------------------------------ box edits
     def _on_box_edited(self, state: BoxState) -> None:

@@ -118,6 +118,7 @@ class WindowProjects:
                                     f"{', '.join(running)} still running. Stop it and close the project?"):
             self.say("The project stays open: work is still running")
             return False
+        self.controller.pixels.forget()  # nothing more loaded ahead while the work stops
         if not self.stop_work(self.CLOSE_WAIT_MS):
             self.show_error(f"{', '.join(self.running_work(all_jobs=True))} did not stop within "
                             f"{self.CLOSE_WAIT_MS / 1000:g} s; the project stays open. Try again when it has stopped.")

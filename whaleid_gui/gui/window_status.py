@@ -19,7 +19,8 @@ QUIET_JOBS = frozenset({"thumbnails", "catalog thumbs", "candidate thumbs", "ind
                         "match ahead",  # the background match queue: its work is redone on reopening
                         "queue list",  # a large project's photo list being read: read again on reopening
                         "encounter ranking", "encounter thumbs", "heat map",  # the encounter preview, Compare's map
-                        "decision"})  # a confirm being recorded: closing waits for it (finish_decisions)
+                        "decision",  # a confirm being recorded: closing waits for it (finish_decisions)
+                        "next photo"})  # the photo after the one shown, loaded ahead
 
 
 class WindowStatus:
