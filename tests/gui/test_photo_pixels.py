@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
+from whaleid_gui.application.review_session import BoxState
 from whaleid_gui.core.boxes import BoundingBox
 
 
@@ -67,3 +68,16 @@ def test_zooming_in_past_the_pixels_shown_brings_the_photos_own(qtbot, window, d
     assert ed.image_size == (width, height) and ed.box == box and ed.zoom_factor() == zoom == 1.0
     shown = ed.displayed_image()
     assert (shown.width(), shown.height()) == (width, height)
+
+
+def test_a_crop_arriving_after_its_box_was_deleted_is_not_shown(qtbot, window, demo_project):
+    c, ed, nxt = _open_and_wait_for_the_next(qtbot, window, demo_project)
+    window.store.set_box(nxt, BoundingBox(2, 3, 40, 30), source="manual")  # its crop: a worker's, not ahead
+    window.activateWindow()
+    qtbot.keyClick(window.editor, Qt.Key.Key_J)
+    assert c.photo_id == nxt and c.session.photo_state.box is not None
+    ed.state_changed.emit(BoxState())  # the box deleted before its crop arrived (no event has run since the key)
+    qtbot.waitUntil(lambda: not window.pool.running("query-crop"), timeout=20_000)
+    qtbot.wait(300)  # the crop's result, had it been taken, is drawn by now
+    assert c.session.photo_state.box is None and window.store.box(nxt) is None
+    assert window.compare._query_image is None and window.review.query_view.pixmap().isNull()

@@ -137,7 +137,6 @@ class BoxEditor(BoxGestures, QGraphicsView):
         self._read_only = False
         self._original: QImage | None = None  # the photo as loaded; the pixmap may be adjusted
         self._reduced = False  # shown smaller than it is, its own pixels not asked for yet
-        self.zoom_changed.connect(self._want_full_pixels)
         self._adjust: tuple[int, int] = (0, 0)  # brightness, contrast (display only)
         self._reset_gesture()  # the mouse's drag state (box_gestures)
 
@@ -187,7 +186,9 @@ class BoxEditor(BoxGestures, QGraphicsView):
         self._pixmap_item.setTransform(QTransform.fromScale(w / image.width(), h / image.height()))
 
     def _want_full_pixels(self) -> None:
-        """Asked once per photo, when a pixel shown would cover more than SHARP_LIMIT screen pixels."""
+        """Asked once per photo, when the reviewer zooms in (the wheel, 1:1) so far that a pixel
+        shown would cover more than SHARP_LIMIT screen pixels. Not at fit: on a high-density screen
+        every photo would then load whole, the stall the smaller pixels are there to avoid."""
         if not self._reduced or self._original is None:
             return
         shown = self.zoom_factor() * self._image_size[0] / self._original.width() * self.devicePixelRatioF()
@@ -348,6 +349,7 @@ class BoxEditor(BoxGestures, QGraphicsView):
         self._apply_view_transform(scale=1.0)
         self.centerOn(center)
         self.zoom_changed.emit(1.0)
+        self._want_full_pixels()
 
     def zoom_by(self, factor: float, anchor_view: QPointF | None = None) -> None:
         """Zoom keeping the photo point under ``anchor_view`` (view coords) where it is."""
@@ -364,6 +366,7 @@ class BoxEditor(BoxGestures, QGraphicsView):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + int(round(now.x() - anchor_view.x())))
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + int(round(now.y() - anchor_view.y())))
         self.zoom_changed.emit(self.zoom_factor())
+        self._want_full_pixels()
 
     def _apply_view_transform(self, scale: float | None = None) -> None:
         s = self.zoom_factor() if scale is None else scale

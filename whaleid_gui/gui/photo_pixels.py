@@ -67,6 +67,7 @@ class PhotoPixels(QObject):
         not depend on its box: loaded ahead, they serve after a box edit too."""
         def now() -> None:
             self._start("photo", Worker(load_view_image, str(path), name="photo"), done, failed)
+        self._waiting = {}  # a photo shown (view() comes first): what earlier ones waited for is moot
         self._serve("view", (photo_id, str(path)), done, now)
 
     def query_crop(self, photo_id: int, path: Path, state: BoxState, done: Callable, failed: Callable) -> None:
@@ -81,6 +82,7 @@ class PhotoPixels(QObject):
         self._after = photo_id
         if photo_id is None:
             self._timer.stop()
+            self._waiting = {}
         else:
             self._timer.start()
 
@@ -123,13 +125,15 @@ class PhotoPixels(QObject):
         key = (row.id, str(row.path), state)
         if key == self._next and (self._loading or self._kept):
             return  # loading, or loaded and not taken yet
-        for _done, now in self._waiting.values():
-            now()  # the job they wait for is replaced below
-        self._next, self._loading, self._kept, self._waiting = key, True, {}, {}
+        if self._loading and self._waiting:
+            self._timer.start()  # the photo shown still waits for its pixels: the next one after them
+            return
+        self._next, self._kept = key, {}  # nobody waits here: a waiter keeps its job (above)
         w = Worker(_both, key[1], key[2], name="next photo")
         w.result.connect(lambda got, k=key: self._keep(k, got))
         w.finished.connect(lambda k=key: self._over(k))
         self._pool.start("next-photo", w)  # its error, if any, is for the photo's own load to say
+        self._loading = True
 
     def _whole(self) -> None:
         """The editor zoomed in past the pixels it shows: the photo's own, from a worker."""

@@ -224,8 +224,8 @@ class ReviewController(PhotoReviewInfo, QObject):
             self.compare.set_query(None, f"Query: {photo_caption(photo)}", "no box yet")
             return
         cap = photo_caption(photo)
-        self.pixels.query_crop(photo.id, photo.path, state, lambda arr, pid=photo.id: self._on_query_crop(pid, arr, cap),
-                               lambda exc, pid=photo.id: self._on_query_crop(pid, None, cap, error_text(exc)))
+        self.pixels.query_crop(photo.id, photo.path, state, lambda arr, pid=photo.id: self._on_query_crop(pid, arr, cap, state),
+                               lambda exc, pid=photo.id: self._on_query_crop(pid, None, cap, state, error_text(exc)))
         if photo.id in self.results:
             # Stored candidates are drawn at a later event-loop turn: the new photo and its cards
             # in one turn kept the window from repainting for 80-120 ms (issue 15's stall target is
@@ -250,9 +250,9 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.candidates.load_candidate_thumbs(cached)
         self.ahead.mark_if_stale(photo_id)
 
-    def _on_query_crop(self, photo_id: int, arr, caption: str, error: str = "") -> None:
-        if photo_id != self.photo_id:
-            return  # an earlier photo's crop, or its failure
+    def _on_query_crop(self, photo_id: int, arr, caption: str, state: BoxState, error: str = "") -> None:
+        if photo_id != self.photo_id or state != self.session.photo_state:
+            return  # an earlier photo's or box's crop (the box deleted since), or its failure
         img = None if arr is None else qimage_from_array(arr)
         self.review.set_query(img, caption, error)
         if img is not None:  # a failure is said under the query; Compare keeps what it had
