@@ -196,7 +196,10 @@ def load_image(path: str | Path, min_scale: float = 1.0) -> Image.Image:
     image = _open(path)
     try:
         if min_scale < 1.0:
-            image.draft(None, (max(1, math.ceil(image.width * min_scale)), max(1, math.ceil(image.height * min_scale))))
+            try:
+                image.draft(None, (max(1, math.ceil(image.width * min_scale)), max(1, math.ceil(image.height * min_scale))))
+            except Exception:  # an odd file's header: decoded whole, and its faults named below
+                pass
         try:
             image.load()  # force the full decode now: truncation must fail here, not later
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):

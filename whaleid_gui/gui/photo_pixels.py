@@ -5,8 +5,8 @@ A field camera's photo takes a worker 50-100 ms to decode even at screen size. D
 key press, that decode ran beside the window's own work and stretched the key's turn (the GUI
 thread waiting for the interpreter and a core). So a moment after a photo is shown, the photo
 the review would show next is loaded in the background, and the key press takes it from here.
-One photo is kept (24 MB for a 24 MP photo, shown at 3000 px), for the box and orientation it was loaded with:
-a photo reached otherwise, or changed since, loads as before.
+One photo is kept (24 MB for a 24 MP photo, shown at 3000 px): its pixels for that photo, its
+query crop for the box and orientation it was loaded with. Anything else loads as before.
 """
 
 from __future__ import annotations
