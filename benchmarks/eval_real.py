@@ -8,7 +8,9 @@ the floors (random; new_whale first) and plain cosine of the same ImageNet backb
 
 Product modes run the product's own use case (application.match_csv, as `whaleid match` does),
 with its threshold rule; a mode is `weights:rerank`, e.g. `untrained:none`, `default:keypoints`;
-`local` is local features alone (benchmarks/local_alone.py).
+`imagenet:profile` ranks each set as a new project of its kind does (application/photo_subjects.py:
+the fins as a dorsal-fin project, the nyala flanks as "other markings"); `local` is local features
+alone (benchmarks/local_alone.py).
 
     .venv/bin/python benchmarks/eval_real.py [--sets fins,nyala] [--modes default:keypoints,...]
         [--work DIR] [--folds 0,1,2,3,4]
@@ -45,11 +47,14 @@ def _write_csv(path: Path, paths: list[str], ids: list[str]) -> Path:
 
 def product_mode(split, mode: str, work: Path) -> tuple[list[list[str]], float]:
     from whaleid_gui.application.match_csv import match_csv
+    from whaleid_gui.application.photo_subjects import subject
     from whaleid_gui.application.project_engine import EngineConfig
     from whaleid_gui.core.csv_io import read_labels
     from whaleid_gui.core.model import SHIPPED_WEIGHTS
 
     weights, rerank = mode.split(":")
+    if rerank == "profile":  # what a new project of the set's kind starts with
+        rerank = subject(split.subject).rerank
     weights = {"shipped": str(SHIPPED_WEIGHTS), "default": None}.get(weights, weights)
     tag = split.name.replace(" ", "_")
     refs = _write_csv(work / f"{tag}_refs.csv", split.ref_paths, split.ref_ids)

@@ -35,6 +35,7 @@ class Split:
     truth: list[str]
     train_paths: list[str] = field(default_factory=list)  # other folds: for modes that fine-tune
     train_ids: list[str] = field(default_factory=list)
+    subject: str = "other"  # what the photos show: a project of this kind starts with its profile
 
 
 def _read(labels: Path) -> list[dict]:
@@ -49,7 +50,8 @@ def fins() -> list[Split]:
     known = {r["Id"] for r in refs}
     queries = [r for r in rows if r["role"] == "query"]
     return [Split("fins", [path(r) for r in refs], [r["Id"] for r in refs],
-                  [path(r) for r in queries], [r["Id"] if r["Id"] in known else NEW for r in queries])]
+                  [path(r) for r in queries], [r["Id"] if r["Id"] in known else NEW for r in queries],
+                  subject="dorsal-fins")]
 
 
 def nyala_folds(folds: int = FOLDS) -> list[Split]:

@@ -43,3 +43,22 @@ def test_project_model_sets_the_fin_edges_profile_and_the_engine_follows(tmp_pat
     with pytest.raises(SystemExit) as refused:  # not a mode: argparse names the choices
         main(["project", "model", str(folder), "--rerank", "edges"])
     assert refused.value.code == 2 and "invalid choice: 'edges'" in capsys.readouterr().err
+
+
+def test_project_create_takes_what_the_photos_show_and_the_ranking_follows(tmp_path, capsys):
+    fins, flanks = tmp_path / "fins", tmp_path / "flanks"
+    assert main(["project", "create", str(fins), "--subject", "dorsal-fins"]) == 0
+    assert "re-ranking: fin-edges" in capsys.readouterr().out
+    assert main(["project", "model", str(fins)]) == 0
+    out = capsys.readouterr().out
+    assert "photos show: dorsal-fins" in out and "re-ranking: fin-edges" in out
+    with ProjectStore.open(fins, read_only=True) as store:
+        engine, _message = project_engine(store.settings, fins, EngineConfig())
+    assert engine.rerank == "fin-edges"
+    assert main(["project", "create", str(flanks), "--subject", "other"]) == 0
+    with ProjectStore.open(flanks, read_only=True) as store:
+        assert store.settings["subject"] == "other" and store.settings["rerank"] == "keypoints"
+    with pytest.raises(SystemExit) as refused:  # not a kind WhaleID knows: nothing is created
+        main(["project", "create", str(tmp_path / "seals"), "--subject", "heads"])
+    assert refused.value.code == 2 and "invalid choice: 'heads'" in capsys.readouterr().err
+    assert not (tmp_path / "seals").exists()

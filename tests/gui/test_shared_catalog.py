@@ -13,7 +13,7 @@ def test_new_project_dialog_asks_for_the_url_of_a_server(qtbot, tmp_path):
     d = NewProjectDialog()
     qtbot.addWidget(d)
     d.folder.setText(str(tmp_path / "p"))
-    assert d.values() == (str(tmp_path / "p"), None) and not d.url.isEnabled()
+    assert d.values() == (str(tmp_path / "p"), None, "flukes") and not d.url.isEnabled()
     d.on_server.setChecked(True)
     assert d.url.isEnabled()
     d._accept()  # no URL yet: the dialog stays open and says what is missing
@@ -21,7 +21,7 @@ def test_new_project_dialog_asks_for_the_url_of_a_server(qtbot, tmp_path):
     d.url.setText(" postgresql://ann@db.lab.org/whales ")
     d._accept()
     assert d.result() == QDialog.DialogCode.Accepted
-    assert d.values() == (str(tmp_path / "p"), "postgresql://ann@db.lab.org/whales")
+    assert d.values() == (str(tmp_path / "p"), "postgresql://ann@db.lab.org/whales", "flukes")
 
 
 def test_a_postgresql_project_opens_while_another_program_writes_it(qtbot, window, tmp_path, pg_url):
@@ -36,3 +36,18 @@ def test_a_postgresql_project_opens_while_another_program_writes_it(qtbot, windo
     assert [i.code for i in window.store.individuals()] == ["HW-007"]
     window.store.create_individual("HW-008")
     assert window.open_project(str(folder)) and not window.banner.isVisible()
+
+
+def test_a_new_fin_project_matches_the_trailing_edge_from_the_start(qtbot, window, tmp_path):
+    d = NewProjectDialog()
+    qtbot.addWidget(d)
+    d.folder.setText(str(tmp_path / "fins"))
+    d.subject.setCurrentIndex(d.subject.findData("dorsal-fins"))
+    assert "Dorsal fins" in d.subject.currentText()
+    folder, url, subject = d.values()
+    assert subject == "dorsal-fins" and url is None
+    assert window.new_project(folder, url, subject)
+    assert window.store.settings["subject"] == "dorsal-fins" and window.engine.rerank == "fin-edges"
+    assert window.act_rerank.isChecked() and window.act_fin_edges.isChecked()
+    assert window.new_project(str(tmp_path / "flukes"))  # the default kind: keypoints, no edge
+    assert window.engine.rerank == "keypoints" and not window.act_fin_edges.isChecked()

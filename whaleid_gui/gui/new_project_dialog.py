@@ -1,10 +1,11 @@
-"""File > New project: the folder, and where its catalog lives (in the folder, or a lab's
-PostgreSQL server that several reviewers share)."""
+"""File > New project: the folder, what its photos show (which sets the ranking's default), and
+where its catalog lives (in the folder, or a lab's PostgreSQL server that several reviewers share)."""
 
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from whaleid_gui.application.photo_subjects import DEFAULT_SUBJECT, SUBJECTS
 
 URL_EXAMPLE = "postgresql://ann@db.lab.org:5432/whales"
 
@@ -32,6 +35,12 @@ class NewProjectDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(browse)
+
+        self.subject = QComboBox()
+        for s in SUBJECTS:
+            self.subject.addItem(s.label, s.key)
+        self.subject.setCurrentIndex(self.subject.findData(DEFAULT_SUBJECT))
+        self.subject.setToolTip("Sets how candidates are ranked; Review > Model changes it later")
 
         self.in_folder = QRadioButton("In the project folder (SQLite): the catalog stays on this computer")
         self.on_server = QRadioButton("On a PostgreSQL server: a lab's reviewers work on it together")
@@ -51,6 +60,7 @@ class NewProjectDialog(QDialog):
 
         form = QFormLayout()
         form.addRow("Folder:", row)
+        form.addRow("Photos show:", self.subject)
         form.addRow("Catalog:", self.in_folder)
         form.addRow("", self.on_server)
         form.addRow("Database URL:", self.url)
@@ -77,13 +87,13 @@ class NewProjectDialog(QDialog):
         self.url.setEnabled(on)
         self.url_note.setEnabled(on)
 
-    def values(self) -> tuple[str, str | None]:
-        """(folder, database URL or None for SQLite in the folder)."""
+    def values(self) -> tuple[str, str | None, str]:
+        """(folder, database URL or None for SQLite in the folder, what the photos show)."""
         url = self.url.text().strip() if self.on_server.isChecked() else ""
-        return self.folder.text().strip(), (url or None)
+        return self.folder.text().strip(), (url or None), self.subject.currentData()
 
     def _accept(self) -> None:
-        folder, url = self.values()
+        folder, url, _subject = self.values()
         if not folder:
             self.error.setText("Choose a folder for the project.")
             return

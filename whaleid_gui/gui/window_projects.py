@@ -14,6 +14,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog
 
 from whaleid_gui.application import demo_project, engine_process, projects
+from whaleid_gui.application.photo_subjects import DEFAULT_SUBJECT
 from whaleid_gui.application.project_engine import FIN_EDGES, EngineConfig, project_engine, weights_setting
 from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
@@ -259,12 +260,13 @@ class WindowProjects:
         if dialog.exec():
             self.new_project(*dialog.values())
 
-    def new_project(self, folder: str, db_url: str | None = None) -> bool:
-        """Create a project in `folder` (its catalog in PostgreSQL when db_url is given) and open it."""
-        from whaleid_gui.core.catalog import ProjectStore
+    def new_project(self, folder: str, db_url: str | None = None, subject: str = DEFAULT_SUBJECT) -> bool:
+        """Create a project in `folder` (its catalog in PostgreSQL when db_url is given; its ranking's
+        default from what its photos show) and open it."""
+        from whaleid_gui.application.new_project import create_project
 
         try:
-            ProjectStore.create(folder, db_url=db_url).close()
+            create_project(folder, subject, db_url=db_url).close()
         except Exception as exc:
             self.show_error(f"Cannot create a project in {folder}: {exc}")
             return False
