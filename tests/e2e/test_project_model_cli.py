@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from whaleid_gui.application.new_project import create_project
 from whaleid_gui.application.project_engine import EngineConfig, project_engine
 from whaleid_gui.cli import main
 from whaleid_gui.core.catalog.store import ProjectStore
@@ -62,3 +63,24 @@ def test_project_create_takes_what_the_photos_show_and_the_ranking_follows(tmp_p
         main(["project", "create", str(tmp_path / "seals"), "--subject", "heads"])
     assert refused.value.code == 2 and "invalid choice: 'heads'" in capsys.readouterr().err
     assert not (tmp_path / "seals").exists()
+
+
+def test_an_unknown_kind_creates_nothing_and_a_sqlite_project_records_its_kind(tmp_path):
+    with pytest.raises(ValueError, match="heads"):
+        create_project(tmp_path / "seals", "heads")
+    assert not (tmp_path / "seals").exists()
+    store, note = create_project(tmp_path / "fins", "dorsal-fins")
+    with store:
+        assert note is None and store.catalog_fact("subject") == "dorsal-fins"
+        assert store.settings["rerank"] == "fin-edges" and "created_at" in store.settings
+
+
+def test_a_folder_joining_a_catalog_follows_its_kind(tmp_path, capsys, pg_url):
+    assert main(["project", "create", str(tmp_path / "ann"), "--db", pg_url, "--subject", "dorsal-fins"]) == 0
+    capsys.readouterr()
+    assert main(["project", "create", str(tmp_path / "bob"), "--db", pg_url, "--subject", "other"]) == 0
+    captured = capsys.readouterr()
+    assert "(dorsal-fins; re-ranking: fin-edges)" in captured.out
+    assert "joined a catalog of dorsal-fins photos" in captured.err and "not other as asked" in captured.err
+    with ProjectStore.open(tmp_path / "bob", read_only=True) as store:
+        assert store.settings["subject"] == "dorsal-fins" and store.settings["rerank"] == "fin-edges"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog
 
+from whaleid_gui.application.new_project import create_project
 from whaleid_gui.core.catalog import ProjectStore
 from whaleid_gui.gui.new_project_dialog import NewProjectDialog
 
@@ -46,8 +47,20 @@ def test_a_new_fin_project_matches_the_trailing_edge_from_the_start(qtbot, windo
     assert "Dorsal fins" in d.subject.currentText()
     folder, url, subject = d.values()
     assert subject == "dorsal-fins" and url is None
+    assert window.new_project(str(tmp_path / "flukes"))  # the default kind: keypoints, no edge
+    assert window.engine.rerank == "keypoints" and not window.act_fin_edges.isChecked()
+    window.act_rerank.trigger()  # re-ranking off in that project: the fin project must turn it on
+    assert not window.act_rerank.isChecked()
     assert window.new_project(folder, url, subject)
     assert window.store.settings["subject"] == "dorsal-fins" and window.engine.rerank == "fin-edges"
     assert window.act_rerank.isChecked() and window.act_fin_edges.isChecked()
-    assert window.new_project(str(tmp_path / "flukes"))  # the default kind: keypoints, no edge
-    assert window.engine.rerank == "keypoints" and not window.act_fin_edges.isChecked()
+
+
+def test_a_reviewer_joining_a_fin_catalog_ranks_its_fins_too(qtbot, window, tmp_path, pg_url):
+    store, note = create_project(tmp_path / "ann", "dorsal-fins", db_url=pg_url)
+    store.close()
+    assert note is None
+    # Bob joins from the app with the dialog's default kind (flukes): the catalog's kind wins, and he is told
+    assert window.new_project(str(tmp_path / "bob"), pg_url, "flukes")
+    assert window.engine.rerank == "fin-edges" and window.act_fin_edges.isChecked()
+    assert "joined a catalog of dorsal-fins photos" in window.statusBar().currentMessage().lower()

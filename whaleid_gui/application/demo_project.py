@@ -13,6 +13,7 @@ from whaleid_gui.core.model_names import FLUKES
 from . import box_proposals
 from .demo_field_data import catalog_sightings_csv, survey_schedule, write_exif
 from .imports import import_catalog_into
+from .photo_subjects import subject_settings
 from .steps import Step
 
 
@@ -31,7 +32,7 @@ def create_demo_project(target: str | Path, small: bool = True) -> Generator[Any
     paths = write_demo(data, seed=0, small=small)
     yield Step(1, 3, "Creating the project")
     project = target / "project"
-    store = ProjectStore.create(project)
+    store = ProjectStore.create(project, settings=subject_settings("flukes"))
     try:
         # Synthetic flukes: the shipped weights were trained on exactly such photos (on real photos
         # the general zero-shot model ranks better, so it is the default of every other project).

@@ -5,18 +5,30 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whaleid_gui.application.photo_subjects import DEFAULT_SUBJECT, subject_settings
+from whaleid_gui.application.photo_subjects import DEFAULT_SUBJECT, subject, subject_settings
 from whaleid_gui.core.catalog import ProjectStore
 
+SUBJECT_FACT = "subject"  # the catalog's own record of what its photos show (its meta table)
 
-def create_project(folder: str | Path, subject: str = DEFAULT_SUBJECT, user: str | None = None,
-                   db_url: str | None = None) -> ProjectStore:
-    """The new project, open. An unknown subject is refused before anything is created."""
-    settings = subject_settings(subject)
-    store = ProjectStore.create(folder, user=user, db_url=db_url)
+
+def create_project(folder: str | Path, wanted: str | None = None, user: str | None = None,
+                   db_url: str | None = None) -> tuple[ProjectStore, str | None]:
+    """(the new project, open; a note for the user or None).
+
+    wanted: what the photos show (None: flukes, or what a joined catalog holds). It is a fact of
+    the catalog, so a folder joining a lab's PostgreSQL catalog follows the catalog: every reviewer
+    ranks its photos the same way, and the note says so when that is not what was asked. An
+    unknown kind is refused before anything is created.
+    """
+    chosen = subject(wanted or DEFAULT_SUBJECT).key
+    store = ProjectStore.create(folder, user=user, db_url=db_url, settings=subject_settings(chosen))
     try:
-        store.update_settings(**settings)
-    except Exception:
+        held = store.keep_catalog_fact(SUBJECT_FACT, chosen)
+        if held == chosen:
+            return store, None
+        store.update_settings(**subject_settings(subject(held).key))
+    except BaseException:
         store.close()
         raise
-    return store
+    asked = f", not {chosen} as asked" if wanted and wanted != held else ""
+    return store, f"joined a catalog of {held} photos: this folder ranks them as such{asked}"

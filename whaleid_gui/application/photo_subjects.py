@@ -1,9 +1,9 @@
 """What a project's photos show, chosen when the project is made, and the ranking default that
-follows from it (the project's "rerank" setting, changed later in Review > Model or with
-`whaleid project model DIR --rerank`).
+follows from it (the project's "rerank" setting, changed later with Review > "Keypoint re-ranking"
+and "Also match the trailing edge", or `whaleid project model DIR --rerank`).
 
 Chosen on real photos (benchmarks/eval_real.py, RESULTS.md "The fins' trailing edge"): dorsal
-fins rank best with the trailing edge fused in (fins 0.631 MAP@5 against 0.577 with keypoints);
+fins rank best with the trailing edge fused in (fins 0.631 MAP@5 against 0.577-0.583 with keypoints);
 flanks have no such edge and lose with it (nyala fold 0: 0.492 against 0.513). No real fluke set
 with repeat sightings exists here, so flukes keep the general default (keypoints)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..application.photo_subjects import DEFAULT_SUBJECT, SUBJECT_KEYS
+from ..application.photo_subjects import SUBJECT_KEYS
 from ..core.errors import WhaleIDError
 from .exit_codes import EXIT_FAILED, EXIT_OK
 from .match_options import add_match_options
@@ -37,10 +37,11 @@ def register(subparsers) -> None:
     p.add_argument("--db", metavar="URL", help="keep the catalog in PostgreSQL: postgresql://user@host:port/database "
                    "(an empty database; one that holds a WhaleID catalog is joined). The password is not saved: "
                    "put it in PGPASSWORD or ~/.pgpass. Default: project.sqlite in the folder")
-    p.add_argument("--subject", choices=SUBJECT_KEYS, default=DEFAULT_SUBJECT,
+    p.add_argument("--subject", choices=SUBJECT_KEYS,
                    help="what the photos show, which sets the ranking's default: flukes (the default) and "
                         "other (flanks, heads) verify keypoints; dorsal-fins also matches the trailing "
-                        "edge (change it later with `project model DIR --rerank`)")
+                        "edge (change it later with `project model DIR --rerank`). A folder joining a "
+                        "catalog (--db) follows what the catalog holds")
     p.set_defaults(handler=_cmd_create)
     p = project_sub.add_parser(
         "migrate", parents=[user],
@@ -89,8 +90,12 @@ def _cmd_create(args) -> int:
     from ..application.new_project import create_project
     from ..core.catalog.db_postgres import parse_url
 
-    with create_project(args.dir, args.subject, user=args.user, db_url=args.db) as store:
-        print(f"created project {store.folder} ({args.subject}; re-ranking: {store.settings['rerank']})")
+    store, note = create_project(args.dir, args.subject, user=args.user, db_url=args.db)
+    with store:
+        settings = store.settings
+        print(f"created project {store.folder} ({settings['subject']}; re-ranking: {settings['rerank']})")
+        if note:
+            warn(note)
         if args.db:
             print(f"catalog: {store.location} (schema {store.schema_version}, {store.count_photos()} photos)")
     if args.db and parse_url(args.db).password:

@@ -40,7 +40,8 @@ class NewProjectDialog(QDialog):
         for s in SUBJECTS:
             self.subject.addItem(s.label, s.key)
         self.subject.setCurrentIndex(self.subject.findData(DEFAULT_SUBJECT))
-        self.subject.setToolTip("Sets how candidates are ranked; Review > Model changes it later")
+        self.subject.setToolTip("Sets how candidates are ranked (Review > Keypoint re-ranking and Also match the "
+                                "trailing edge change it later). A catalog on a server that is joined keeps its own.")
 
         self.in_folder = QRadioButton("In the project folder (SQLite): the catalog stays on this computer")
         self.on_server = QRadioButton("On a PostgreSQL server: a lab's reviewers work on it together")

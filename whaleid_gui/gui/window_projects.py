@@ -266,11 +266,15 @@ class WindowProjects:
         from whaleid_gui.application.new_project import create_project
 
         try:
-            create_project(folder, subject, db_url=db_url).close()
+            store, note = create_project(folder, subject, db_url=db_url)
+            store.close()
         except Exception as exc:
             self.show_error(f"Cannot create a project in {folder}: {exc}")
             return False
-        return self.open_project(folder)
+        opened = self.open_project(folder)
+        if opened and note:  # a lab's catalog joined: it says what its photos show
+            self.say(note[0].upper() + note[1:])
+        return opened
 
     def open_project_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open a WhaleID project folder")

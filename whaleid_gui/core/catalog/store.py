@@ -62,8 +62,10 @@ class ProjectStore(PhotosMixin, BoxesMixin, ProposalsMixin, DecisionsMixin):  # 
 
     # ----------------------------------------------------------------- open / close
     @classmethod
-    def create(cls, folder: str | Path, user: str | None = None, db_url: str | None = None) -> "ProjectStore":
+    def create(cls, folder: str | Path, user: str | None = None, db_url: str | None = None,
+               settings: dict | None = None) -> "ProjectStore":
         """A new project folder; its catalog in the folder (SQLite) or, with db_url, in PostgreSQL.
+        settings: written with the first settings file (one write: no project without them).
 
         A PostgreSQL database that already holds a WhaleID catalog is joined (that is how each
         reviewer of a lab makes a folder of their own); one holding other tables is refused.
@@ -79,8 +81,9 @@ class ProjectStore(PhotosMixin, BoxesMixin, ProposalsMixin, DecisionsMixin):  # 
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as err:
             raise ProjectReadOnlyError(f"{folder}: cannot create the project folder ({err.strerror})") from err
+        first = {**(settings or {}), "format": SETTINGS_FORMAT, "name": folder.name}
         if db_url is not None:
-            return cls._create_postgres(folder, user, db_url)
+            return cls._create_postgres(folder, user, db_url, first)
         lock = ProjectLock(folder, user)
         lock.acquire()
         store = cls(folder, user, False, lock)
@@ -88,16 +91,14 @@ class ProjectStore(PhotosMixin, BoxesMixin, ProposalsMixin, DecisionsMixin):  # 
             store._connect()
             with store._tx() as conn:
                 migrations.install(conn)
-            store._write_settings(
-                {"format": SETTINGS_FORMAT, "name": folder.name, "created_at": now_iso(), "created_by": store.user}
-            )
+            store._write_settings({**first, "created_at": now_iso(), "created_by": store.user})
         except BaseException:
             store.close()
             raise
         return store
 
     @classmethod
-    def _create_postgres(cls, folder: Path, user: str | None, db_url: str) -> "ProjectStore":
+    def _create_postgres(cls, folder: Path, user: str | None, db_url: str, first: dict) -> "ProjectStore":
         url_file = db_postgres.write_url(folder, db_url)  # first: errors name the URL it holds
         store = cls(folder, user, False, None)
         store.db_url = db_url
@@ -110,9 +111,7 @@ class ProjectStore(PhotosMixin, BoxesMixin, ProposalsMixin, DecisionsMixin):  # 
                         migrations.install(conn)
                 if joined:
                     store._migrate_if_needed()
-            store._write_settings(
-                {"format": SETTINGS_FORMAT, "name": folder.name, "created_at": now_iso(), "created_by": store.user}
-            )
+            store._write_settings({**first, "created_at": now_iso(), "created_by": store.user})
         except BaseException:
             store.close()
             url_file.unlink(missing_ok=True)
@@ -278,6 +277,19 @@ class ProjectStore(PhotosMixin, BoxesMixin, ProposalsMixin, DecisionsMixin):  # 
                 json.dump(data, fh, indent=2, sort_keys=True)
         except OSError as err:
             raise CatalogError(f"{self.folder / SETTINGS_NAME}: cannot save settings ({err.strerror})") from err
+
+    def catalog_fact(self, key: str) -> str | None:
+        """A fact about the catalog itself (its meta table), shared by every folder that joins it."""
+        with self._read() as conn:
+            return conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+
+    def keep_catalog_fact(self, key: str, value: str) -> str:
+        """Record the fact unless the catalog holds one already; returns the one it holds."""
+        with self._tx() as conn:
+            held = conn.execute(select(meta.c.value).where(meta.c.key == key)).scalar()
+            if held is None:
+                conn.execute(meta.insert().values(key=key, value=value))
+            return value if held is None else held
 
     @property
     def schema_version(self) -> int:
