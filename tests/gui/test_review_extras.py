@@ -227,3 +227,41 @@ def test_a_photo_larger_than_the_screen_needs_comes_smaller_with_its_box_in_its_
         assert ed.box == stored.box
     rect = ed._pixmap_item.sceneBoundingRect()  # the pixels cover the photo's whole extent
     assert abs(rect.width() - width) < 1 and abs(rect.height() - height) < 1
+
+
+def test_sibling_strip_follows_the_encounter_in_place(qtbot):
+    from PySide6.QtGui import QColor, QPixmap
+
+    from whaleid_gui.gui.match_review import MatchReviewPanel
+
+    panel = MatchReviewPanel()
+    qtbot.addWidget(panel)
+    pixmaps = {}
+    for i in range(6):
+        pixmaps[i] = QPixmap(24, 16)
+        pixmaps[i].fill(QColor(40 * i, 90, 160))
+
+    def show(query: int, order: list[int], done: set[int]) -> None:
+        panel.set_siblings([(i, ("\u2713 " if i in done else "") + f"{i}", f"photo {i}")
+                            for i in order if i != query], " (survey S)")
+        for i in order:
+            if i != query:
+                panel.set_sibling_thumbnail(i, pixmaps[i])
+
+    show(0, [0, 1, 2, 3, 4], set())
+    photo_2 = panel.siblings.item(1)
+    assert panel.sibling_ids() == [1, 2, 3, 4] and "4 other photos" in panel.siblings_label.text()
+    show(1, [0, 1, 2, 3, 4], {0})  # the next photo: the previous one joins, marked done
+    assert panel.sibling_ids() == [0, 2, 3, 4]
+    assert [panel.siblings.item(r).text() for r in range(4)] == ["\u2713 0", "2", "3", "4"]
+    assert panel.siblings.item(1) is photo_2  # its item kept, not made again
+    assert all(not panel.siblings.item(r).icon().isNull() for r in range(4))
+    assert panel.siblings.item(0).toolTip() == "photo 0"
+    show(1, [4, 0, 5, 2], {0})  # a date corrected (new order), photo 3 gone, photo 5 new
+    assert panel.sibling_ids() == [4, 0, 5, 2] and panel.siblings.count() == 4
+    assert not panel.siblings.item(2).icon().isNull()
+    panel.set_sibling_thumbnail(3, pixmaps[3])  # a thumbnail for a photo no longer shown: ignored
+    assert panel.sibling_ids() == [4, 0, 5, 2]
+    panel.set_siblings([], " (needs a date or a survey)")
+    assert panel.sibling_ids() == [] and not panel.siblings.isVisibleTo(panel)
+    assert "no other photos" in panel.siblings_label.text()
