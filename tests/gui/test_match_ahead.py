@@ -284,3 +284,23 @@ def test_a_box_moved_elsewhere_while_its_photo_is_ranked_is_ranked_again(demo_pr
             delivered.append(event.result)
     job.close()
     assert delivered[0].photo_id == ids[0] and delivered[0].box_id == moved.id
+
+
+def test_the_next_photos_candidates_come_with_their_photos_made_ahead(qtbot, window, demo_project):
+    ids = boxed(demo_project)
+    open_and_wait(qtbot, window, demo_project, ids)
+    c, queue = window.controller, window.queue
+    before = next(q for q in queue.visible_ids() if q != ids[1] and queue.next_pending(q) == ids[1])
+    assert queue.select(before)
+    # a moment after a photo is shown, the next one's pixels and its candidates' photos are made
+    kept = c.candidates.thumbs._kept
+    wanted = [(str(x.image), x.box) for x in c.results[ids[1]].candidates if not x.is_new and x.image is not None]
+    assert wanted
+    qtbot.waitUntil(lambda: all(k in kept for k in wanted), timeout=20_000)
+    kinds = started_kinds(window)
+    window.activateWindow()
+    qtbot.keyClick(window.editor, Qt.Key.Key_J)  # skip: the photo a skip leads to is the one made ahead
+    qtbot.waitUntil(lambda: bool(window.review.cards) and window.review.result is c.results[ids[1]], timeout=5000)
+    cards = [card for card in window.review.cards if not card.candidate.is_new]
+    assert cards and all(not card.thumb.pixmap().isNull() for card in cards)  # drawn with the cards
+    assert "candidate-thumbs" not in kinds  # no decode after the key press

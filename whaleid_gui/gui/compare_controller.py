@@ -10,11 +10,12 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from whaleid_gui.application.events import Thumbnail, ThumbnailFailed
+from whaleid_gui.application.events import Thumbnail
 from whaleid_gui.application.review_session import ReviewSession
 from whaleid_gui.application import engine_process, keypoint_evidence, photo_display, score_heatmap
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.gui.box_editor import qimage_from_array
+from whaleid_gui.gui.candidate_thumbs import CandidateThumbs
 from whaleid_gui.gui.candidate_cards import candidate_score_words
 from whaleid_gui.gui.compare_panel import ComparePanel
 from whaleid_gui.gui.error_text import error_text
@@ -39,6 +40,7 @@ class CompareController(QObject):
         self._kp_token = 0
         self._heat_token = 0
         self.engine_of = lambda: None  # the review's engine (set by the ReviewController)
+        self.thumbs = CandidateThumbs(review, pool, session)  # the cards' photos, the next photo's ahead
         self._strip_for = None  # the candidate whose photos the strip shows next (show_candidate)
         self._strip_timer = QTimer(self)
         self._strip_timer.setSingleShot(True)
@@ -55,22 +57,10 @@ class CompareController(QObject):
         compare.heat_wanted.connect(self.show_heat)
 
     def load_candidate_thumbs(self, result: MatchResult) -> None:
-        items = [(i, str(c.image), c.box) for i, c in enumerate(
-            [c for c in result.candidates if not c.is_new]) if c.image is not None]
-        if not items:
-            return
-        w = Worker(photo_display.thumbnails, items, 200, name="candidate thumbs")
-        pid = result.photo_id
+        self.thumbs.show(result)
 
-        def on_thumb(ev, pid=pid):
-            if pid != self.session.photo_id:
-                return
-            if isinstance(ev, Thumbnail):
-                self.review.set_candidate_thumbnail(ev.key, qimage_from_array(ev.image))
-            elif isinstance(ev, ThumbnailFailed):
-                self.review.set_candidate_thumbnail(ev.key, None, ev.reason)
-        w.progress.connect(on_thumb)
-        self.pool.start("candidate-thumbs", w)
+    def candidate_thumbs_ahead(self, result: MatchResult) -> None:
+        self.thumbs.ahead(result)
 
     def show_candidate(self, cand) -> None:
         """A candidate selected: its best photo in the compare view and all its photos below (when
@@ -94,8 +84,10 @@ class CompareController(QObject):
         self._strip_for = cand
         self._strip_timer.start()
 
-    def forget_hidden_pick(self) -> None:
+    def forget_project(self) -> None:
+        """Another project (or none): the last one's pick is not drawn, its thumbnails not kept."""
         self._hidden_pick = None
+        self.thumbs.forget()
 
     def _on_compare_shown(self) -> None:
         if self._hidden_pick is not None:

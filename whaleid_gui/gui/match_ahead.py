@@ -163,6 +163,8 @@ class MatchAhead(QObject):
                 return
             if event.recorded and event.result.photo_id != c.photo_id:
                 c.session.add_result(event.result, recorded=True)  # no store write on this thread
+                if c.pixels.is_next(event.result.photo_id):  # ranked after its pixels were loaded ahead
+                    c.pixels.also_ahead(event.result.photo_id)
             else:  # shown now (and recorded here only if the queue could not)
                 c._on_match_result(event.result, recorded=event.recorded)
             if verdict == "stale":

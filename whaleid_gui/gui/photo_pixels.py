@@ -61,6 +61,7 @@ class PhotoPixels(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(AHEAD_DELAY_MS)
         self._timer.timeout.connect(self._load_next)
+        self.also_ahead: Callable[[int], None] = lambda photo_id: None  # more of the next photo, made ahead
 
     def view(self, photo_id: int, path: Path, state: BoxState, done: Callable, failed: Callable) -> None:
         """done((QImage, photo size)) at a later turn, or failed(exception). The photo's pixels do
@@ -85,6 +86,10 @@ class PhotoPixels(QObject):
             self._waiting = {}
         else:
             self._timer.start()
+
+    def is_next(self, photo_id: int) -> bool:
+        """Whether photo_id is the photo loaded (or loading) ahead."""
+        return self._next is not None and self._next[0] == photo_id
 
     def forget(self) -> None:
         """Another project (or none): nothing loaded ahead is of use."""
@@ -118,6 +123,7 @@ class PhotoPixels(QObject):
         row = self._queue.photo(nxt) if nxt is not None else None
         if row is None:
             return
+        self.also_ahead(row.id)
         try:
             state = state_of(store.box(row.id))
         except Exception:  # a store closed or out of reach: the photo loads when shown, and says why

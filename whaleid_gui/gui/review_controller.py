@@ -80,7 +80,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.ahead = MatchAhead(self)  # matches the photos with a box before they are opened
         self.queue_reader = QueueReader(self)  # a large project's list is read in a worker
         self.pixels = PhotoPixels(pool, queue, editor, self.session)  # the next photo's loaded ahead
-
+        self.pixels.also_ahead = lambda pid: pid in self.results and self.candidates.candidate_thumbs_ahead(self.results[pid])
         queue.photo_selected.connect(self.show_photo)
         editor.state_changed.connect(self._on_box_edited)
         review.confirm_requested.connect(self.confirm)
@@ -124,7 +124,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.review.save_comment()  # a comment still being typed goes to the store it was typed for
         self.folder = folder
         self.candidates.folder = self.pictures.folder = folder
-        self.candidates.forget_hidden_pick()  # another project: the last one's pick is not drawn
+        self.candidates.forget_project()  # another project: the last one's pick and thumbnails go
         self.pixels.forget()
         self.session.open(store, box_proposals.load_proposals(store, folder) if store is not None and folder is not None else {})
         self.ahead.restart()
