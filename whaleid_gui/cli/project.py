@@ -143,6 +143,7 @@ def _cmd_info(args) -> int:
         print(f"photos: {sum(counts.values())} ({counts['needs_box']} need a box, "
               f"{counts['needs_decision']} need a decision, {counts['done']} identified)")
         print(f"individuals: {len(store.individuals())}; decisions: {len(store.decisions())}")
+        print(f"photos show: {store.catalog_fact('subject') or 'not recorded (made before WhaleID asked)'}")
     return EXIT_OK
 
 

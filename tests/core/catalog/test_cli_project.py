@@ -31,7 +31,8 @@ def test_cli_flow(tmp_path, photos_dir, capsys, catalog_url):
         assert cli.main(["export", kind, str(tmp_path / f"{kind}.out"), "--project", proj]) == 0
     capsys.readouterr()
     assert cli.main(["project", "info", proj]) == 0
-    assert "1 need a decision, 2 identified" in capsys.readouterr().out
+    info = capsys.readouterr().out
+    assert "1 need a decision, 2 identified" in info and "photos show: flukes" in info  # the default kind
     assert cli.main(["project", "check", proj]) == 0
     (photos_dir / "img_05.jpg").unlink()
     assert cli.main(["project", "check", proj]) == 1
