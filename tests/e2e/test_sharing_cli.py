@@ -116,3 +116,32 @@ def test_export_options_of_another_kind_and_bad_settings_are_refused(project, tm
     bad.write_text("Encounter.mediaAsset0,MarkedIndividual.individualID,Encounter.year\nnope.jpg,HW-9,20x1\n")
     code, stdout, err = run(capsys, "import", "wildbook", bad, "--project", project)
     assert code == 0 and f"not imported: {bad} row 2: year '20x1' is not a number; row skipped" in err
+
+
+def test_a_fin_catalog_names_its_species_before_it_is_shared(project, tmp_path, capsys):
+    fins = tmp_path / "fins"
+    for argv in (("project", "create", fins, "--subject", "dorsal-fins"),
+                 ("import", "catalog", tmp_path / "field" / "catalog.csv", "--project", fins)):
+        code, _, err = run(capsys, *argv)
+        assert code == 0, (argv, err)
+    out = tmp_path / "fins.zip"
+    code, _, err = run(capsys, "export", "dwca", out, "--project", fins)
+    assert code != 0 and not out.exists()  # never a dolphin catalog filed as humpback whales
+    assert "settings.json" in err and "dorsal-fins photos" in err and "species_genus" in err
+    code, stdout, _ = run(capsys, "project", "settings", fins)  # still shown, so that it can be set
+    assert code == 0 and "species_genus = Megaptera" in stdout
+    code, _, err = run(capsys, "project", "settings", fins, "species_genus=Tursiops", "species_epithet=truncatus",
+                       "scientific_name=Tursiops truncatus",
+                       "scientific_name_id=urn:lsid:marinespecies.org:taxname:137111")
+    assert code == 0, err
+    code, _, err = run(capsys, "export", "dwca", out, "--project", fins)
+    assert code == 0, err
+    import zipfile
+    with zipfile.ZipFile(out) as z:
+        records = z.read("occurrence.txt").decode()
+        eml = z.read("eml.xml").decode()
+    assert "Tursiops truncatus" in records and "Megaptera" not in records
+    assert "Tursiops truncatus photo-identification" in eml
+    # the humpback project of the fixture shares as before, without naming its species
+    code, _, err = run(capsys, "export", "dwca", tmp_path / "hw.zip", "--project", project)
+    assert code == 0, err

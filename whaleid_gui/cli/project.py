@@ -160,7 +160,7 @@ def _cmd_settings(args) -> int:
     with open_project(args, read_only=not values) as store:
         if values:
             store.update_settings(**values)
-        lines = describe(sharing_settings(store))
+        lines = describe(sharing_settings(store, check_species=False))  # shown so that they can be set
     print("\n".join(lines))
     return EXIT_OK
 

@@ -75,9 +75,25 @@ class Sharing:
         return places[0] if len(places) == 1 else None
 
 
-def sharing_settings(store) -> Sharing:
-    """The sharing settings of a project (defaults for what settings.json does not say)."""
+SPECIES_KEYS = ("species_genus", "species_epithet", "scientific_name", "scientific_name_id")
+FLUKES = "flukes"  # the catalog's "subject" fact (application/photo_subjects.py) the defaults are for
+
+
+def sharing_settings(store, check_species: bool = True) -> Sharing:
+    """The sharing settings of a project (defaults for what settings.json does not say).
+
+    check_species: a catalog made for another kind of photo (dorsal fins, flanks) must name its
+    species; the humpback defaults would put the wrong species into Wildbook or GBIF records.
+    """
     data = store.settings
+    if check_species and (store.catalog_fact("subject") or FLUKES) != FLUKES:
+        missing = [k for k in SPECIES_KEYS if not str(data.get(k) or "").strip()]
+        if missing:
+            raise CatalogError(
+                f"{store.folder / 'settings.json'}: this catalog holds {store.catalog_fact('subject')} photos, "
+                f"so the humpback whale is not assumed: set {', '.join(missing)} first "
+                "(whaleid project settings DIR species_genus=Tursiops species_epithet=truncatus "
+                "scientific_name='Tursiops truncatus' scientific_name_id=urn:lsid:marinespecies.org:taxname:APHIA_ID)")
     values: dict[str, Any] = {}  # Sharing's fields: text, and location_ids a dict
     for key, default in DEFAULTS.items():
         value = data.get(key, default)
@@ -91,7 +107,9 @@ def sharing_settings(store) -> Sharing:
         values[key] = value.strip() if isinstance(value, str) else dict(value)
     name = str(data.get("name") or store.folder.name)
     values["dataset_id"] = values["dataset_id"] or store.folder.name
-    values["dataset_title"] = values["dataset_title"] or f"{name}: humpback whale photo-identification"
+    what = ("humpback whale" if values["scientific_name"] == DEFAULTS["scientific_name"]
+            else values["scientific_name"])
+    values["dataset_title"] = values["dataset_title"] or f"{name}: {what} photo-identification"
     return Sharing(**values, project_name=name)
 
 
