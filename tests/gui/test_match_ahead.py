@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QPixmap
 
 from whaleid_gui.application import engine_process, match_photos
 from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.catalog import ProjectStore
 from whaleid_gui.core.catalog.errors import CatalogError
+from whaleid_gui.gui.candidate_cards import CARD_THUMB
 
 MATCH_TIMEOUT = 120_000  # the first ranking loads torch and the model
 
@@ -303,4 +305,9 @@ def test_the_next_photos_candidates_come_with_their_photos_made_ahead(qtbot, win
     qtbot.waitUntil(lambda: bool(window.review.cards) and window.review.result is c.results[ids[1]], timeout=5000)
     cards = [card for card in window.review.cards if not card.candidate.is_new]
     assert cards and all(not card.thumb.pixmap().isNull() for card in cards)  # drawn with the cards
-    assert "candidate-thumbs" not in kinds  # no decode after the key press
+    for card in cards:  # each card its own candidate's photo
+        own = kept[(str(card.candidate.image), card.candidate.box)]
+        expected = QPixmap.fromImage(own).scaled(CARD_THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                                 Qt.TransformationMode.SmoothTransformation)
+        assert card.thumb.pixmap().toImage() == expected.toImage()
+    assert not any(k.startswith("candidate-thumbs") for k in kinds)  # no decode after the key press

@@ -81,4 +81,3 @@ def test_a_crop_arriving_after_its_box_was_deleted_is_not_shown(qtbot, window, d
     qtbot.wait(300)  # the crop's result, had it been taken, is drawn by now
     assert c.session.photo_state.box is None and window.store.box(nxt) is None
     assert window.compare._query_image is None and window.review.query_view.pixmap().isNull()
-

@@ -35,58 +35,96 @@ def _items(result: MatchResult) -> list[tuple[int, str, object]]:
 
 
 class CandidateThumbs(QObject):
+    """Thumbnails keyed by (photo path, box), drawn on every card of the shown ranking that has that
+    key when they arrive: a card's index is never trusted across rankings (a photo ranked again
+    keeps its cards' keys, not their order), and a thumbnail already being made is not made twice
+    (the key pressed while the next photo's were still being made)."""
+
     def __init__(self, review: MatchReviewPanel, pool: WorkerPool, session: ReviewSession) -> None:
         super().__init__()
         self.review, self.pool, self.session = review, pool, session
         self._kept: OrderedDict[tuple, QImage] = OrderedDict()  # (path, box): the thumbnail
+        self._making: dict[tuple, Worker] = {}  # (path, box): the job making it
+        self._limit = KEPT
+        self._jobs = 0
+        self._generation = 0  # forget(): what the last project's jobs bring is dropped
 
     def show(self, result: MatchResult) -> None:
-        """The cards of result (just drawn) get their photos: kept ones now, the others from a worker."""
+        """The cards of result (just drawn) get their photos: kept ones now, the others when made."""
         missing = []
-        for index, path, box in _items(result):
-            image = self._take((path, box))
+        for index, path, box in self._noted(result):
+            image = self._kept.get((path, box))
             if image is not None:
+                self._kept.move_to_end((path, box))
                 self.review.set_candidate_thumbnail(index, image)
-            else:
-                missing.append((index, path, box))
-        if missing:
-            self._load(missing, "candidate-thumbs", result.photo_id)
+            elif (path, box) not in self._making:
+                missing.append((path, box))
+        self._load(missing)
 
     def ahead(self, result: MatchResult) -> None:
         """The next photo's stored candidates: their thumbnails made now and kept for its cards."""
-        missing = [(index, path, box) for index, path, box in _items(result) if (path, box) not in self._kept]
-        if missing:
-            self._load(missing, "candidate-thumbs-ahead", None)
+        missing = []
+        for _index, path, box in self._noted(result):
+            if (path, box) in self._kept:
+                self._kept.move_to_end((path, box))
+            elif (path, box) not in self._making:
+                missing.append((path, box))
+        self._load(missing)
 
     def forget(self) -> None:
         """Another project: its photos' thumbnails are of no use."""
         self._kept.clear()
+        self._making.clear()
+        self._generation += 1
 
-    def _take(self, key: tuple) -> QImage | None:
-        image = self._kept.get(key)
-        if image is not None:
-            self._kept.move_to_end(key)
-        return image
+    def _noted(self, result: MatchResult) -> list[tuple[int, str, object]]:
+        """_items(result), the cache made room for three rankings of its size."""
+        items = _items(result)
+        self._limit = max(self._limit, 3 * len(items))  # more candidates per ranking: room for three
+        return items
+
+    def _draw(self, key: tuple, image: QImage | None, reason: str = "") -> None:
+        shown = self.review.result
+        if shown is None or shown.photo_id != self.session.photo_id:
+            return
+        for index, path, box in _items(shown):
+            if (path, box) == key:
+                self.review.set_candidate_thumbnail(index, image, reason)
 
     def _keep(self, key: tuple, image: QImage) -> None:
         self._kept[key] = image
         self._kept.move_to_end(key)
-        while len(self._kept) > KEPT:
+        while len(self._kept) > self._limit:
             self._kept.popitem(last=False)
 
-    def _load(self, items: list, kind: str, shown_for: int | None) -> None:
-        """shown_for: the photo whose cards show them as they come (None: kept only)."""
-        keys = {index: (path, box) for index, path, box in items}
-        w = Worker(photo_display.thumbnails, items, CARD_THUMB_SIDE, name="candidate thumbs")
+    def _load(self, keys: list[tuple]) -> None:
+        if not keys:
+            return
+        generation = self._generation
+        w = Worker(photo_display.thumbnails, [(n, path, box) for n, (path, box) in enumerate(keys)],
+                   CARD_THUMB_SIDE, name="candidate thumbs")
+        for key in keys:
+            self._making[key] = w
 
         def on_thumb(ev) -> None:
-            mine = shown_for is not None and shown_for == self.session.photo_id
+            if generation != self._generation:
+                return
+            key = keys[ev.key]
+            if self._making.get(key) is w:
+                del self._making[key]
             if isinstance(ev, Thumbnail):
                 image = qimage_from_array(ev.image)
-                self._keep(keys[ev.key], image)
-                if mine:
-                    self.review.set_candidate_thumbnail(ev.key, image)
-            elif isinstance(ev, ThumbnailFailed) and mine:
-                self.review.set_candidate_thumbnail(ev.key, None, ev.reason)
+                self._keep(key, image)
+                self._draw(key, image)
+            elif isinstance(ev, ThumbnailFailed):
+                self._draw(key, None, ev.reason)
+
+        def over() -> None:  # ended, cancelled included: what it did not make is made by the next ask
+            for key in keys:
+                if self._making.get(key) is w:
+                    del self._making[key]
         w.progress.connect(on_thumb)
-        self.pool.start(kind, w)
+        w.finished.connect(over)
+        self._jobs += 1
+        # a kind of its own: a later job must not cancel one whose thumbnails it left to it
+        self.pool.start(f"candidate-thumbs-{self._jobs}", w)

@@ -123,18 +123,19 @@ class PhotoPixels(QObject):
         row = self._queue.photo(nxt) if nxt is not None else None
         if row is None:
             return
-        self.also_ahead(row.id)
         try:
             state = state_of(store.box(row.id))
         except Exception:  # a store closed or out of reach: the photo loads when shown, and says why
             return
         key = (row.id, str(row.path), state)
         if key == self._next and (self._loading or self._kept):
-            return  # loading, or loaded and not taken yet
+            self.also_ahead(row.id)  # its pixels loading or loaded: what else it needs, if not yet
+            return
         if self._loading and self._waiting:
             self._timer.start()  # the photo shown still waits for its pixels: the next one after them
             return
         self._next, self._kept = key, {}  # nobody waits here: a waiter keeps its job (above)
+        self.also_ahead(row.id)
         w = Worker(_both, key[1], key[2], name="next photo")
         w.result.connect(lambda got, k=key: self._keep(k, got))
         w.finished.connect(lambda k=key: self._over(k))
