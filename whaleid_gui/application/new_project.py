@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from whaleid_gui.application.photo_subjects import DEFAULT_SUBJECT, subject, subject_settings
+from whaleid_gui.application.photo_subjects import DEFAULT_SUBJECT, subject_settings
 from whaleid_gui.core.catalog import ProjectStore
-
-SUBJECT_FACT = "subject"  # the catalog's own record of what its photos show (its meta table)
+from whaleid_gui.core.catalog.store import SUBJECT_FACT
 
 
 def create_project(folder: str | Path, wanted: str | None = None, user: str | None = None,
@@ -20,13 +19,13 @@ def create_project(folder: str | Path, wanted: str | None = None, user: str | No
     ranks its photos the same way, and the note says so when that is not what was asked. An
     unknown kind is refused before anything is created.
     """
-    chosen = subject(wanted or DEFAULT_SUBJECT).key
+    chosen = wanted or DEFAULT_SUBJECT
     store = ProjectStore.create(folder, user=user, db_url=db_url, settings=subject_settings(chosen))
     try:
         held = store.keep_catalog_fact(SUBJECT_FACT, chosen)
         if held == chosen:
             return store, None
-        store.update_settings(**subject_settings(subject(held).key))
+        store.update_settings(**subject_settings(held))
     except BaseException:
         store.close()
         raise

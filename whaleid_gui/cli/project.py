@@ -135,6 +135,8 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_info(args) -> int:
+    from ..core.catalog.store import SUBJECT_FACT
+
     args.project = args.dir
     with open_project(args, read_only=True) as store:
         counts = {s: store.count_photos(s) for s in ("needs_box", "needs_decision", "done")}
@@ -143,7 +145,7 @@ def _cmd_info(args) -> int:
         print(f"photos: {sum(counts.values())} ({counts['needs_box']} need a box, "
               f"{counts['needs_decision']} need a decision, {counts['done']} identified)")
         print(f"individuals: {len(store.individuals())}; decisions: {len(store.decisions())}")
-        print(f"photos show: {store.catalog_fact('subject') or 'not recorded (made before WhaleID asked)'}")
+        print(f"photos show: {store.catalog_fact(SUBJECT_FACT) or 'not recorded (made before WhaleID asked)'}")
     return EXIT_OK
 
 

@@ -51,20 +51,19 @@ class CandidateThumbs(QObject):
 
     def show(self, result: MatchResult) -> None:
         """The cards of result (just drawn) get their photos: kept ones now, the others when made."""
-        missing = []
-        for index, path, box in self._noted(result):
+        for index, path, box in _items(result):
             image = self._kept.get((path, box))
             if image is not None:
-                self._kept.move_to_end((path, box))
                 self.review.set_candidate_thumbnail(index, image)
-            elif (path, box) not in self._making:
-                missing.append((path, box))
-        self._load(missing)
+        self.ahead(result)
 
     def ahead(self, result: MatchResult) -> None:
-        """The next photo's stored candidates: their thumbnails made now and kept for its cards."""
+        """Thumbnails of result's candidates made (unless kept or being made) and kept for its cards:
+        the next photo's, or the shown photo's that are missing."""
+        items = _items(result)
+        self._limit = max(self._limit, 3 * len(items))  # more candidates per ranking: room for three
         missing = []
-        for _index, path, box in self._noted(result):
+        for _index, path, box in items:
             if (path, box) in self._kept:
                 self._kept.move_to_end((path, box))
             elif (path, box) not in self._making:
@@ -76,12 +75,6 @@ class CandidateThumbs(QObject):
         self._kept.clear()
         self._making.clear()
         self._generation += 1
-
-    def _noted(self, result: MatchResult) -> list[tuple[int, str, object]]:
-        """_items(result), the cache made room for three rankings of its size."""
-        items = _items(result)
-        self._limit = max(self._limit, 3 * len(items))  # more candidates per ranking: room for three
-        return items
 
     def _draw(self, key: tuple, image: QImage | None, reason: str = "") -> None:
         shown = self.review.result

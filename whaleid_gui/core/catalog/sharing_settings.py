@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .errors import CatalogError
+from .store import SUBJECT_FACT
 
 # WoRMS: Megaptera novaeangliae (Borowski, 1781), AphiaID 137092
 DEFAULTS = {
@@ -86,11 +87,12 @@ def sharing_settings(store, check_species: bool = True) -> Sharing:
     species; the humpback defaults would put the wrong species into Wildbook or GBIF records.
     """
     data = store.settings
-    if check_species and (store.catalog_fact("subject") or FLUKES) != FLUKES:
+    subject = store.catalog_fact(SUBJECT_FACT) if check_species else None
+    if subject not in (None, FLUKES):
         missing = [k for k in SPECIES_KEYS if not str(data.get(k) or "").strip()]
         if missing:
             raise CatalogError(
-                f"{store.folder / 'settings.json'}: this catalog holds {store.catalog_fact('subject')} photos, "
+                f"{store.folder / 'settings.json'}: this catalog holds {subject} photos, "
                 f"so the humpback whale is not assumed: set {', '.join(missing)} first "
                 "(whaleid project settings DIR species_genus=Tursiops species_epithet=truncatus "
                 "scientific_name='Tursiops truncatus' scientific_name_id=urn:lsid:marinespecies.org:taxname:APHIA_ID)")

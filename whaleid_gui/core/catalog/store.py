@@ -33,6 +33,7 @@ from .timeutil import now_iso
 
 SETTINGS_NAME = "settings.json"
 SETTINGS_FORMAT = 1
+SUBJECT_FACT = "subject"  # the catalog fact (meta table) of what its photos show (application/photo_subjects.py)
 
 
 def is_project_folder(folder: str | Path) -> bool:
