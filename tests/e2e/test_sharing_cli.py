@@ -112,6 +112,10 @@ def test_export_options_of_another_kind_and_bad_settings_are_refused(project, tm
     assert code == 2 and "unknown setting 'genus'" in err
     code, stdout, _ = run(capsys, "project", "settings", project)
     assert "location_ids = Bay=RUN-BAY;Cape=RUN-CAPE" in stdout and "species_genus = Megaptera" in stdout
+    code, stdout, _ = run(capsys, "project", "settings", project, "species_genus=Eubalaena")
+    assert code == 0 and "species_genus = Eubalaena" in stdout
+    code, stdout, _ = run(capsys, "project", "settings", project, "species_genus=")  # the default again, not ''
+    assert code == 0 and "species_genus = Megaptera" in stdout
     bad = tmp_path / "fb.csv"
     bad.write_text("Encounter.mediaAsset0,MarkedIndividual.individualID,Encounter.year\nnope.jpg,HW-9,20x1\n")
     code, stdout, err = run(capsys, "import", "wildbook", bad, "--project", project)

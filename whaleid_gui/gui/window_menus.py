@@ -50,6 +50,8 @@ class WindowMenus:
         self.act_import_csv = A("Import catalog &CSV\u2026", None, self.import_catalog_dialog)
         self.act_import_wildbook = A("Import a &Wildbook / Flukebook spreadsheet\u2026", None,
                                      self.import_wildbook_dialog)
+        self.act_sharing = A("&Sharing settings (species, places, dataset)\u2026", None, self.sharing_settings_dialog,
+                             "What the Wildbook and Darwin Core exports write")
         self.act_quit = A("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.act_undo = A("&Undo", QKeySequence.StandardKey.Undo, c.undo, "Undo the last decision or box edit")
         self.act_redo = A("&Redo box edit", [QKeySequence.StandardKey.Redo, "Ctrl+Y"], c.redo)
@@ -127,6 +129,7 @@ class WindowMenus:
             a.triggered.connect(lambda _c=False, k=kind, d=default: self.export_dialog(k, d))
             self.export_menu.addAction(a)
             self.export_actions[kind] = a
+        f.addAction(self.act_sharing)
         f.addSeparator()
         f.addAction(self.act_quit)
         e = mb.addMenu("&Edit")

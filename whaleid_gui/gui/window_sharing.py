@@ -12,9 +12,11 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from whaleid_gui.application import exports, imports
+from whaleid_gui.application.sharing_form import species_missing
 from whaleid_gui.workers import Worker
 
 SHARING_EXPORTS = ("wildbook", "dwca", "capture-history")  # core.catalog.sharing: they report what they skip
+SPECIES_EXPORTS = ("wildbook", "dwca")  # they write the species (core/catalog/sharing_settings.py)
 FILE_FILTERS = {  # default file name's suffix -> the save dialog's filter (the name's suffix picks the format)
     ".json": "JSON (*.json)",
     ".csv": "CSV (*.csv)",
@@ -69,6 +71,8 @@ class WindowSharing:
 
     def import_wildbook(self, path: str) -> Worker | None:
         """Encounters of a Wildbook bulk-import spreadsheet or Flukebook export (photos beside it)."""
+        if not self.species_named("Importing a Wildbook spreadsheet checks its species against the project's."):
+            return None
         return self._import_table("import-wildbook", "Importing the Wildbook spreadsheet", imports.import_wildbook, path)
 
     def _import_table(self, kind: str, label: str, job, path: str) -> Worker | None:
@@ -90,6 +94,8 @@ class WindowSharing:
 
     def export_dialog(self, kind: str, default_name: str) -> None:
         if self.store is None:
+            return
+        if kind in SPECIES_EXPORTS and not self.species_named("The export names the species in every record."):
             return
         suffix = Path(default_name).suffix
         path, chosen = QFileDialog.getSaveFileName(self, "Export", str(Path.home() / default_name),
@@ -150,6 +156,29 @@ class WindowSharing:
                                   QMessageBox.StandardButton.Ok, self)
                 box.setModal(False)
                 box.show()
+
+    # ------------------------------------------------------------------ sharing settings
+    def sharing_settings_dialog(self, reason: str = "") -> bool:
+        """File > Sharing settings; True when saved."""
+        if self.store is None:
+            self.show_error("Open a project first: sharing settings belong to a project")
+            return False
+        from whaleid_gui.gui.sharing_settings_dialog import SharingSettingsDialog
+
+        dialog = SharingSettingsDialog(self.store, self, reason)
+        self._sharing_dialog = dialog  # tests fill it in while it is open
+        try:
+            return dialog.exec() == SharingSettingsDialog.DialogCode.Accepted
+        finally:
+            self._sharing_dialog = None
+
+    def species_named(self, why: str) -> bool:
+        """A catalog of other photos than flukes names its species before sharing: ask for it here
+        (the form opens) instead of failing the job. True when the species is known."""
+        if not species_missing(self.store):
+            return True
+        self.sharing_settings_dialog(why)
+        return not species_missing(self.store)
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:

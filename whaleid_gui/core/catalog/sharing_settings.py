@@ -87,9 +87,8 @@ def sharing_settings(store, check_species: bool = True) -> Sharing:
     species; the humpback defaults would put the wrong species into Wildbook or GBIF records.
     """
     data = store.settings
-    subject = store.catalog_fact(SUBJECT_FACT) if check_species else None
-    if subject not in (None, FLUKES):
-        missing = [k for k in SPECIES_KEYS if not str(data.get(k) or "").strip()]
+    if check_species:
+        missing, subject = missing_species(store)
         if missing:
             raise CatalogError(
                 f"{store.folder / 'settings.json'}: this catalog holds {subject} photos, "
@@ -115,10 +114,22 @@ def sharing_settings(store, check_species: bool = True) -> Sharing:
     return Sharing(**values, project_name=name)
 
 
+def missing_species(store) -> tuple[list[str], str | None]:
+    """The species settings a catalog of other photos than flukes still lacks, and what it holds."""
+    subject = store.catalog_fact(SUBJECT_FACT)
+    if subject in (None, FLUKES):
+        return [], subject
+    return [k for k in SPECIES_KEYS if not str(store.settings.get(k) or "").strip()], subject
+
+
 def parse_setting(key: str, text: str):
-    """The value of `KEY=VALUE` from the command line; raises CatalogError for an unknown key."""
+    """The value of `KEY=VALUE` from the command line or the settings form; raises CatalogError for
+    an unknown key. An empty value is None: the setting goes back to its default (an empty species
+    would otherwise be written into every exported record)."""
     if key not in DEFAULTS:
         raise CatalogError(f"unknown setting {key!r}; known: {', '.join(DEFAULTS)}")
+    if not text.strip():
+        return None
     if key != "location_ids":
         return text.strip()
     text = text.strip()
