@@ -15,6 +15,7 @@ from whaleid_gui.core.boxes import BoundingBox
 from whaleid_gui.core.catalog import ProjectStore
 from whaleid_gui.core.catalog.errors import CatalogError
 from whaleid_gui.gui.candidate_cards import CARD_THUMB
+from whaleid_gui.gui.candidate_thumbs import card_key
 
 MATCH_TIMEOUT = 120_000  # the first ranking loads torch and the model
 
@@ -296,7 +297,7 @@ def test_the_next_photos_candidates_come_with_their_photos_made_ahead(qtbot, win
     assert queue.select(before)
     # a moment after a photo is shown, the next one's pixels and its candidates' photos are made
     kept = c.candidates.thumbs._kept
-    wanted = [(str(x.image), x.box) for x in c.results[ids[1]].candidates if not x.is_new and x.image is not None]
+    wanted = [card_key(x) for x in c.results[ids[1]].candidates if not x.is_new and x.image is not None]
     assert wanted
     qtbot.waitUntil(lambda: all(k in kept for k in wanted), timeout=20_000)
     kinds = started_kinds(window)
@@ -306,7 +307,7 @@ def test_the_next_photos_candidates_come_with_their_photos_made_ahead(qtbot, win
     cards = [card for card in window.review.cards if not card.candidate.is_new]
     assert cards and all(not card.thumb.pixmap().isNull() for card in cards)  # drawn with the cards
     for card in cards:  # each card its own candidate's photo
-        own = kept[(str(card.candidate.image), card.candidate.box)]
+        own = kept[card_key(card.candidate)]
         expected = QPixmap.fromImage(own).scaled(CARD_THUMB, Qt.AspectRatioMode.KeepAspectRatio,
                                                  Qt.TransformationMode.SmoothTransformation)
         assert card.thumb.pixmap().toImage() == expected.toImage()

@@ -53,11 +53,13 @@ def crop_rgb(path: str | Path, box: BoundingBox | None, rotation: int = 0, flip:
     return np.asarray(image.convert("RGB"))
 
 
-def thumbnails(items: list[tuple[int, str, BoundingBox | None]], size: int = 96) -> Generator[Thumbnail | ThumbnailFailed, None, int]:
-    """Yields a Thumbnail (or ThumbnailFailed) per photo; thumbnails of the box when there is one."""
-    for key, path, box in items:
+def thumbnails(items: list[tuple], size: int = 96) -> Generator[Thumbnail | ThumbnailFailed, None, int]:
+    """Yields a Thumbnail (or ThumbnailFailed) per photo; thumbnails of the box when there is one.
+    items: (key, path, box), or (key, path, box, rotation, flip) for a photo shown oriented as its
+    box says (a catalog photo beside the query on a candidate's card)."""
+    for key, path, box, *orientation in items:
         try:
-            arr = crop_rgb(path, box, max_side=size)
+            arr = crop_rgb(path, box, *orientation, max_side=size)
             yield Thumbnail(key, arr)
         except Exception as exc:  # an unreadable photo gets a message, the others go on
             yield ThumbnailFailed(key, str(exc))

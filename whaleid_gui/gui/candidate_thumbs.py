@@ -28,14 +28,20 @@ CARD_THUMB_SIDE = 200
 KEPT = 60  # thumbnails kept (200 px: about 10 MB at most)
 
 
-def _items(result: MatchResult) -> list[tuple[int, str, object]]:
-    """(card index, photo path, box) of the result's candidates that have a photo."""
+def card_key(candidate) -> tuple:
+    """What a card's thumbnail is made of: (photo path, box, rotation, flip). A reference is shown
+    turned as its box says, as it was matched and as the compare view shows it."""
+    return str(candidate.image), candidate.box, int(candidate.rotation or 0), bool(candidate.flip)
+
+
+def _items(result: MatchResult) -> list[tuple[int, tuple]]:
+    """(card index, card_key) of the result's candidates that have a photo."""
     cands = [c for c in result.candidates if not c.is_new]
-    return [(i, str(c.image), c.box) for i, c in enumerate(cands) if c.image is not None]
+    return [(i, card_key(c)) for i, c in enumerate(cands) if c.image is not None]
 
 
 class CandidateThumbs(QObject):
-    """Thumbnails keyed by (photo path, box), drawn on every card of the shown ranking that has that
+    """Thumbnails keyed by photo, box and orientation, drawn on every card of the shown ranking that has that
     key when they arrive: a card's index is never trusted across rankings (a photo ranked again
     keeps its cards' keys, not their order), and a thumbnail already being made is not made twice
     (the key pressed while the next photo's were still being made)."""
@@ -43,16 +49,16 @@ class CandidateThumbs(QObject):
     def __init__(self, review: MatchReviewPanel, pool: WorkerPool, session: ReviewSession) -> None:
         super().__init__()
         self.review, self.pool, self.session = review, pool, session
-        self._kept: OrderedDict[tuple, QImage] = OrderedDict()  # (path, box): the thumbnail
-        self._making: dict[tuple, Worker] = {}  # (path, box): the job making it
+        self._kept: OrderedDict[tuple, QImage] = OrderedDict()  # key (see _items): the thumbnail
+        self._making: dict[tuple, Worker] = {}  # key: the job making it
         self._limit = KEPT
         self._jobs = 0
         self._generation = 0  # forget(): what the last project's jobs bring is dropped
 
     def show(self, result: MatchResult) -> None:
         """The cards of result (just drawn) get their photos: kept ones now, the others when made."""
-        for index, path, box in _items(result):
-            image = self._kept.get((path, box))
+        for index, key in _items(result):
+            image = self._kept.get(key)
             if image is not None:
                 self.review.set_candidate_thumbnail(index, image)
         self.ahead(result)
@@ -63,11 +69,11 @@ class CandidateThumbs(QObject):
         items = _items(result)
         self._limit = max(self._limit, 3 * len(items))  # more candidates per ranking: room for three
         missing = []
-        for _index, path, box in items:
-            if (path, box) in self._kept:
-                self._kept.move_to_end((path, box))
-            elif (path, box) not in self._making:
-                missing.append((path, box))
+        for _index, key in items:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+            elif key not in self._making:
+                missing.append(key)
         self._load(missing)
 
     def forget(self) -> None:
@@ -80,8 +86,8 @@ class CandidateThumbs(QObject):
         shown = self.review.result
         if shown is None or shown.photo_id != self.session.photo_id:
             return
-        for index, path, box in _items(shown):
-            if (path, box) == key:
+        for index, card_key in _items(shown):
+            if card_key == key:
                 self.review.set_candidate_thumbnail(index, image, reason)
 
     def _keep(self, key: tuple, image: QImage) -> None:
@@ -94,7 +100,7 @@ class CandidateThumbs(QObject):
         if not keys:
             return
         generation = self._generation
-        w = Worker(photo_display.thumbnails, [(n, path, box) for n, (path, box) in enumerate(keys)],
+        w = Worker(photo_display.thumbnails, [(n, *key) for n, key in enumerate(keys)],
                    CARD_THUMB_SIDE, name="candidate thumbs")
         for key in keys:
             self._making[key] = w
