@@ -92,10 +92,14 @@ def fill_sharing_form(qtbot, window, texts: dict, button: str = "save"):
     """Fill the modal form once it is open, then press Save (or Cancel)."""
     from PySide6.QtCore import QTimer
 
+    tries = [250]  # 5 s: a form that never opens fails the test's own assertions, not later tests
+
     def act():
         dialog = getattr(window, "_sharing_dialog", None)
         if dialog is None or not dialog.isVisible():
-            QTimer.singleShot(20, act)
+            tries[0] -= 1
+            if tries[0] > 0:
+                QTimer.singleShot(20, act)
             return
         for key, text in texts.items():
             dialog.fields[key].setText(text)
@@ -126,6 +130,12 @@ def test_a_fin_catalog_is_asked_its_species_in_the_window_before_it_is_shared(qt
     assert "location_ids" in window._sharing_refusal and "place=CODE" in window._sharing_refusal
     assert "species_genus" not in window.store.settings
 
+    fill_sharing_form(qtbot, window, {"species_genus": "Tursiops"})  # saved without the rest: said, no export
+    window.export_actions["dwca"].trigger()
+    assert not saved and window.store.settings["species_genus"] == "Tursiops"
+    assert "dorsal-fin photos" in window.last_error and "name the species" in window.last_error
+    window.last_error = None
+
     fill_sharing_form(qtbot, window, {**species, "location_ids": "Bay=NZ-BAY"})
     window.last_export = None
     window.export_actions["dwca"].trigger()  # named now: the export goes on to its file
@@ -135,6 +145,10 @@ def test_a_fin_catalog_is_asked_its_species_in_the_window_before_it_is_shared(qt
         records = z.read("occurrence.txt").decode()
     assert "Tursiops truncatus" in records and "Megaptera" not in records and "NZ-BAY" in records
     assert window.store.settings["location_ids"] == {"Bay": "NZ-BAY"}
+    assert window.close_project()  # no project: the Wildbook import says so (no form, no crash)
+    monkeypatch.setattr(window_sharing.QFileDialog, "getOpenFileName", staticmethod(lambda *a: (str(tmp_path / "x.xlsx"), "")))
+    window.act_import_wildbook.trigger()
+    assert "Open a project" in window.last_error
 
 
 def test_the_sharing_form_shows_what_is_set_and_an_emptied_field_takes_its_default_again(qtbot, window, tmp_path):

@@ -5,7 +5,7 @@ same for the command line; both read and parse through core/catalog/sharing_sett
 from __future__ import annotations
 
 from whaleid_gui.core.catalog.errors import CatalogError
-from whaleid_gui.core.catalog.sharing_settings import DEFAULTS, HELP, missing_species, parse_setting
+from whaleid_gui.core.catalog.sharing_settings import DEFAULTS, FLUKES, HELP, missing_species, parse_setting
 
 KEYS = tuple(DEFAULTS)
 
@@ -27,6 +27,11 @@ def form_texts(store) -> dict[str, str]:
 def default_texts() -> dict[str, str]:
     """What an empty field means (shown greyed in it)."""
     return {key: as_text(DEFAULTS[key]) or HELP[key] for key in KEYS}
+
+
+def species_required(store) -> bool:
+    """Whether the catalog holds other photos than flukes: its species has no default."""
+    return missing_species(store)[1] not in (None, FLUKES)
 
 
 def species_missing(store) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from whaleid_gui.application.sharing_form import default_texts, form_texts, save_form, species_note
+from whaleid_gui.application.sharing_form import default_texts, form_texts, save_form, species_note, species_required
 from whaleid_gui.core.catalog.errors import CatalogError
 from whaleid_gui.core.catalog.sharing_settings import HELP, SPECIES_KEYS
 
@@ -43,10 +43,10 @@ class SharingSettingsDialog(QDialog):
         form = QFormLayout()
         self.fields: dict[str, QLineEdit] = {}
         texts, defaults = form_texts(store), default_texts()
-        missing = set(species_note(store) and SPECIES_KEYS)
+        required = set(SPECIES_KEYS) if species_required(store) else set()  # no humpback default
         for key, label in LABELS.items():
             edit = QLineEdit(texts[key])
-            edit.setPlaceholderText("(required)" if key in missing else defaults[key])
+            edit.setPlaceholderText("(required)" if key in required else defaults[key])
             edit.setToolTip(HELP[key])
             edit.setReadOnly(store.read_only)
             self.fields[key] = edit

@@ -50,7 +50,8 @@ class WindowMenus:
         self.act_import_csv = A("Import catalog &CSV\u2026", None, self.import_catalog_dialog)
         self.act_import_wildbook = A("Import a &Wildbook / Flukebook spreadsheet\u2026", None,
                                      self.import_wildbook_dialog)
-        self.act_sharing = A("&Sharing settings (species, places, dataset)\u2026", None, self.sharing_settings_dialog,
+        self.act_sharing = A("&Sharing settings (species, places, dataset)\u2026", None,
+                             lambda: self.sharing_settings_dialog(),
                              "What the Wildbook and Darwin Core exports write")
         self.act_quit = A("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.act_undo = A("&Undo", QKeySequence.StandardKey.Undo, c.undo, "Undo the last decision or box edit")

@@ -12,7 +12,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from whaleid_gui.application import exports, imports
-from whaleid_gui.application.sharing_form import species_missing
+from whaleid_gui.application.sharing_form import species_missing, species_note
 from whaleid_gui.workers import Worker
 
 SHARING_EXPORTS = ("wildbook", "dwca", "capture-history")  # core.catalog.sharing: they report what they skip
@@ -171,14 +171,19 @@ class WindowSharing:
             return dialog.exec() == SharingSettingsDialog.DialogCode.Accepted
         finally:
             self._sharing_dialog = None
+            dialog.deleteLater()  # it holds the project's store
 
     def species_named(self, why: str) -> bool:
         """A catalog of other photos than flukes names its species before sharing: ask for it here
         (the form opens) instead of failing the job. True when the species is known."""
+        if self.store is None or not species_missing(self.store):
+            return True  # no project: the caller says so
+        saved = self.sharing_settings_dialog(why)
         if not species_missing(self.store):
             return True
-        self.sharing_settings_dialog(why)
-        return not species_missing(self.store)
+        if saved:  # saved without the species: say why nothing more happens
+            self.show_error(species_note(self.store))
+        return False
 
     # ------------------------------------------------------------------ drag and drop
     def dragEnterEvent(self, event) -> None:
