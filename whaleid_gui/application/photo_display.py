@@ -58,8 +58,9 @@ def thumbnails(items: list[tuple], size: int = 96) -> Generator[Thumbnail | Thum
     items: (key, path, box), or (key, path, box, rotation, flip) for a photo shown oriented as its
     box says (a catalog photo beside the query on a candidate's card)."""
     for key, path, box, *orientation in items:
+        rotation, flip = orientation if orientation else (0, False)
         try:
-            arr = crop_rgb(path, box, *orientation, max_side=size)
+            arr = crop_rgb(path, box, rotation, flip, max_side=size)
             yield Thumbnail(key, arr)
         except Exception as exc:  # an unreadable photo gets a message, the others go on
             yield ThumbnailFailed(key, str(exc))
