@@ -97,3 +97,32 @@ def test_new_individual_says_why_no_code_is_suggested(qtbot, window, demo_projec
     assert "individuals table is locked" in window.review.message.text()
     assert "individuals table is locked" in window.statusBar().currentMessage()
     assert window.review.new_bar.isVisibleTo(window.review)  # a code can still be typed
+
+
+def test_another_project_shows_none_of_the_last_ones_thumbnails_or_unreadable_marks(qtbot, window, tmp_path):
+    """Photo numbers start at 1 in every project: photo 1 unreadable in one project must not be
+    shown unreadable, or with the other's thumbnail, in the next."""
+    from PIL import Image
+    from PySide6.QtGui import QColor
+
+    def project(name, colour, broken=False):
+        photo = tmp_path / f"{name}.jpg"
+        Image.new("RGB", (120, 80), colour).save(photo)
+        with ProjectStore.create(tmp_path / name, user="tester") as store:
+            assert store.add_photo(photo).id == 1
+        if broken:
+            photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+        return tmp_path / name
+
+    def row():
+        window.queue.set_status_filter(None)
+        return window.queue.list.item(window.queue.visible_ids().index(1))
+
+    assert window.open_project(str(project("first", (200, 30, 30), broken=True)))
+    qtbot.waitUntil(lambda: "unreadable" in row().text(), timeout=10_000)
+    assert window.open_project(str(project("second", (30, 200, 30))))
+    qtbot.waitUntil(lambda: window.queue.has_thumbnail(1), timeout=10_000)
+    assert "unreadable" not in row().text() and "second.jpg" in row().toolTip()
+    image = window.queue.thumbnail(1).toImage()
+    green = QColor(image.pixel(image.width() // 2, image.height() // 2))
+    assert green.green() > 150 and green.red() < 80

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from gestures import click_row
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QPushButton
 
 from whaleid_gui.core.catalog import PhotoRow, ProjectStore
@@ -52,6 +53,9 @@ def test_queue_filters_sorts_steps_and_marks_errors(qtbot):
     q.mark_error(2, "p2.jpg: not an image")
     item = q.list.item(q.visible_ids().index(2))
     assert "unreadable" in item.text() and "not an image" in item.toolTip()
+    q.set_thumbnail(2, QImage(8, 8, QImage.Format.Format_RGB32))  # the file replaced: readable again
+    item = q.list.item(q.visible_ids().index(2))
+    assert "unreadable" not in item.text() and "not an image" not in item.toolTip()
     # A refresh that keeps the current photo does not announce it again (no reload).
     n = len(seen)
     q.set_photos(rows)

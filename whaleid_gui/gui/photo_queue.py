@@ -222,6 +222,14 @@ class PhotoQueue(QWidget):
         item = self._items.get(photo_id)
         if item is not None:
             item.setIcon(QIcon(pm))
+            if self._errors.pop(photo_id, None) is not None:  # readable again (the file replaced)
+                self._decorate(item, self.photo(photo_id))
+
+    def forget_pictures(self) -> None:
+        """Another project: its photo numbers start again at 1, so the last project's thumbnails
+        and unreadable marks must not be shown on this one's photos of the same number."""
+        self._thumbs.clear()
+        self._errors.clear()
 
     def drop_thumbnail(self, photo_id: int) -> None:
         self._thumbs.pop(photo_id, None)

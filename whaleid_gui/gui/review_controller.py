@@ -125,6 +125,7 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.folder = folder
         self.candidates.folder = self.pictures.folder = folder
         self.candidates.forget_project()  # another project: the last one's pick and thumbnails go
+        self.pictures.forget()  # and the queue's (photo numbers start at 1 in every project)
         self.pixels.forget()
         self.session.open(store, box_proposals.load_proposals(store, folder) if store is not None and folder is not None else {})
         self.ahead.restart()
