@@ -70,3 +70,27 @@ def test_a_crop_of_a_turned_photo_decoded_smaller_is_the_same_region(tmp_path):
         crop.shape[1::-1], Image.Resampling.BILINEAR))
     assert max(crop.shape[:2]) == 48
     assert np.abs(crop.astype(int) - expected).mean() < 14
+
+
+def test_a_projects_thumbnails_are_turned_as_each_photos_box_says(tmp_path):
+    """The queue, the catalog page, the compare strip and the encounter preview show a photo the
+    scientist turned (an upside-down fluke) turned, as the box editor and the matcher see it."""
+    from whaleid_gui.core.catalog import ProjectStore
+
+    photo = tmp_path / "two.png"
+    two = Image.new("RGB", (60, 40), (200, 30, 30))
+    two.paste(Image.new("RGB", (60, 20), (30, 30, 200)), (0, 20))  # red above, blue below
+    two.save(photo)
+    other = tmp_path / "two_again.png"
+    two.putpixel((0, 0), (0, 0, 0))  # another file (the same one is one photo)
+    two.save(other)
+    with ProjectStore.create(tmp_path / "proj", user="tester") as store:
+        turned, upright = store.add_photo(photo), store.add_photo(other)
+        store.set_box(turned.id, BoundingBox(0, 0, 60, 40), rotation=180)
+        assert photo_display.box_parts(store.box(turned.id))[1:] == (180, False)
+        assert photo_display.box_parts(None) == (None, 0, False)
+    got = {ev.key: ev.image for ev in photo_display.project_thumbnails(
+        tmp_path / "proj", [(turned.id, str(photo)), (upright.id, str(other))], 40)}
+    top_of = {key: tuple(int(v) for v in image[image.shape[0] // 5, image.shape[1] // 2]) for key, image in got.items()}
+    assert top_of[turned.id][2] > 150 and top_of[turned.id][0] < 80  # blue on top
+    assert top_of[upright.id][0] > 150 and top_of[upright.id][2] < 80

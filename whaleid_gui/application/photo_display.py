@@ -53,6 +53,14 @@ def crop_rgb(path: str | Path, box: BoundingBox | None, rotation: int = 0, flip:
     return np.asarray(image.convert("RGB"))
 
 
+def box_parts(row) -> tuple:
+    """(box, rotation, flip) of a photo's box row (None: the whole photo as it is): the tail of a
+    thumbnails() item, so that every picture of a photo is turned as its box says."""
+    if row is None:
+        return None, 0, False
+    return row.box, int(row.rotation or 0), bool(row.flip)
+
+
 def thumbnails(items: list[tuple], size: int = 96) -> Generator[Thumbnail | ThumbnailFailed, None, int]:
     """Yields a Thumbnail (or ThumbnailFailed) per photo; thumbnails of the box when there is one.
     items: (key, path, box), or (key, path, box, rotation, flip) for a photo shown oriented as its
@@ -82,7 +90,7 @@ def project_thumbnails(folder: str | Path, items: list[tuple[int, str]],
             store.close()
     except Exception:  # e.g. a shared catalog's server out of reach: whole photos rather than none
         boxes = {}
-    return (yield from thumbnails([(key, path, boxes[key].box if key in boxes else None) for key, path in items], size))
+    return (yield from thumbnails([(key, path, *box_parts(boxes.get(key))) for key, path in items], size))
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,7 @@ class CatalogView(QWidget):
             item.setData(Qt.ItemDataRole.UserRole, p.id)
             item.setToolTip(str(p.path))
             self.photos.addItem(item)
-        items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in photos]
+        items = [(p.id, str(p.path), *photo_display.box_parts(boxes.get(p.id))) for p in photos]
         if items:
             w = Worker(photo_display.thumbnails, items, 200, name="catalog thumbs")
             w.progress.connect(self._on_thumb)

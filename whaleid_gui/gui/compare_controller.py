@@ -109,7 +109,7 @@ class CompareController(QObject):
         # this individual's boxes only: every box of a 1,000-photo catalog took 100 ms of the key
         # press that shows the next photo (benchmarks/bench_review_flow.py)
         boxes = {p.id: store.box(p.id) for p in photos}
-        items = [(p.id, str(p.path), boxes[p.id].box if boxes[p.id] is not None else None) for p in photos]
+        items = [(p.id, str(p.path), *photo_display.box_parts(boxes[p.id])) for p in photos]
         w = Worker(photo_display.thumbnails, items, 120, name="individual photos")
         w.progress.connect(lambda ev: isinstance(ev, Thumbnail)
                            and self.compare.set_photo_thumbnail(ev.key, qimage_from_array(ev.image)))

@@ -176,9 +176,10 @@ class EncounterBatchController(QObject):
         thumbs = []
         for row, item in enumerate(items):
             b = boxes.get(item.photo.id)
-            thumbs.append((2 * row, str(item.photo.path), b.box if b else None))
-            if item.candidate is not None and item.candidate.image is not None:
-                thumbs.append((2 * row + 1, str(item.candidate.image), item.candidate.box))
+            thumbs.append((2 * row, str(item.photo.path), *photo_display.box_parts(b)))
+            cand = item.candidate
+            if cand is not None and cand.image is not None:
+                thumbs.append((2 * row + 1, str(cand.image), cand.box, int(cand.rotation or 0), bool(cand.flip)))
         w = Worker(photo_display.thumbnails, thumbs, 220, name="encounter thumbs")
         w.progress.connect(lambda ev: isinstance(ev, Thumbnail) and dlg.set_thumbnail(ev.key, qimage_from_array(ev.image)))
         c.pool.start("encounter-thumbs", w)

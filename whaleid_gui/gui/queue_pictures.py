@@ -85,7 +85,7 @@ class QueuePictures(QObject):
         if photo_ids is not None:  # one photo after an edit: its box read here, not every box
             rows = [store.photo(p) for p in photo_ids]
             boxes = {p: b for p in photo_ids if (b := store.box(p)) is not None}
-            items = [(p.id, str(p.path), boxes[p.id].box if p.id in boxes else None) for p in rows]
+            items = [(p.id, str(p.path), *photo_display.box_parts(boxes.get(p.id))) for p in rows]
             self._start(f"thumb-{photo_ids[0]}", photo_display.thumbnails, items)
             return
         shown = {pid: n for n, pid in enumerate(self.queue.visible_ids())}
