@@ -94,3 +94,23 @@ def test_photo_and_catalog_imports_do_not_cancel_each_other(qtbot, window, demo_
     assert photos.cancelled and not again.cancelled and not catalog.cancelled
     assert "Importing photos: cancelled" in window.statusBar().currentMessage()
     assert window.pool.shutdown(10_000)
+
+
+def test_what_a_stopped_job_sent_last_reaches_the_project_it_belongs_to(qtbot, window, demo_project, tmp_path):
+    """A job's last messages, queued when it ended just before the project closed, are delivered
+    while that project is still open, never to the next one (whose photo numbers are the same)."""
+    assert window.open_project(str(demo_project))
+    first = window.store
+    seen = []
+
+    def one_message():
+        yield "proposal for photo 1"
+
+    assert window.stop_work(10_000)  # the project's own jobs stopped: nothing else lets the queue run
+    job = Worker(one_message, name="probe")
+    job.progress.connect(lambda message: seen.append((message, window.controller.session.store)))
+    window.pool.start("probe", job)
+    assert job.wait(5000)  # ended; its message waits in the event queue (no event loop ran)
+    assert not seen
+    assert window.new_project(str(tmp_path / "next"))
+    assert seen == [("proposal for photo 1", first)]

@@ -106,6 +106,24 @@ class WindowStatus:
     def stop_work(self, msecs: int) -> bool:
         """Cancel every job and wait up to msecs for them to end, with the window still painting and
         saying so (never a silent freeze). False if a job is still running after the wait."""
+        from PySide6.QtCore import QEvent
+        from PySide6.QtWidgets import QApplication
+
+        stopped = self._stop_jobs(msecs)
+        # What the jobs sent just before they ended is still queued. Delivered now, while their
+        # project is open: after a switch it would land on the next project, whose photos and
+        # individuals have the same numbers (a box proposal or a ranking recorded on the wrong
+        # photo). A handler may start a job: stopped again, a few rounds at most.
+        for _round in range(3):
+            if not stopped:
+                break
+            QApplication.sendPostedEvents(None, QEvent.Type.MetaCall)
+            if not self.pool.running():
+                break
+            stopped = self._stop_jobs(msecs)
+        return stopped
+
+    def _stop_jobs(self, msecs: int) -> bool:
         from PySide6.QtWidgets import QApplication
 
         if not self.pool.running():
