@@ -54,8 +54,8 @@ def crop_rgb(path: str | Path, box: BoundingBox | None, rotation: int = 0, flip:
 
 
 def box_parts(row) -> tuple:
-    """(box, rotation, flip) of a photo's box row (None: the whole photo as it is): the tail of a
-    thumbnails() item, so that every picture of a photo is turned as its box says."""
+    """(box, rotation, flip) of a photo's box row or a ranked candidate (None: the whole photo as it
+    is): the tail of a thumbnails() item, so that every picture of a photo is turned as its box says."""
     if row is None:
         return None, 0, False
     return row.box, int(row.rotation or 0), bool(row.flip)

@@ -4,7 +4,6 @@ same for the command line; both read and parse through core/catalog/sharing_sett
 
 from __future__ import annotations
 
-from whaleid_gui.core.catalog.errors import CatalogError
 from whaleid_gui.core.catalog.sharing_settings import DEFAULTS, FLUKES, HELP, missing_species, parse_setting
 
 KEYS = tuple(DEFAULTS)
@@ -56,11 +55,9 @@ def save_form(store, texts: dict[str, str]) -> list[str]:
     current = form_texts(store)
     values = {}
     for key, text in texts.items():
-        if key not in DEFAULTS:
-            raise CatalogError(f"unknown setting {key!r}")
-        if text.strip() == current[key].strip():
+        if key in current and text.strip() == current[key].strip():
             continue
-        values[key] = parse_setting(key, text)
+        values[key] = parse_setting(key, text)  # an unknown key: CatalogError
     if values:
         store.update_settings(**values)
     return sorted(values)

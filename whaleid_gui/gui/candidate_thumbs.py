@@ -31,7 +31,7 @@ KEPT = 60  # thumbnails kept (200 px: about 10 MB at most)
 def card_key(candidate) -> tuple:
     """What a card's thumbnail is made of: (photo path, box, rotation, flip). A reference is shown
     turned as its box says, as it was matched and as the compare view shows it."""
-    return str(candidate.image), candidate.box, int(candidate.rotation or 0), bool(candidate.flip)
+    return (str(candidate.image), *photo_display.box_parts(candidate))
 
 
 def _items(result: MatchResult) -> list[tuple[int, tuple]]:

@@ -179,7 +179,7 @@ class EncounterBatchController(QObject):
             thumbs.append((2 * row, str(item.photo.path), *photo_display.box_parts(b)))
             cand = item.candidate
             if cand is not None and cand.image is not None:
-                thumbs.append((2 * row + 1, str(cand.image), cand.box, int(cand.rotation or 0), bool(cand.flip)))
+                thumbs.append((2 * row + 1, str(cand.image), *photo_display.box_parts(cand)))
         w = Worker(photo_display.thumbnails, thumbs, 220, name="encounter thumbs")
         w.progress.connect(lambda ev: isinstance(ev, Thumbnail) and dlg.set_thumbnail(ev.key, qimage_from_array(ev.image)))
         c.pool.start("encounter-thumbs", w)

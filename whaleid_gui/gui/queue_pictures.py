@@ -28,11 +28,10 @@ class QueuePictures(QObject):
         self.queue, self.editor, self.review, self.pool, self.session = queue, editor, review, pool, session
         self.folder: Path | None = None
         self._rest: list = []  # thumbnails left for load_rest()
-        self._generation = 0  # forget(): what the last project's jobs still bring is dropped
 
     def forget(self) -> None:
-        """Another project: no thumbnail, unreadable mark or late result of the last one is kept."""
-        self._generation += 1
+        """Another project: no thumbnail or unreadable mark of the last one is kept (its jobs' late
+        results were delivered before it closed: WindowStatus.stop_work)."""
         self._rest = []
         self.queue.forget_pictures()
 
@@ -105,13 +104,10 @@ class QueuePictures(QObject):
 
     def _start(self, kind: str, job, *args) -> None:
         w = Worker(job, *args, 96, name="thumbnails")
-        generation = self._generation
-        w.progress.connect(lambda event: self._on_thumb(event, generation))
+        w.progress.connect(self._on_thumb)
         self.pool.start(kind, w)
 
-    def _on_thumb(self, event, generation: int) -> None:
-        if generation != self._generation:  # a photo of the project open before, by its number
-            return
+    def _on_thumb(self, event) -> None:
         if isinstance(event, ThumbnailFailed):
             self.queue.mark_error(event.key, event.reason)
         elif isinstance(event, Thumbnail):

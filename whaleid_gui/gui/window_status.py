@@ -7,7 +7,7 @@ A mixin of MainWindow (it uses the window's worker pool and show_error).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEventLoop, Qt
+from PySide6.QtCore import QEvent, QEventLoop, Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton
 
 from whaleid_gui.gui.error_text import error_text
@@ -106,7 +106,6 @@ class WindowStatus:
     def stop_work(self, msecs: int) -> bool:
         """Cancel every job and wait up to msecs for them to end, with the window still painting and
         saying so (never a silent freeze). False if a job is still running after the wait."""
-        from PySide6.QtCore import QEvent
         from PySide6.QtWidgets import QApplication
 
         stopped = self._stop_jobs(msecs)
