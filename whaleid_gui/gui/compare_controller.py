@@ -85,9 +85,18 @@ class CompareController(QObject):
         self._strip_timer.start()
 
     def forget_project(self) -> None:
-        """Another project (or none): the last one's pick is not drawn, its thumbnails not kept."""
+        """Another project (or none): nothing of the last one stays on the Compare tab. Its candidate
+        stayed there until the next project's first ranking, and a click on its strip browsed the
+        photo of the same number in the next project (photo numbers start at 1 in every project)."""
         self._hidden_pick = None
+        self._strip_for = None
+        self._target = None
+        self._kp_token += 1  # a late keypoint or heat result of the last pair is dropped
+        self._heat_token += 1
         self.thumbs.forget()
+        self.compare.set_query(None, "Query", "no photo")
+        self.compare.set_candidate(None, "Candidate", "no candidate")
+        self.compare.set_photos("All photos of the candidate", [])
 
     def _on_compare_shown(self) -> None:
         if self._hidden_pick is not None:

@@ -122,7 +122,7 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
         self.store, self.folder, self.engine = store, folder, engine
         self.outcome = self.comparison = None
         self.settings = None
-        self.run_label.clear()
+        self._forget_run()
         self._recovered_run: str | None = None
         self.settings = self._interrupted_run()
         if self.settings is not None and self._recovered_run is not None:
@@ -145,6 +145,22 @@ class TrainingPanel(TrainingForm, TrainingPlots, TrainingResult, QWidget):
             # photo and both jobs import torch, competing with the first photo's match (issue 15)
             self.refresh_summary()
             self.refresh_device()
+
+    def _forget_run(self) -> None:
+        """Clear what the page shows of the last project's run: its curves, progress, time and epoch
+        reports. Left, they read as this project's run, and a resume here appended its epochs to them."""
+        if not self.is_running():  # the window stopped it before the switch; its late signals are in
+            self.worker = None
+        self.reports = []
+        self.start_val = None
+        for k in self._points:
+            self._points[k] = ([], [])
+        self._redraw()
+        self._fraction = 0.0
+        self.progress.setValue(0)
+        self.progress.setFormat("")
+        self.time_label.clear()
+        self.run_label.clear()
 
     def _refresh_data_if_shown(self) -> None:
         if self._data_due and self.isVisible():
