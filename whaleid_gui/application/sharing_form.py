@@ -4,7 +4,8 @@ same for the command line; both read and parse through core/catalog/sharing_sett
 
 from __future__ import annotations
 
-from whaleid_gui.core.catalog.sharing_settings import DEFAULTS, FLUKES, HELP, missing_species, parse_setting
+from whaleid_gui.core.catalog.sharing_settings import (DEFAULTS, FLUKES, HELP, location_ids_text, missing_species,
+                                                       parse_setting)
 
 KEYS = tuple(DEFAULTS)
 
@@ -14,7 +15,7 @@ def as_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, dict):
-        return ";".join(f"{k}={v}" for k, v in sorted(value.items()))
+        return location_ids_text(value)
     return str(value)
 
 

@@ -305,3 +305,17 @@ def test_sharing_settings_defaults_and_command_line_values(store):
     store.update_settings(location_ids=["Bay"])
     with pytest.raises(Exception, match="location_ids must map place names to codes"):
         sharing_settings(store)
+
+
+@pytest.mark.parametrize("mapping", [
+    {"Bay": "NZ-1", "Cape": "NZ-2"},
+    {"Bay; north": "NZ-1", "Cape": "NZ-2"},  # ';' in a place: the short form would cut it in two
+    {"Reef=7": "R7", "Bay": "A;B"},  # '=' in a place, ';' in a code
+    {"{odd} cove": "C"},  # a place the reader would take for the start of a JSON object
+])
+def test_place_codes_shown_in_the_form_and_by_the_command_line_read_back_the_same(mapping):
+    from whaleid_gui.application.sharing_form import as_text
+    from whaleid_gui.core.catalog.sharing_settings import location_ids_text
+
+    assert parse_setting("location_ids", location_ids_text(mapping)) == mapping
+    assert parse_setting("location_ids", as_text(mapping)) == mapping

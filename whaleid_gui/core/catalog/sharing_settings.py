@@ -150,6 +150,15 @@ def parse_setting(key: str, text: str):
     return mapping
 
 
+def location_ids_text(mapping: dict) -> str:
+    """Place codes as parse_setting reads them back: place=CODE;place=CODE, or a JSON object when a
+    place or a code holds ';' or '=' (the short form would split it), or a place starts with '{'."""
+    if any(";" in f"{k}{v}" or "=" in f"{k}{v}" for k, v in mapping.items()) or \
+            any(str(k).lstrip().startswith("{") for k in mapping):
+        return json.dumps(mapping, ensure_ascii=False, sort_keys=True)
+    return ";".join(f"{k}={v}" for k, v in sorted(mapping.items()))
+
+
 def describe(sharing: Sharing) -> list[str]:
     """One line per setting: key = value  (what it is for)."""
     lines = []
@@ -158,6 +167,6 @@ def describe(sharing: Sharing) -> list[str]:
             continue
         value = getattr(sharing, f.name)
         if isinstance(value, dict):
-            value = ";".join(f"{k}={v}" for k, v in sorted(value.items()))
+            value = location_ids_text(value)
         lines.append(f"{f.name} = {value}    ({HELP[f.name]})")
     return lines
