@@ -13,6 +13,9 @@ from fusion_rules.py's dumps (run that first with the same --work):
 2. Could a survey's share be estimated from its unlabelled queries? For each impostor quantile q:
    the fraction of new and of known queries whose best score is below it. If the two were apart,
    the share would follow from the fraction of all queries below it.
+3. Does any other number the matcher has tell a new individual's query from a known one's? The
+   area under the ROC curve (0.5: no better than chance) of the best fused score, its margin over
+   the second individual, the best embedding score, its margin, and the most verified keypoints.
 
     .venv/bin/python benchmarks/new_share_threshold.py --work DIR
 """
@@ -108,7 +111,42 @@ def main() -> int:
         cuts = [impostor_threshold(impostors, q) for q in (0.2, 0.3, 0.5)]
         below = [" / ".join(f"{np.mean(b < c):.2f}" if b.size else "-" for c in cuts) for b in (best[new], best[~new])]
         print(f"| {d['name']} | {new.sum()} / {(~new).sum()} | {below[0]} | {below[1]} |")
+    print()
+    print("| set | queries new / known | AUC known above new: best fused | fused margin | best embedding | "
+          "embedding margin | most inliers |")
+    print("|---|---|---|---|---|---|---|")
+    for d in dumps:
+        if not any(t == real_sets.NEW for t in d["truth"]):
+            continue
+        rows, new = [], []
+        for cands, truth in zip(d["candidates"], d["truth"]):
+            if cands:
+                rows.append(query_signals(d, cands))
+                new.append(truth == real_sets.NEW)
+        signals, new = np.array(rows), np.array(new)
+        aucs = " | ".join(f"{auc(signals[~new, j], signals[new, j]):.2f}" for j in range(signals.shape[1]))
+        print(f"| {d['name']} | {new.sum()} / {(~new).sum()} | {aucs} |")
     return 0
+
+
+def query_signals(d: dict, cands: list) -> list[float]:
+    """(best fused, its margin, best embedding, its margin, most inliers) of one query's candidates."""
+    emb = np.array([c[1] for c in cands])
+    inliers = np.array([c[2] for c in cands], float)
+    fused = np.sort(rule_max(*shares(d, emb, inliers)))[::-1]
+    emb = np.sort(emb)[::-1]
+
+    def margin(x):
+        return float(x[0] - x[1]) if x.size > 1 else float(x[0])
+
+    return [float(fused[0]), margin(fused), float(emb[0]), margin(emb), float(inliers.max())]
+
+
+def auc(known: np.ndarray, new: np.ndarray) -> float:
+    """P(a known query's signal > a new query's), ties counted half."""
+    above = (known[:, None] > new[None, :]).mean()
+    tied = (known[:, None] == new[None, :]).mean()
+    return float(above + 0.5 * tied)
 
 
 if __name__ == "__main__":
