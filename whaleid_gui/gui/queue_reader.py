@@ -5,8 +5,10 @@ Why: the list is every photo's row. Reading 10,030 of them took 77-88 ms on the 
 2-core benchmark machine (benchmarks/RESULTS_gui.md, 10,000 photos), and it is read when a project
 opens and after a change that adds photos. Read in a worker (on a store connection of its own:
 one store object belongs to one thread), the window stays responsive and the list is drawn when
-it arrives. Up to READ_IN_WORKER_ABOVE photos the read takes 9-18 ms, so a small project's list
-stays in the same event-loop turn, with no empty queue in between.
+it arrives. On the slower AMD machine 1,030 rows took 29-34 ms, the largest share of the opening's
+121 ms stall of a 1,000-photo project (44 ms once read in a worker); up to READ_IN_WORKER_ABOVE
+photos the read takes under 10 ms, so a small project's list stays in the same event-loop turn,
+with no empty queue in between.
 
 While a read is under way the queue's rows may be edited (a decision, a box, another reviewer's
 change seen by the poll). Those rows are newer than the read's, some of them not even in the store
@@ -22,7 +24,7 @@ from typing import Any, Callable
 
 from whaleid_gui.workers import Worker
 
-READ_IN_WORKER_ABOVE = 2000  # photos in the project
+READ_IN_WORKER_ABOVE = 300  # photos in the project
 KIND = "queue list"
 
 
