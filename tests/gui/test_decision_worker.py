@@ -22,7 +22,8 @@ def test_a_confirm_is_recorded_in_a_worker_survives_and_is_undone(qtbot, window,
     window.activateWindow()
     qtbot.keyClick(window.editor, Qt.Key.Key_C)
     assert c.photo_id == ids[1]  # moved on at once
-    assert any(k.startswith("decision") for k in kinds)  # the transaction runs in a worker
+    assert c.deciding() and not any(k.startswith("decision") for k in kinds)  # after the next photo is drawn
+    qtbot.waitUntil(lambda: any(k.startswith("decision") for k in kinds), timeout=5000)  # in a worker
     assert window.queue.photo(ids[0]).status == "done"  # shown as decided while it is recorded
     qtbot.waitUntil(lambda: not c.deciding(), timeout=10_000)
     qtbot.waitUntil(lambda: not c.decisions.claim_due, timeout=5000)  # the claim's own delay
@@ -39,6 +40,26 @@ def test_a_confirm_is_recorded_in_a_worker_survives_and_is_undone(qtbot, window,
     assert c.session.history[-1].photo_id == ids[0]
     c.undo()  # the decision's row is known: undo takes it back
     assert window.store.photo(ids[0]).status == "needs_decision" and c.photo_id == ids[0]
+
+
+def test_confirms_in_quick_succession_are_recorded_in_order(qtbot, window, demo_project):
+    """The second key press comes before the first confirm's worker has started (it waits for the
+    next photo's drawing): the first is recorded before the second, and undo takes back the last."""
+    ids = boxed(demo_project, 3)
+    open_and_wait(qtbot, window, demo_project, ids)
+    c = window.controller
+    assert window.queue.select(ids[0])
+    window.activateWindow()
+    qtbot.keyClick(window.editor, Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: c.photo_id == ids[1] and window.review.selected() is not None, timeout=20_000)
+    qtbot.keyClick(window.editor, Qt.Key.Key_C)
+    c.finish_decisions()
+    assert [h.photo_id for h in c.session.history] == ids[:2]
+    for pid in ids[:2]:
+        assert window.store.photo(pid).status == "done"
+    c.undo()
+    assert window.store.photo(ids[1]).status == "needs_decision"
+    assert window.store.photo(ids[0]).status == "done"
 
 
 def test_a_confirm_the_store_refuses_is_said_and_not_shown_as_decided(qtbot, window, demo_project):

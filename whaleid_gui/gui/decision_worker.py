@@ -20,6 +20,10 @@ from whaleid_gui.gui.error_text import error_text
 from whaleid_gui.workers import Worker
 
 CLAIM_DELAY_MS = 150  # others see the claim in their next poll (seconds): a delay nobody notices
+# A confirm's worker starts this long after the key press: by then the next photo's stored
+# candidates are drawn and painted (key -> candidates 50-60 ms on the AMD benchmark machine), so
+# the worker's Python (SQLAlchemy, 50-130 ms) does not take the GIL from that drawing.
+START_DELAY_MS = 80
 
 
 class _Pending:
@@ -31,6 +35,7 @@ class _Pending:
         self.worker: Worker | None = None
         self.row: Any = None
         self.error: BaseException | None = None
+        self.started = False
         self.over = False
 
     def run(self, folder: str) -> Any:
@@ -58,10 +63,13 @@ class BackgroundDecisions(QObject):
         self._claim_timer.setSingleShot(True)
         self._claim_timer.setInterval(CLAIM_DELAY_MS)
         self._claim_timer.timeout.connect(self.claim_if_due)
+        self._start_timer = QTimer(self)
+        self._start_timer.setSingleShot(True)
+        self._start_timer.setInterval(START_DELAY_MS)
+        self._start_timer.timeout.connect(self._start_due)
 
     def prepare(self, req: DecisionRequest) -> _Pending:
-        """The decision's worker, not started: start() it once the next photo is drawn (its Python
-        half would share the GIL with that drawing)."""
+        """The decision's worker, not started: start() it once the next photo is shown."""
         pending = _Pending(req)
         w = Worker(pending.run, str(self.controller.folder), name="decision")
         w.result.connect(lambda _row, p=pending: self._settle(p))
@@ -71,8 +79,15 @@ class BackgroundDecisions(QObject):
         return pending
 
     def start(self, pending: _Pending) -> None:
-        assert pending.worker is not None
-        self.controller.pool.start(f"decision-{id(pending)}", pending.worker)  # a kind of its own: never cancelled
+        """Record it START_DELAY_MS from now (or as soon as anything waits for it: finish)."""
+        assert pending in self._pending
+        self._start_timer.start()
+
+    def _start_due(self) -> None:
+        for pending in self._pending:
+            if not pending.started and pending.worker is not None:
+                pending.started = True
+                self.controller.pool.start(f"decision-{id(pending)}", pending.worker)  # a kind of its own: never cancelled
 
     def busy(self) -> bool:
         return bool(self._pending)
@@ -91,6 +106,8 @@ class BackgroundDecisions(QObject):
 
     def finish(self) -> None:
         """Wait for the decisions being recorded and take their outcome."""
+        self._start_timer.stop()
+        self._start_due()
         while self._pending:
             pending = self._pending[0]
             if pending.worker is not None and pending.worker.is_running():
