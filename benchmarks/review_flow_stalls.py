@@ -1,7 +1,7 @@
 """Where the GUI thread is during the review flow's stalls: bench_review_flow.py's review step run
 in this process, with a sampler thread taking the GUI thread's stack every 4 ms and the garbage
 collector's passes timed; for each of the ten longest heartbeat gaps over LATE ms it prints the
-GUI thread's stacks inside the gap (and, with THREADS=1, the other threads'). Used for issue 15
+GUI thread's stacks inside the gap (and, with THREADS=1, the other threads', DEPTH frames deep, 4 unless told). Used for issue 15
 (RESULTS_gui.md, "2026-12-03 evening").
 
     LATE=45 N=12 THREADS=1 .venv/bin/python benchmarks/review_flow_stalls.py /tmp/whaleid-flow/catalog-1000
@@ -40,7 +40,7 @@ def sampler():
         if os.environ.get("THREADS"):
             for tid, of in fr.items():
                 if tid not in (gui, threading.get_ident()):
-                    others.append(fmt(of, 4))
+                    others.append(fmt(of, int(os.environ.get("DEPTH", "4"))))
         samples.append((t, fmt(f, 7) if f else "?", others))
 threading.Thread(target=sampler, daemon=True).start()
 
