@@ -6,6 +6,8 @@ real store, the demo's photos."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
@@ -122,6 +124,12 @@ def test_at_opening_the_first_rows_thumbnails_come_before_the_first_ranking_and_
     # thumbnails take milliseconds
     engine_process.shared().shutdown()
     ids = boxed(demo_project)
+    drawn: list[float] = []
+    rest: list[float] = []
+    set_result, start = window.review.set_result, window.pool.start
+    monkeypatch.setattr(window.review, "set_result", lambda *a: drawn.append(time.monotonic()) or set_result(*a))
+    monkeypatch.setattr(window.pool, "start", lambda kind, w: (kind == "thumbnails-rest" and rest.append(
+        time.monotonic())) or start(kind, w))
     assert window.open_project(str(demo_project))
     q, c = window.queue, window.controller
     first_two = q.visible_ids()[:2]
@@ -131,6 +139,8 @@ def test_at_opening_the_first_rows_thumbnails_come_before_the_first_ranking_and_
     qtbot.waitUntil(lambda: bool(c.results), timeout=MATCH_TIMEOUT)
     qtbot.waitUntil(lambda: all(q.thumbnail(i) is not None for i in q.visible_ids()), timeout=20_000)
     assert len(q.visible_ids()) > 2 and set(ids) <= set(q.visible_ids())
+    # and the rest start once the first ranking's cards are drawn, not beside that drawing
+    assert drawn and rest and rest[0] - drawn[0] >= review_controller.REST_OF_THUMBNAILS_AFTER_MS / 1000 - 0.01
 
 
 def test_opening_draws_the_list_in_one_event_loop_turn_and_the_first_photo_in_the_next(qtbot, window, demo_project):

@@ -50,6 +50,9 @@ from whaleid_gui.workers import Worker, WorkerPool
 # At a project's opening, thumbnails of this many queue rows (what a reviewer sees first) are made
 # at once; the others after the first ranking, which they would otherwise slow down.
 FIRST_THUMBNAILS = 40
+# ... and those others this long after the first ranking arrives: its cards are drawn and painted
+# first, without the thumbnails' worker (reading every box, decoding) taking the GIL from them.
+REST_OF_THUMBNAILS_AFTER_MS = 300
 
 
 class ReviewController(PhotoReviewInfo, QObject):
@@ -161,8 +164,9 @@ class ReviewController(PhotoReviewInfo, QObject):
         self.refresh_queue(announce=announce, listed=with_pictures)
 
     def ranking_arrived(self) -> None:
-        """A ranking (or its failure) came: the catalog is prepared, the rest of the thumbnails follow."""
-        self.pictures.load_rest()
+        """A ranking (or its failure) came: the catalog is prepared, the rest of the thumbnails follow
+        once it is drawn."""
+        QTimer.singleShot(REST_OF_THUMBNAILS_AFTER_MS, self.pictures, self.pictures.load_rest)
 
     def refresh_queue(self, keep: int | None = None, announce: bool = True,
                       listed: Callable[[], None] | None = None) -> None:
