@@ -9,7 +9,7 @@ was the largest part of every keypoint query (benchmarks/RESULTS_gui.md). The sa
 distances (up to float32 rounding); rows at exactly the k-th distance (duplicate descriptors) are
 picked among arbitrarily, as faiss does.
 
-No Qt (core), numpy only.
+No Qt (core); numpy, and torch for the k smallest of each row (_smallest).
 """
 
 from __future__ import annotations
@@ -17,6 +17,18 @@ from __future__ import annotations
 import numpy as np
 
 BLOCK_ROWS = 32_768  # catalog rows per product: the (queries x block) distances stay bounded (24 MB at 180 queries)
+
+
+def _smallest(d2: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k smallest values and their columns, in no order. torch.topk, not
+    np.argpartition: on the AMD machine of issue 15 argpartition took 0.45 s of a 1,000-photo
+    keypoint query's 0.88 s (61 ms for 200 x 32,768, against 18 ms for topk on one thread;
+    benchmarks/RESULTS_gui.md). Imported here, not at the top: torch is in the process that
+    searches (the engine's) and stays out of any other that imports this module."""
+    import torch
+
+    values, columns = torch.topk(torch.from_numpy(d2), k, dim=1, largest=False, sorted=False)
+    return values.numpy(), columns.numpy()
 
 
 class ExactNeighbours:
@@ -66,9 +78,12 @@ class ExactNeighbours:
             d2 += self._norms[start:stop][None, :]
             d2 += q_norms
             take = min(k, stop - start)
-            part = np.argpartition(d2, take - 1, axis=1)[:, :take] if take < stop - start else \
-                np.broadcast_to(np.arange(stop - start), (len(q), stop - start))
-            best_d.append(np.take_along_axis(d2, part, axis=1))
+            if take < stop - start:
+                near_d, part = _smallest(d2, take)
+            else:
+                part = np.broadcast_to(np.arange(stop - start), (len(q), stop - start))
+                near_d = d2
+            best_d.append(near_d)
             best_i.append(part + start)
         cand_d, cand_i = np.concatenate(best_d, axis=1), np.concatenate(best_i, axis=1)
         order = np.lexsort((cand_i, cand_d), axis=1)[:, :k]  # nearest first (among the blocks' picks: row order on ties)
