@@ -117,7 +117,7 @@ def test_a_confirm_refreshes_the_rankings_it_affects_and_the_next_photo_is_ready
 
 def test_at_opening_the_first_rows_thumbnails_come_before_the_first_ranking_and_the_rest_after(
         qtbot, window, demo_project, monkeypatch):
-    from whaleid_gui.gui import review_controller
+    from whaleid_gui.gui import review_controller, review_matching
 
     monkeypatch.setattr(review_controller, "FIRST_THUMBNAILS", 2)
     # a new engine process: the first ranking loads torch and the model there (seconds), the two
@@ -145,7 +145,7 @@ def test_at_opening_the_first_rows_thumbnails_come_before_the_first_ranking_and_
     # and the rest start once the first ranking's cards are drawn, not beside that drawing
     assert arrived and drawn and rest and rest[0] > drawn[0]
     # (a coarse Qt timer, QTimer.singleShot's kind here, may fire up to 5% early)
-    assert rest[0] - arrived[0] >= 0.95 * review_controller.REST_OF_THUMBNAILS_AFTER_MS / 1000 - 0.01
+    assert rest[0] - arrived[0] >= 0.95 * review_matching.REST_OF_THUMBNAILS_AFTER_MS / 1000 - 0.01
 
 
 def test_opening_draws_the_list_in_one_event_loop_turn_and_the_first_photo_in_the_next(qtbot, window, demo_project):

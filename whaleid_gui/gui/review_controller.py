@@ -5,7 +5,7 @@ decision records, the undo history over box edits and decisions, which photo com
 same encounter) live in the Qt-free ReviewSession; this controller calls it and turns what it
 announces into view updates. The candidates' pictures and the compare view: CompareController;
 the queue's thumbnails and the box model's proposals: QueuePictures; the same-encounter strip,
-quality flag and comment: PhotoReviewInfo.
+quality flag and comment: PhotoReviewInfo; the photo's ranking asked for and shown: ReviewMatching.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QImage
 
-from whaleid_gui.application import box_proposals, engine_process, match_photos
+from whaleid_gui.application import box_proposals
 from whaleid_gui.application.match_photos import MatchResult
 from whaleid_gui.application.project_engine import EngineConfig
 from whaleid_gui.application.review_session import (
@@ -44,18 +44,17 @@ from whaleid_gui.gui.photo_queue import PhotoQueue
 from whaleid_gui.gui.photo_review_info import PhotoReviewInfo
 from whaleid_gui.gui.queue_pictures import QueuePictures
 from whaleid_gui.gui.queue_reader import QueueReader
-from whaleid_gui.workers import Worker, WorkerPool
+from whaleid_gui.gui.review_matching import ReviewMatching
+from whaleid_gui.workers import WorkerPool
 
 
 # At a project's opening, thumbnails of this many queue rows (what a reviewer sees first) are made
-# at once; the others after the first ranking, which they would otherwise slow down.
+# at once; the others after the first ranking, which they would otherwise slow down
+# (review_matching.py REST_OF_THUMBNAILS_AFTER_MS).
 FIRST_THUMBNAILS = 40
-# ... and those others this long after the first ranking arrives: its cards are drawn and painted
-# first, without the thumbnails' worker (reading every box, decoding) taking the GIL from them.
-REST_OF_THUMBNAILS_AFTER_MS = 300
 
 
-class ReviewController(PhotoReviewInfo, QObject):
+class ReviewController(PhotoReviewInfo, ReviewMatching, QObject):
     status_message = Signal(str)  # one line for the status bar
     store_changed = Signal()  # a decision or an individual changed: refresh the catalog view
     engine_known = Signal(str, str)  # the model's name and date, device
@@ -162,11 +161,6 @@ class ReviewController(PhotoReviewInfo, QObject):
                 listed()
 
         self.refresh_queue(announce=announce, listed=with_pictures)
-
-    def ranking_arrived(self) -> None:
-        """A ranking (or its failure) came: the catalog is prepared, the rest of the thumbnails follow
-        once it is drawn."""
-        QTimer.singleShot(REST_OF_THUMBNAILS_AFTER_MS, self.pictures, self.pictures.load_rest)
 
     def refresh_queue(self, keep: int | None = None, announce: bool = True,
                       listed: Callable[[], None] | None = None) -> None:
@@ -290,67 +284,6 @@ class ReviewController(PhotoReviewInfo, QObject):
 
     def accept_proposal(self) -> None:
         self.editor.accept_proposal()
-
-    # ------------------------------------------------------------------ matching
-    def start_matching(self, fresh: bool = False) -> None:
-        """Candidates for the photo on screen: from the background queue when it runs (fresh: a
-        new ranking even if one is on its way, as Match again asks), else a match job."""
-        self._stored_pending = None
-        if self.photo_id is None or self.folder is None:
-            return
-        pid = self.photo_id
-        self.review.set_matching(0, 0, "Matching\u2026")
-        if self.ahead.request(pid, fresh=fresh):  # the background queue matches it next
-            return
-        w = Worker(engine_process.run, match_photos.match_photo, str(self.folder), pid, self.engine, name="match")
-        w.progress.connect(lambda ev, p=pid: self._on_match_progress(p, ev))
-        w.result.connect(self._on_match_result)
-        w.errored.connect(lambda exc, p=pid: self._on_match_error(p, error_text(exc)))
-        self.pool.start("match", w)
-        self.status_message.emit("Matching\u2026")
-
-    def rematch(self) -> None:
-        if self.photo_id is not None:
-            self.results.pop(self.photo_id, None)
-            self.start_matching(fresh=True)
-
-    def cancel_matching(self) -> None:
-        for w in self.pool.running("match"):
-            w.cancel()
-        self.review.clear("Matching cancelled. Press R\u00e9match (F5) to run it again.")
-        self.review.retry_button.show()
-        self.status_message.emit("Matching cancelled")
-
-    def _on_match_progress(self, photo_id: int, event) -> None:
-        if photo_id != self.photo_id:
-            return
-        done, total = getattr(event, "done", 0), getattr(event, "total", 0)
-        self.review.set_matching(done, total, getattr(event, "message", "") or "Matching\u2026")
-
-    def _on_match_result(self, result: MatchResult, recorded: bool = False) -> None:
-        """A ranking arrived; recorded: its candidates are in the store already (the background
-        queue records on its own connection), so only kept, not written again from this thread."""
-        self.ranking_arrived()
-        self.engine_known.emit(result.model_label or result.weights_id, result.device)
-        try:
-            self.session.add_result(result, recorded=recorded)
-        except Exception as exc:  # the ranking is still shown; the audit trail says why not
-            self.status_message.emit(f"Candidates not recorded: {exc}")
-        if result.photo_id != self.photo_id:
-            return
-        self._stored_pending = None
-        self.review.set_result(result, self.session.rejected_for(result.photo_id))
-        self.candidates.load_candidate_thumbs(result)
-        self.status_message.emit(f"{len([c for c in result.candidates if not c.is_new])} candidates "
-                                 f"in {result.seconds:.1f} s"
-                                 + (f" \u00b7 {result.rerank_note}" if result.rerank_note else ""))
-
-    def _on_match_error(self, photo_id: int, reason: str) -> None:
-        self.ranking_arrived()
-        if photo_id == self.photo_id:
-            self._stored_pending = None
-            self.review.set_error(reason)
-        self._fail(f"Matching failed: {reason}", dialog=False)
 
     # ------------------------------------------------------------------ decisions
     def _decide(self, kind: str, cand=None, new_code: str | None = None, new_name: str | None = None):
